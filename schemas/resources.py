@@ -1,0 +1,277 @@
+"""The resource dictionary: every table, defined once.
+
+A resource lists its fields (by name, from :data:`schemas.fields.FIELDS`), which of
+them must be present (``required``; primary-key fields always are), its primary
+key, its foreign keys, and French metadata. Resource-specific refinements of a field
+(a different description, looser constraints) go in ``field_overrides``.
+
+The Arrow schemas of the curated Parquet files, the pandera checks, the DuckDB
+tables and the frictionless descriptors are all generated from this and
+:mod:`schemas.fields`: there is no second list of columns.
+"""
+
+from __future__ import annotations
+
+RESOURCES: dict[str, dict] = {
+    "reports": {
+        "title": "Rapports",
+        "description": "Un enregistrement par rapport d'auto-évaluation ingéré, avec sa provenance.",
+        "fields": [
+            "report_id",
+            "title",
+            "plan_period",
+            "as_of",
+            "language",
+            "source_file",
+            "source_sha256",
+            "source_encoding",
+            "line_count",
+            "commitment_count",
+            "activity_count",
+        ],
+        "required": ["title", "source_file", "source_sha256", "line_count", "language"],
+        "primary_key": ["report_id"],
+        "foreign_keys": [],
+        "field_overrides": {
+            "title": {"description": "Titre du rapport : première ligne non vide du document."},
+        },
+    },
+    "axes": {
+        "title": "Axes du plan d'action",
+        "description": "Axes thématiques du plan d'action, dans l'ordre de leur présentation.",
+        "fields": ["report_id", "axis_no", "name", "source_line"],
+        "required": ["name", "source_line"],
+        "primary_key": ["report_id", "axis_no"],
+        "foreign_keys": [
+            {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
+        ],
+        "field_overrides": {"name": {"description": "Nom de l'axe tel qu'imprimé."}},
+    },
+    "commitments": {
+        "title": "Engagements",
+        "description": "Engagements du plan d'action, avec leur axe, l'organisme responsable "
+        "et les rubriques de leur fiche.",
+        "fields": [
+            "report_id",
+            "commitment_no",
+            "title",
+            "axis_no",
+            "responsible_body",
+            "problem",
+            "solution",
+            "expected_result",
+            "source_line_start",
+            "source_line_end",
+        ],
+        "required": ["title", "source_line_start", "source_line_end"],
+        "primary_key": ["report_id", "commitment_no"],
+        "foreign_keys": [
+            {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
+            {
+                "fields": ["report_id", "axis_no"],
+                "reference": {"resource": "axes", "fields": ["report_id", "axis_no"]},
+            },
+        ],
+        "field_overrides": {
+            "title": {"description": "Titre de l'engagement tel qu'imprimé dans son en-tête, lignes jointes."},
+        },
+    },
+    "activities": {
+        "title": "Activités",
+        "description": "Activités des engagements, avec le statut coché et sa tranche d'avancement.",
+        "fields": [
+            "report_id",
+            "commitment_no",
+            "activity_no",
+            "title",
+            "status",
+            "band_min_pct",
+            "band_max_pct",
+            "is_status_checked",
+            "actions_text",
+            "source_line",
+        ],
+        "required": ["title", "status", "band_min_pct", "band_max_pct", "is_status_checked", "source_line"],
+        "primary_key": ["report_id", "commitment_no", "activity_no"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "commitment_no"],
+                "reference": {"resource": "commitments", "fields": ["report_id", "commitment_no"]},
+            },
+        ],
+        "field_overrides": {
+            "title": {"description": "Intitulé de l'activité, lignes jointes."},
+            "source_line": {"description": "Ligne (à partir de 1) de l'en-tête « Activité K » dans le fichier source."},
+        },
+    },
+    "indicators": {
+        "title": "Indicateurs",
+        "description": "Indicateurs publiés pour chaque engagement, valeur brute et valeur numérique.",
+        "fields": [
+            "report_id",
+            "commitment_no",
+            "indicator_no",
+            "label",
+            "raw_value",
+            "value",
+            "unit",
+            "kind",
+            "source_line",
+        ],
+        "required": ["label", "kind", "source_line"],
+        "primary_key": ["report_id", "commitment_no", "indicator_no"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "commitment_no"],
+                "reference": {"resource": "commitments", "fields": ["report_id", "commitment_no"]},
+            },
+        ],
+        "field_overrides": {},
+    },
+    "published_rates": {
+        "title": "Taux publiés",
+        "description": "Taux d'avancement publiés par le rapport lui-même : global, par axe, par engagement.",
+        "fields": ["report_id", "scope", "scope_no", "rate_pct", "source_line"],
+        "required": ["rate_pct", "source_line"],
+        "primary_key": ["report_id", "scope", "scope_no"],
+        "foreign_keys": [
+            {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
+        ],
+        "field_overrides": {
+            "rate_pct": {
+                "description": "Taux d'avancement publié, en pourcentage.",
+                "constraints": {"minimum": 0, "maximum": 100},
+            },
+        },
+    },
+    "findings": {
+        "title": "Constats de qualité des données",
+        "description": "Un enregistrement par endroit endommagé, manquant ou incohérent rencontré "
+        "par une étape de la chaîne.",
+        "fields": [
+            "report_id",
+            "stage",
+            "finding_no",
+            "severity",
+            "code",
+            "message",
+            "table_name",
+            "record_key",
+            "source_line",
+        ],
+        "required": ["severity", "code", "message"],
+        "primary_key": ["report_id", "stage", "finding_no"],
+        "foreign_keys": [],
+        "field_overrides": {
+            "report_id": {
+                "description": "Identifiant du rapport concerné ; pour un fichier au nom invalide, "
+                "le nom du fichier sans extension.",
+                "constraints": {},
+            },
+        },
+    },
+}
+
+#: Tables computed in DuckDB from the curated ones (see pipeline/sql/), published
+#: beside them. Defined here so that their descriptors come from the same place.
+COMPUTED_RESOURCES: dict[str, dict] = {
+    "commitment_progress": {
+        "title": "Avancement calculé par engagement",
+        "description": "Taux d'avancement de chaque engagement calculé à partir des statuts de ses "
+        "activités (moyenne pondérée), avec ses bornes tirées des tranches de statut.",
+        "fields": [
+            "report_id",
+            "commitment_no",
+            "axis_no",
+            "activity_count",
+            "unknown_activity_count",
+            "rate_pct",
+            "rate_min_pct",
+            "rate_max_pct",
+        ],
+        "required": ["activity_count", "unknown_activity_count"],
+        "primary_key": ["report_id", "commitment_no"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "commitment_no"],
+                "reference": {"resource": "commitments", "fields": ["report_id", "commitment_no"]},
+            },
+        ],
+        "field_overrides": {
+            "rate_pct": {
+                "description": "Taux calculé : moyenne pondérée des avancements des activités de statut connu ; "
+                "vide si aucune ne l'est.",
+                "constraints": {"minimum": 0, "maximum": 100},
+            },
+        },
+    },
+    "axis_progress": {
+        "title": "Avancement calculé par axe",
+        "description": "Taux d'avancement de chaque axe calculé à partir de ses engagements.",
+        "fields": ["report_id", "axis_no", "commitment_count", "rate_pct", "rate_min_pct", "rate_max_pct"],
+        "required": ["commitment_count"],
+        "primary_key": ["report_id", "axis_no"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "axis_no"],
+                "reference": {"resource": "axes", "fields": ["report_id", "axis_no"]},
+            },
+        ],
+        "field_overrides": {
+            "rate_pct": {"description": "Taux calculé de l'axe.", "constraints": {"minimum": 0, "maximum": 100}},
+            "commitment_count": {"description": "Nombre d'engagements de l'axe."},
+        },
+    },
+    "plan_progress": {
+        "title": "Avancement calculé du plan",
+        "description": "Taux d'avancement global du plan calculé à partir de ses engagements.",
+        "fields": [
+            "report_id",
+            "commitment_count",
+            "activity_count",
+            "rate_pct",
+            "rate_min_pct",
+            "rate_max_pct",
+            "aggregation",
+        ],
+        "required": ["commitment_count", "activity_count", "aggregation"],
+        "primary_key": ["report_id"],
+        "foreign_keys": [
+            {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
+        ],
+        "field_overrides": {
+            "rate_pct": {"description": "Taux global calculé du plan.", "constraints": {"minimum": 0, "maximum": 100}},
+        },
+    },
+    "reconciliation": {
+        "title": "Rapprochement des taux publiés et calculés",
+        "description": "Chaque taux publié par le rapport à côté du taux calculé et de son intervalle.",
+        "fields": [
+            "report_id",
+            "scope",
+            "scope_no",
+            "published_rate_pct",
+            "rate_pct",
+            "rate_min_pct",
+            "rate_max_pct",
+            "within_bounds",
+            "gap_pct_points",
+        ],
+        "required": ["published_rate_pct"],
+        "primary_key": ["report_id", "scope", "scope_no"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "scope", "scope_no"],
+                "reference": {"resource": "published_rates", "fields": ["report_id", "scope", "scope_no"]},
+            },
+        ],
+        "field_overrides": {
+            "rate_pct": {"description": "Taux calculé correspondant.", "constraints": {"minimum": 0, "maximum": 100}},
+        },
+    },
+}
+
+#: Curated tables, written by ingestion, in dependency order.
+TABLES: list[str] = list(RESOURCES)
+#: Tables computed from them.
+COMPUTED_TABLES: list[str] = list(COMPUTED_RESOURCES)
