@@ -858,6 +858,8 @@ def parse_report(text: str, report_id: str, *, source_file: str, source_sha256: 
     _assign_axes(ctx, axes, commitments)
 
     if not commitments:
+        # Without a commitment the file is not a report: the front-matter findings are noise.
+        ctx.findings = [f for f in ctx.findings if f.code == "decoded_cp1252"]
         ctx.add("error", "no_commitment", "aucun engagement (« ENGAGEMENT N : … ») dans le corps du rapport", "reports")
 
     reports = []
