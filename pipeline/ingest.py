@@ -9,7 +9,9 @@ the file; the other reports still go through and the exit code says so.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import shutil
 import re
 import sys
 from pathlib import Path
@@ -19,7 +21,8 @@ from tqdm import tqdm
 
 from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame
-from pipeline.io import write_table
+from pipeline.fingerprint import code_fingerprint, file_sha256
+from pipeline.io import read_table, write_table, write_text_atomic
 from pipeline.parse import parse_report
 from pipeline.text import ReportInputError, decode_report
 from schemas import TABLES, arrow_schema
@@ -90,13 +93,63 @@ def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def load_partition_any(part_dir: Path) -> dict[str, pd.DataFrame] | None:
+    """A report's cached tables whatever they were made from (for runs limited to other reports)."""
+    if not (part_dir / "meta.json").exists():
+        return None
+    return {t: read_table(part_dir / f"{t}.parquet", t) for t in TABLES}
+
+
+def _remove_stale_partitions(curated_dir: Path, files: list[Path]) -> None:
+    base = curated_dir / PARTITIONS
+    if not base.is_dir():
+        return
+    keep = {p.name[: -len(".txt")] for p in files}
+    for part in base.iterdir():
+        if part.is_dir() and part.name not in keep:
+            log.info("report %s is no longer in raw/: its cached tables are removed", part.name)
+            shutil.rmtree(part, ignore_errors=True)
+
+
 def report_outcome(tables: dict[str, pd.DataFrame]) -> int:
     """Exit code for one file's result: INPUT_ERROR when it could not be ingested."""
     return exitcodes.OK if len(tables["reports"]) else exitcodes.INPUT_ERROR
 
 
-def ingest_reports(raw_dir: Path, curated_dir: Path) -> int:
-    """Ingest every report of ``raw_dir`` into ``curated_dir``; return the exit code."""
+PARTITIONS = "partitions"
+
+
+def _partition_dir(curated_dir: Path, path: Path) -> Path:
+    return curated_dir / PARTITIONS / path.name[: -len(".txt")]
+
+
+def load_partition(part_dir: Path, fingerprint: str) -> dict[str, pd.DataFrame] | None:
+    """A report's cached tables, if they were made from the same input and code."""
+    meta = part_dir / "meta.json"
+    try:
+        if json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
+            return None
+        return {t: read_table(part_dir / f"{t}.parquet", t) for t in TABLES}
+    except (OSError, ValueError):
+        return None
+
+
+def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame], fingerprint: str) -> None:
+    """Cache a report's tables; meta.json goes last, so a partial partition never matches."""
+    (part_dir / "meta.json").unlink(missing_ok=True)
+    for table in TABLES:
+        write_table(tables[table], table, part_dir / f"{table}.parquet")
+    write_text_atomic(part_dir / "meta.json", json.dumps({"fingerprint": fingerprint}) + "\n")
+
+
+def ingest_reports(raw_dir: Path, curated_dir: Path, *, only: set[str] | None = None, force: bool = False) -> int:
+    """Ingest every report of ``raw_dir`` into ``curated_dir``; return the exit code.
+
+    Each report's tables are cached under ``curated/partitions/<report_id>/`` with the
+    fingerprint of its bytes and of the code; a report whose fingerprint is unchanged
+    is read back instead of parsed again, unless ``force``. With ``only``, the other
+    reports are taken from their cache as they are (or parsed when they have none).
+    """
     raw_dir, curated_dir = Path(raw_dir), Path(curated_dir)
     if not raw_dir.is_dir():
         log.error("raw folder %s does not exist", raw_dir)
@@ -104,10 +157,22 @@ def ingest_reports(raw_dir: Path, curated_dir: Path) -> int:
     files = report_files(raw_dir)
     if not files:
         log.warning("no report (*.txt) in %s", raw_dir)
+    code_fp = code_fingerprint()
+    _remove_stale_partitions(curated_dir, files)
     code = exitcodes.OK
     parts = []
     for path in tqdm(files, desc="ingest", unit="report", disable=not sys.stderr.isatty()):
-        tables = ingest_file(path)
+        part_dir = _partition_dir(curated_dir, path)
+        fingerprint = f"{file_sha256(path)}:{code_fp}"
+        selected = only is None or path.name[: -len(".txt")] in only
+        tables = None
+        if not force or not selected:
+            tables = load_partition(part_dir, fingerprint) if selected else load_partition_any(part_dir)
+        if tables is None:
+            tables = ingest_file(path)
+            save_partition(part_dir, tables, fingerprint)
+        else:
+            log.debug("%s: unchanged, tables read from the cache", path.name)
         parts.append(tables)
         outcome = report_outcome(tables)
         code = max(code, outcome)
