@@ -1,7 +1,7 @@
-"""Command line: ``python -m pipeline <stage>`` (also installed as ``pgo``).
+"""Command line: ``python -m pipeline <command>`` (also installed as ``pgo``).
 
 Only argument parsing, logging set-up and dispatch belong here; each stage's work is
-in its own module.
+in its own module, imported when its command runs.
 """
 
 from __future__ import annotations
@@ -15,8 +15,18 @@ from pipeline import exitcodes
 
 log = logging.getLogger("pipeline")
 
+EPILOG = """exit codes: 0 clean or warnings only; 1 rows quarantined by validation;
+2 usage or configuration error; 3 an input file could not be ingested;
+4 a data package failed validation and was not released; 5 another run holds the lock.
+A run exits with the highest code it met."""
 
-def _add_dirs(p: argparse.ArgumentParser, *, raw=False, curated=True, exports=False, config=False) -> None:
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-format", choices=["text", "json"], default="text", help="log lines as text or one JSON object per line")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def _dirs(p: argparse.ArgumentParser, *, raw=False, curated=True, exports=False, config=False) -> None:
     if raw:
         p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of report texts (default: raw/)")
     if curated:
@@ -24,27 +34,46 @@ def _add_dirs(p: argparse.ArgumentParser, *, raw=False, curated=True, exports=Fa
     if exports:
         p.add_argument("--exports", type=Path, default=Path("exports"), help="data-package folder (default: exports/)")
     if config:
-        p.add_argument("--config", type=Path, default=None, help="rates configuration file (TOML)")
+        p.add_argument("--config", type=Path, default=None, help="rates configuration (TOML; default: the one shipped, pipeline/config/rates.toml)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pipeline", description="pgo-pipeline: PGO reports as open data")
-    parser.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser = argparse.ArgumentParser(
+        prog="pipeline",
+        description="pgo-pipeline: OGP action-plan reports as open data",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("run", help="run every stage over the reports that changed", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _dirs(p, raw=True, exports=True, config=True)
+    p.add_argument("--report", metavar="ID", help="process only this report")
+    p.add_argument("--force", action="store_true", help="process even the reports that are up to date")
+
     p = sub.add_parser("ingest", help="parse raw/*.txt into curated Parquet tables")
-    _add_dirs(p, raw=True)
+    _dirs(p, raw=True)
+    p.add_argument("--force", action="store_true", help="parse every report again, ignoring the cache")
 
-    p = sub.add_parser("run", help="run every stage in order")
-    _add_dirs(p, raw=True, exports=True, config=True)
+    p = sub.add_parser("validate", help="check the curated tables; quarantine bad rows")
+    _dirs(p)
+
+    p = sub.add_parser("compute", help="build curated/pgo.duckdb with the progress rates")
+    _dirs(p, raw=True, config=True)
+
+    p = sub.add_parser("publish", help="write and validate the data packages in exports/")
+    _dirs(p, exports=True)
+    p.add_argument("--report", metavar="ID", help="publish only this report")
+
+    p = sub.add_parser("status", help="per report: last run, state, release")
+    _dirs(p, raw=True, exports=True, config=True)
+
+    p = sub.add_parser("docs", help="write docs/data-dictionary.md from schemas/")
+    p.add_argument("--out", type=Path, default=Path("docs/data-dictionary.md"), help="output file")
+
+    for p in sub.choices.values():
+        _common(p)
     return parser
-
-
-def configure_logging(fmt: str, verbose: bool) -> None:
-    from pipeline.logs import configure
-
-    configure(fmt, logging.DEBUG if verbose else logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,17 +82,41 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    configure_logging(args.log_format, args.verbose)
+    from pipeline.logs import configure
 
+    configure(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
+    return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from pipeline.batch import Options, run_pipeline
+
+        return run_pipeline(Options(args.raw, args.curated, args.exports, args.config, args.report, args.force))
     if args.command == "ingest":
         from pipeline.ingest import ingest_reports
 
-        return ingest_reports(args.raw, args.curated)
-    if args.command == "run":
-        from pipeline.ingest import ingest_reports
+        return ingest_reports(args.raw, args.curated, force=args.force)
+    if args.command == "validate":
+        from pipeline.validate import validate_curated
 
-        return ingest_reports(args.raw, args.curated)
-    parser.error(f"unknown command {args.command}")
+        return validate_curated(args.curated)
+    if args.command == "compute":
+        from pipeline.compute import compute_database
+
+        return compute_database(args.curated, args.config, args.raw)
+    if args.command == "publish":
+        from pipeline.publish import publish_packages
+
+        return publish_packages(args.curated, args.exports, report_ids={args.report} if args.report else None)
+    if args.command == "status":
+        from pipeline.status import print_status
+
+        return print_status(args.raw, args.curated, args.exports, args.config)
+    if args.command == "docs":
+        from pipeline.dictionary import write_data_dictionary
+
+        return write_data_dictionary(args.out)
     return exitcodes.USAGE
 
 
