@@ -324,4 +324,33 @@ FIELDS: dict[str, dict] = {
         "title": "Méthode d'agrégation",
         "description": "Méthode d'agrégation des taux des engagements vers l'axe et le plan.",
     },
+    "weight": {
+        "type": "number",
+        "title": "Poids de l'activité",
+        "description": "Poids de l'activité dans la moyenne pondérée de son engagement (strictement positif) : "
+        "1 par défaut, ou la valeur du fichier raw/<report_id>.weights.csv.",
+        "constraints": {"minimum": 0},
+    },
+    "implied_rate_min_pct": {
+        "type": "number",
+        "title": "Taux minimal compatible (%)",
+        "description": "Plus petite valeur du taux manquant qui, avec les autres taux publiés et la méthode "
+        "d'agrégation, redonne le taux global publié arrondi à l'unité ; vide si aucune valeur ne le fait.",
+        "unit": "%",
+        "constraints": {"minimum": 0, "maximum": 100},
+    },
+    "implied_rate_max_pct": {
+        "type": "number",
+        "title": "Taux maximal compatible (%)",
+        "description": "Plus grande valeur du taux manquant qui, avec les autres taux publiés et la méthode "
+        "d'agrégation, redonne le taux global publié arrondi à l'unité ; vide si aucune valeur ne le fait.",
+        "unit": "%",
+        "constraints": {"minimum": 0, "maximum": 100},
+    },
+    "is_consistent": {
+        "type": "boolean",
+        "title": "Compatible avec le taux publié",
+        "description": "Vrai si une valeur entre 0 et 100 % du taux manquant rend les taux publiés "
+        "compatibles avec la méthode d'agrégation.",
+    },
 }

@@ -175,6 +175,43 @@ RESOURCES: dict[str, dict] = {
 #: Tables computed in DuckDB from the curated ones (see pipeline/sql/), published
 #: beside them. Defined here so that their descriptors come from the same place.
 COMPUTED_RESOURCES: dict[str, dict] = {
+    "activity_progress": {
+        "title": "Avancement retenu par activité",
+        "description": "Avancement attribué à chaque activité d'après son statut (correspondance déclarée "
+        "dans la configuration des taux), son intervalle (la tranche du statut) et son poids.",
+        "fields": [
+            "report_id",
+            "commitment_no",
+            "activity_no",
+            "axis_no",
+            "status",
+            "weight",
+            "rate_pct",
+            "rate_min_pct",
+            "rate_max_pct",
+        ],
+        "required": ["status", "weight", "rate_min_pct", "rate_max_pct"],
+        "primary_key": ["report_id", "commitment_no", "activity_no"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "commitment_no", "activity_no"],
+                "reference": {"resource": "activities", "fields": ["report_id", "commitment_no", "activity_no"]},
+            },
+        ],
+        "field_overrides": {
+            "rate_pct": {
+                "description": "Avancement retenu pour le statut de l'activité (par défaut le milieu de sa "
+                "tranche) ; vide pour un statut inconnu, qui est laissé hors de l'estimation.",
+                "constraints": {"minimum": 0, "maximum": 100},
+            },
+            "rate_min_pct": {
+                "description": "Borne basse de la tranche du statut ; 0 % pour un statut inconnu.",
+            },
+            "rate_max_pct": {
+                "description": "Borne haute de la tranche du statut ; 100 % pour un statut inconnu.",
+            },
+        },
+    },
     "commitment_progress": {
         "title": "Avancement calculé par engagement",
         "description": "Taux d'avancement de chaque engagement calculé à partir des statuts de ses "
@@ -267,6 +304,56 @@ COMPUTED_RESOURCES: dict[str, dict] = {
         ],
         "field_overrides": {
             "rate_pct": {"description": "Taux calculé correspondant.", "constraints": {"minimum": 0, "maximum": 100}},
+        },
+    },
+    "status_summary": {
+        "title": "Répartition des activités par statut",
+        "description": "Nombre d'activités de chaque statut, pour le plan entier, pour chaque axe et pour "
+        "chaque engagement (une ligne par statut, zéros compris).",
+        "fields": ["report_id", "scope", "scope_no", "status", "activity_count"],
+        "required": ["activity_count"],
+        "primary_key": ["report_id", "scope", "scope_no", "status"],
+        "foreign_keys": [
+            {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
+        ],
+        "field_overrides": {
+            "scope": {"description": "Ce que couvre le décompte : plan (le plan entier), axis (un axe) "
+                      "ou commitment (un engagement)."},
+            "activity_count": {"description": "Nombre d'activités de ce statut dans la portée."},
+        },
+    },
+    "missing_rate_range": {
+        "title": "Taux publiés manquants compatibles avec le taux global",
+        "description": "Pour un engagement dont le taux n'est pas publié alors que le taux global et tous les "
+        "autres taux d'engagement le sont : les valeurs de ce taux qui redonnent le taux global publié "
+        "(arrondi à l'unité), selon chaque méthode d'agrégation. Une méthode sans valeur compatible "
+        "n'est pas celle qu'a suivie le rapport.",
+        "fields": [
+            "report_id",
+            "commitment_no",
+            "aggregation",
+            "published_rate_pct",
+            "implied_rate_min_pct",
+            "implied_rate_max_pct",
+            "is_consistent",
+        ],
+        "required": ["published_rate_pct"],
+        "primary_key": ["report_id", "commitment_no", "aggregation"],
+        "foreign_keys": [
+            {
+                "fields": ["report_id", "commitment_no"],
+                "reference": {"resource": "commitments", "fields": ["report_id", "commitment_no"]},
+            },
+        ],
+        "field_overrides": {
+            "commitment_no": {"description": "Numéro de l'engagement dont le taux n'est pas publié."},
+            "aggregation": {
+                "description": "Méthode d'agrégation supposée : commitment_mean (moyenne simple des taux des "
+                "engagements) ou activity_weighted (moyenne pondérée par le poids total des activités "
+                "de chaque engagement).",
+                "constraints": {"enum": ["commitment_mean", "activity_weighted"]},
+            },
+            "published_rate_pct": {"description": "Taux global publié par le rapport."},
         },
     },
 }

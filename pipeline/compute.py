@@ -1,0 +1,646 @@
+"""Compute stage: progress rates in DuckDB, from the curated tables to ``curated/pgo.duckdb``.
+
+What belongs here: reading and checking the rates configuration
+(``pipeline/config/rates.toml`` by default) and the optional activity weights files
+(``raw/<report_id>.weights.csv``), loading the curated tables into DuckDB with DDL and
+comments generated from :mod:`schemas`, running the views of ``pipeline/sql/`` in name
+order, turning what could not be computed into ``compute`` findings, and writing the
+results atomically: the database, the computed tables as Parquet for the publish stage,
+and ``curated/rates_config.json`` (the configuration used). The rate arithmetic itself
+lives in the ``.sql`` files.
+
+The database is built in a temporary file beside ``pgo.duckdb`` and renamed into place,
+so a reader never opens a half-built database; every table is loaded (no view reads a
+Parquet path), so the file opens from any working directory.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import math
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from pipeline import exitcodes
+from pipeline.findings import Finding, findings_frame, record_key
+from pipeline.io import atomic_path, read_curated, write_table, write_text_atomic
+from schemas import ALL_RESOURCES, COMPUTED_TABLES, STATUS_BANDS, TABLES, arrow_schema, table_fields
+
+log = logging.getLogger("pipeline.compute")
+
+STAGE = "compute"
+DATABASE_NAME = "pgo.duckdb"
+RATES_CONFIG_NAME = "rates_config.json"
+WEIGHTS_SUFFIX = ".weights.csv"
+WEIGHTS_HEADER = ["commitment_no", "activity_no", "weight"]
+DEFAULT_CONFIG_LABEL = "pipeline/config/rates.toml"
+#: Ways of combining commitment rates into axis and plan rates (see rates.toml).
+AGGREGATIONS = {
+    "commitment_mean": "moyenne simple des taux des engagements",
+    "activity_weighted": "moyenne des activités pondérée par leur poids",
+}
+#: Statuses that take a point value; ``unknown`` only has its band.
+POINT_STATUSES = [s for s in STATUS_BANDS if s != "unknown"]
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+class ConfigError(ValueError):
+    """A rates configuration or weights file that cannot be used.
+
+    Its text names the file, the line when there is one, and the problem.
+    """
+
+    def __init__(self, path: str | Path, problem: str, line: int | None = None):
+        self.path = str(path)
+        self.problem = problem
+        self.line = line
+        where = f"{self.path}, line {line}" if line else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+# --- rates configuration ---------------------------------------------------------
+
+
+def _key_line(text: str, key: str, section: str | None = None) -> int | None:
+    """Line (from 1) where ``key = ...`` is set in ``section`` of a TOML text (None: top level)."""
+    current = None
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[([^\[\]]+)\]", line)
+        if header:
+            current = header.group(1).strip()
+        elif current == section and pattern.match(line):
+            return number
+    return None
+
+
+def _section_line(text: str, section: str) -> int | None:
+    """Line (from 1) of the ``[section]`` header of a TOML text."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s*\[\s*{re.escape(section)}\s*\]", line):
+            return number
+    return _key_line(text, section)
+
+
+def parse_rates_config(text: str, label: str) -> dict:
+    """Check a rates configuration text and return it as a dict.
+
+    Returns ``{"config_file", "config_sha256", "aggregation", "progress_pct"}``, where
+    ``progress_pct`` maps each status but ``unknown`` to the progress (%) it stands for.
+
+    Raises:
+        ConfigError: the text is not TOML, lacks a key, has an unexpected one, names an
+            unknown aggregation or status, or gives a status a value outside its band.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(label, f"not valid TOML: {exc}") from None
+    for key in data:
+        if key not in ("aggregation", "progress_pct"):
+            raise ConfigError(
+                label, f"unexpected key '{key}' (expected aggregation and [progress_pct])", _key_line(text, key)
+            )
+    if "aggregation" not in data:
+        raise ConfigError(label, f"missing key 'aggregation' (one of {', '.join(AGGREGATIONS)})")
+    aggregation = data["aggregation"]
+    if aggregation not in AGGREGATIONS:
+        raise ConfigError(
+            label,
+            f"aggregation = {aggregation!r} is not one of {', '.join(AGGREGATIONS)}",
+            _key_line(text, "aggregation"),
+        )
+    mapping = data.get("progress_pct")
+    if not isinstance(mapping, dict):
+        raise ConfigError(
+            label, "missing table [progress_pct] (progress % of each status)", _section_line(text, "progress_pct")
+        )
+    progress = {}
+    for status, value in mapping.items():
+        line = _key_line(text, status, "progress_pct")
+        if status == "unknown":
+            raise ConfigError(
+                label,
+                "unknown takes no value: an activity of unknown status is left out of the point estimate "
+                "and counts as 0 in the minimum and 100 in the maximum",
+                line,
+            )
+        if status not in POINT_STATUSES:
+            raise ConfigError(label, f"'{status}' is not a status (expected {', '.join(POINT_STATUSES)})", line)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(label, f"{status} = {value!r} is not a number", line)
+        low, high = STATUS_BANDS[status]
+        if not low <= value <= high:
+            raise ConfigError(label, f"{status} = {value:g} is outside its band {low:g}-{high:g} %", line)
+        progress[status] = float(value)
+    missing = [s for s in POINT_STATUSES if s not in progress]
+    if missing:
+        raise ConfigError(label, f"[progress_pct] lacks {', '.join(missing)}", _section_line(text, "progress_pct"))
+    return {
+        "config_file": label,
+        "config_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "aggregation": aggregation,
+        "progress_pct": {s: progress[s] for s in POINT_STATUSES},
+    }
+
+
+def load_rates_config(path: Path | None = None) -> dict:
+    """Read and check the rates configuration: ``path``, or the packaged default.
+
+    Raises:
+        ConfigError: the file cannot be read or its content is not a valid configuration.
+    """
+    if path is None:
+        text = resources.files("pipeline").joinpath("config", "rates.toml").read_text(encoding="utf-8")
+        return parse_rates_config(text, DEFAULT_CONFIG_LABEL)
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "is not UTF-8 text") from None
+    return parse_rates_config(text, str(path))
+
+
+def status_bands_frame(config: dict) -> pd.DataFrame:
+    """One row per status: the configured progress (None for unknown) and its band edges."""
+    rows = [
+        {
+            "status": status,
+            "rate_pct": config["progress_pct"].get(status),
+            "rate_min_pct": float(low),
+            "rate_max_pct": float(high),
+        }
+        for status, (low, high) in STATUS_BANDS.items()
+    ]
+    return pd.DataFrame(rows).astype({"rate_pct": "float64"})
+
+
+# --- activity weights --------------------------------------------------------------
+
+
+def _empty_weights() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "report_id": pd.Series([], dtype="str"),
+            "commitment_no": pd.Series([], dtype="int64"),
+            "activity_no": pd.Series([], dtype="int64"),
+            "weight": pd.Series([], dtype="float64"),
+        }
+    )
+
+
+def _positive_int(value: str, column: str, label: str, line: int) -> int:
+    if not re.fullmatch(r"\d+", value) or int(value) < 1:
+        raise ConfigError(label, f"{column} {value!r} is not a positive integer", line)
+    return int(value)
+
+
+def parse_weights(text: str, label: str, report_id: str, activity_keys: set[tuple[int, int]]) -> pd.DataFrame:
+    """Check the text of one weights file and return its rows.
+
+    Args:
+        text: CSV with the header ``commitment_no,activity_no,weight``.
+        label: the file's name, for error messages.
+        report_id: the report the file belongs to.
+        activity_keys: the report's (commitment_no, activity_no) pairs.
+
+    Raises:
+        ConfigError: bad header or row, a weight that is not a positive number, a pair
+            given twice, or a pair that is not an activity of the report.
+    """
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != WEIGHTS_HEADER:
+        got = ",".join(header) if header else "an empty file"
+        raise ConfigError(label, f"the header must be {','.join(WEIGHTS_HEADER)} (got {got})", 1)
+    rows, first_line = [], {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(WEIGHTS_HEADER):
+            raise ConfigError(label, f"expected 3 values, got {len(row)}", line)
+        commitment_no = _positive_int(row[0].strip(), "commitment_no", label, line)
+        activity_no = _positive_int(row[1].strip(), "activity_no", label, line)
+        try:
+            weight = float(row[2].strip())
+        except ValueError:
+            raise ConfigError(label, f"weight {row[2].strip()!r} is not a number", line) from None
+        if not math.isfinite(weight) or weight <= 0:
+            raise ConfigError(label, f"weight must be a positive number (got {row[2].strip()!r})", line)
+        key = (commitment_no, activity_no)
+        if key in first_line:
+            raise ConfigError(
+                label, f"commitment {commitment_no}, activity {activity_no} is given twice (first on line {first_line[key]})", line
+            )
+        if key not in activity_keys:
+            raise ConfigError(
+                label, f"report {report_id} has no activity {activity_no} in commitment {commitment_no}", line
+            )
+        first_line[key] = line
+        rows.append({"report_id": report_id, "commitment_no": commitment_no, "activity_no": activity_no, "weight": weight})
+    return pd.DataFrame(rows, columns=["report_id", *WEIGHTS_HEADER]).astype(
+        {"report_id": "str", "commitment_no": "int64", "activity_no": "int64", "weight": "float64"}
+    )
+
+
+def weights_path(raw_dir: Path, report_id: str) -> Path:
+    return Path(raw_dir) / f"{report_id}{WEIGHTS_SUFFIX}"
+
+
+def load_weights(raw_dir: Path, activities: pd.DataFrame) -> pd.DataFrame:
+    """The activity weights of every report of ``activities`` that has a weights file.
+
+    Activities absent from the result weigh 1. A weights file whose report is not in
+    ``activities`` is ignored with a warning.
+
+    Raises:
+        ConfigError: a weights file cannot be read or is invalid (see :func:`parse_weights`).
+    """
+    raw_dir = Path(raw_dir)
+    report_ids = sorted(activities["report_id"].unique())
+    for stray in sorted(raw_dir.glob(f"*{WEIGHTS_SUFFIX}")):
+        if stray.name[: -len(WEIGHTS_SUFFIX)] not in report_ids:
+            log.warning("%s: no activities of report %s: weights file ignored", stray, stray.name[: -len(WEIGHTS_SUFFIX)])
+    frames = []
+    for report_id in report_ids:
+        path = weights_path(raw_dir, report_id)
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except OSError as exc:
+            raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(path, "is not UTF-8 text") from None
+        mine = activities[activities["report_id"] == report_id]
+        keys = set(zip(mine["commitment_no"].astype(int), mine["activity_no"].astype(int)))
+        frames.append(parse_weights(text, str(path), report_id, keys))
+    if not frames:
+        return _empty_weights()
+    return pd.concat(frames, ignore_index=True)
+
+
+def describe_weights(raw_dir: Path, report_ids: list[str], weights: pd.DataFrame) -> dict[str, dict]:
+    """Where each report's activity weights come from: ``equal``, or a file with its SHA-256."""
+    out = {}
+    for report_id in sorted(report_ids):
+        path = weights_path(raw_dir, report_id)
+        given = int((weights["report_id"] == report_id).sum())
+        if given and path.is_file():
+            out[report_id] = {
+                "source": path.name,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "weighted_activity_count": given,
+            }
+        else:
+            out[report_id] = {"source": "equal"}
+    return out
+
+
+# --- what was used -----------------------------------------------------------------
+
+
+def rates_config_record(config: dict, weight_sources: dict[str, dict]) -> dict:
+    """The configuration used, as recorded in rates_config.json and the run_config table."""
+    return {
+        "config_file": config["config_file"],
+        "config_sha256": config["config_sha256"],
+        "aggregation": config["aggregation"],
+        "aggregation_description": AGGREGATIONS[config["aggregation"]],
+        "progress_pct": dict(config["progress_pct"]),
+        "status_bands_pct": {s: [float(low), float(high)] for s, (low, high) in STATUS_BANDS.items()},
+        "unknown_status": "hors de l'estimation ponctuelle ; 0 % dans le minimum, 100 % dans le maximum",
+        "weights": weight_sources,
+    }
+
+
+def _flatten(record: dict, prefix: str = "") -> list[tuple[str, str]]:
+    rows = []
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(_flatten(value, f"{name}."))
+        else:
+            rows.append((name, value if isinstance(value, str) else json.dumps(value)))
+    return rows
+
+
+def run_config_frame(record: dict) -> pd.DataFrame:
+    """``record`` as (key, value) rows, nested keys joined with dots."""
+    return pd.DataFrame(_flatten(record), columns=["key", "value"]).astype("str")
+
+
+# --- the database ------------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_ddl(table: str) -> str:
+    """``CREATE TABLE`` for a curated table, from its definition in :mod:`schemas`."""
+    columns = [
+        f'    "{f["name"]}" {_DUCKDB_TYPES[f["type"]]}{"" if f["nullable"] else " NOT NULL"}'
+        for f in table_fields(table)
+    ]
+    key = ", ".join(f'"{k}"' for k in ALL_RESOURCES[table]["primary_key"])
+    return f'CREATE TABLE "{table}" (\n' + ",\n".join([*columns, f"    PRIMARY KEY ({key})"]) + "\n);"
+
+
+def comment_statements(table: str, kind: str = "TABLE") -> list[str]:
+    """``COMMENT ON`` statements giving a table or view and its columns their French titles."""
+    resource = ALL_RESOURCES[table]
+    out = [f'COMMENT ON {kind} "{table}" IS {_literal(resource["title"] + " : " + resource["description"])}']
+    for f in table_fields(table):
+        text = f"{f['title']} : {f['description']}"
+        if f.get("unit") and f"({f['unit']})" not in f["title"]:
+            text += f" Unité : {f['unit']}."
+        out.append(f'COMMENT ON COLUMN "{table}"."{f["name"]}" IS {_literal(text)}')
+    return out
+
+
+def _sql_files() -> list[tuple[str, str]]:
+    folder = resources.files("pipeline").joinpath("sql")
+    files = sorted((p.name, p) for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name, p.read_text(encoding="utf-8")) for name, p in files]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    con.register("_input", data)
+    try:
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _input')
+    finally:
+        con.unregister("_input")
+
+
+def _arrow_frame(df: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def build_database(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, pd.DataFrame],
+    record: dict,
+    status_bands: pd.DataFrame,
+    weights: pd.DataFrame,
+) -> None:
+    """Load the curated tables and the configuration into ``con`` and create the views.
+
+    Args:
+        con: an empty DuckDB connection (in memory or on a file).
+        tables: curated tables by name; a missing one is loaded empty.
+        record: the configuration used (:func:`rates_config_record`).
+        status_bands: :func:`status_bands_frame` of the configuration.
+        weights: :func:`load_weights` result.
+    """
+    from pipeline.io import to_arrow
+    from schemas import empty_frame
+
+    for table in TABLES:
+        con.execute(table_ddl(table))
+        for statement in comment_statements(table):
+            con.execute(statement)
+        _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
+    con.register("status_bands_input", _arrow_frame(status_bands))
+    con.register("activity_weights_input", _arrow_frame(weights))
+    con.register("run_config_input", _arrow_frame(run_config_frame(record)))
+    try:
+        for name, sql in _sql_files():
+            try:
+                con.execute(sql)
+            except duckdb.Error as exc:
+                raise RuntimeError(f"pipeline/sql/{name}: {exc}") from exc
+    finally:
+        for name in ("status_bands_input", "activity_weights_input", "run_config_input"):
+            con.unregister(name)
+    for table in COMPUTED_TABLES:
+        for statement in comment_statements(table, "VIEW"):
+            con.execute(statement)
+
+
+def fetch_computed(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """Every computed table, read from its view with the columns and types of :mod:`schemas`."""
+    out = {}
+    for table in COMPUTED_TABLES:
+        schema = arrow_schema(table)
+        columns = ", ".join(f'"{c}"' for c in schema.names)
+        order = ", ".join(f'"{c}"' for c in ALL_RESOURCES[table]["primary_key"])
+        data = con.sql(f'SELECT {columns} FROM "{table}" ORDER BY {order}').to_arrow_table()
+        out[table] = data.cast(schema).to_pandas()
+    return out
+
+
+# --- findings ----------------------------------------------------------------------
+
+
+def _pct(value: float) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _scope_label(scope: str, scope_no: int) -> str:
+    return {"plan": "plan", "axis": f"axe {scope_no}", "commitment": f"engagement {scope_no}"}[scope]
+
+
+def compute_findings(computed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], aggregation: str) -> pd.DataFrame:
+    """The ``compute`` findings of every report: what could not be computed or does not match.
+
+    - ``commitment_without_activity``, ``commitment_status_unknown``, ``axis_without_commitment``
+      (warning): no point estimate for that scope.
+    - ``published_rate_outside_bounds`` (warning): a published rate outside the computed interval.
+    - ``published_rate_not_computed`` (warning): a published rate with no computed counterpart.
+    - ``missing_rate_range`` (info): the values of a missing commitment rate that the
+      published global rate allows under the configured aggregation, or
+      ``aggregation_inconsistent`` (warning) when it allows none.
+    """
+    commitments = tables.get("commitments")
+    published = tables.get("published_rates")
+    start_line = {}
+    if commitments is not None:
+        start_line = {(r.report_id, r.commitment_no): r.source_line_start for r in commitments.itertuples()}
+    rate_line = {}
+    if published is not None:
+        rate_line = {(r.report_id, r.scope, r.scope_no): r.source_line for r in published.itertuples()}
+    by_report: dict[str, list[Finding]] = {}
+
+    def add(report_id: str, finding: Finding) -> None:
+        by_report.setdefault(report_id, []).append(finding)
+
+    for r in computed["commitment_progress"].itertuples():
+        key = record_key(commitment_no=r.commitment_no)
+        line = start_line.get((r.report_id, r.commitment_no))
+        if r.activity_count == 0:
+            add(r.report_id, Finding("warning", "commitment_without_activity",
+                f"engagement {r.commitment_no} : aucune activité ; pas de taux calculé (intervalle 0-100 %)",
+                "commitments", key, line))
+        elif r.unknown_activity_count == r.activity_count:
+            add(r.report_id, Finding("warning", "commitment_status_unknown",
+                f"engagement {r.commitment_no} : aucune activité de statut connu ; pas de taux calculé",
+                "commitments", key, line))
+    for r in computed["axis_progress"].itertuples():
+        if r.commitment_count == 0:
+            add(r.report_id, Finding("warning", "axis_without_commitment",
+                f"axe {r.axis_no} : aucun engagement ; pas de taux calculé", "axes", record_key(axis_no=r.axis_no)))
+    for r in computed["reconciliation"].itertuples():
+        key = record_key(scope=r.scope, scope_no=r.scope_no)
+        line = rate_line.get((r.report_id, r.scope, r.scope_no))
+        label = _scope_label(r.scope, r.scope_no)
+        if pd.isna(r.rate_min_pct):
+            add(r.report_id, Finding("warning", "published_rate_not_computed",
+                f"{label} : taux publié {_pct(r.published_rate_pct)} % sans taux calculé correspondant",
+                "published_rates", key, line))
+        elif not r.within_bounds:
+            add(r.report_id, Finding("warning", "published_rate_outside_bounds",
+                f"{label} : taux publié {_pct(r.published_rate_pct)} % hors de l'intervalle calculé "
+                f"{_pct(r.rate_min_pct)}-{_pct(r.rate_max_pct)} %", "published_rates", key, line))
+    ranges = computed["missing_rate_range"]
+    for r in ranges[ranges["aggregation"] == aggregation].itertuples():
+        key = record_key(commitment_no=r.commitment_no)
+        if r.is_consistent:
+            add(r.report_id, Finding("info", "missing_rate_range",
+                f"engagement {r.commitment_no} : taux non publié ; avec le taux global publié "
+                f"({_pct(r.published_rate_pct)} %) et l'agrégation {aggregation} ({AGGREGATIONS[aggregation]}), "
+                f"il est compris entre {_pct(r.implied_rate_min_pct)} et {_pct(r.implied_rate_max_pct)} %",
+                "commitments", key, start_line.get((r.report_id, r.commitment_no))))
+        elif not pd.isna(r.is_consistent):
+            add(r.report_id, Finding("warning", "aggregation_inconsistent",
+                f"aucune valeur du taux non publié de l'engagement {r.commitment_no} ne redonne le taux global "
+                f"publié ({_pct(r.published_rate_pct)} %) avec l'agrégation {aggregation} : les taux publiés "
+                "ne suivent pas cette agrégation", "published_rates", record_key(scope="plan", scope_no=0),
+                rate_line.get((r.report_id, "plan", 0))))
+    frames = [findings_frame(report_id, STAGE, found) for report_id, found in sorted(by_report.items())]
+    if not frames:
+        return findings_frame("", STAGE, [])
+    return pd.concat(frames, ignore_index=True)
+
+
+def merge_findings(findings: pd.DataFrame, stage_findings: pd.DataFrame, stage: str = STAGE) -> pd.DataFrame:
+    """``findings`` with its rows of ``stage`` replaced by ``stage_findings``, sorted by key."""
+    kept = findings[findings["stage"] != stage]
+    frames = [f for f in (kept, stage_findings) if len(f)]
+    if not frames:
+        return findings.iloc[0:0].reset_index(drop=True)
+    merged = pd.concat(frames, ignore_index=True)
+    key = ALL_RESOURCES["findings"]["primary_key"]
+    return merged.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+# --- the stage ---------------------------------------------------------------------
+
+
+def populate(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, pd.DataFrame],
+    config: dict,
+    weights: pd.DataFrame,
+    weight_sources: dict[str, dict] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Build the whole database in ``con`` and return the computed tables and the findings.
+
+    The returned dict has every computed table and ``findings``: the curated findings
+    with the ``compute`` ones replaced by this run's, as also stored in the database.
+    """
+    from schemas import empty_frame
+
+    if weight_sources is None:
+        report_ids = list(tables.get("reports", empty_frame("reports"))["report_id"])
+        weight_sources = {r: {"source": "equal"} for r in sorted(report_ids)}
+    record = rates_config_record(config, weight_sources)
+    findings = tables.get("findings", empty_frame("findings"))
+    loaded = {**tables, "findings": findings[findings["stage"] != STAGE].reset_index(drop=True)}
+    build_database(con, loaded, record, status_bands_frame(config), weights)
+    computed = fetch_computed(con)
+    new = compute_findings(computed, tables, config["aggregation"])
+    if len(new):
+        from pipeline.io import to_arrow
+
+        _insert(con, "findings", to_arrow(new, "findings"))
+    computed["findings"] = merge_findings(findings, new)
+    return computed
+
+
+def compute_tables(
+    tables: dict[str, pd.DataFrame], config: dict | None = None, weights: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Run the rate SQL on an in-memory database; return computed tables and findings.
+
+    ``config`` defaults to the packaged configuration, ``weights`` to none (equal weights).
+    """
+    config = load_rates_config() if config is None else config
+    weights = _empty_weights() if weights is None else weights
+    with duckdb.connect(":memory:", config={"threads": 1}) as con:
+        return populate(con, tables, config, weights)
+
+
+def write_database(path: Path, tables: dict[str, pd.DataFrame], config: dict, weights: pd.DataFrame,
+                   weight_sources: dict[str, dict]) -> dict[str, pd.DataFrame]:
+    """Build the database in a temporary file beside ``path`` and rename it onto ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.unlink()
+        wal = tmp.with_name(tmp.name + ".wal")
+        try:
+            with duckdb.connect(str(tmp), config={"threads": 1}) as con:
+                out = populate(con, tables, config, weights, weight_sources)
+                con.execute("CHECKPOINT")
+        finally:
+            wal.unlink(missing_ok=True)
+    return out
+
+
+def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir: Path = Path("raw")) -> int:
+    """``python -m pipeline compute``: rates from the curated tables into ``curated/pgo.duckdb``.
+
+    Also writes every computed table to ``curated/<table>.parquet``, the findings with
+    this stage's ones to ``curated/findings.parquet``, and the configuration used to
+    ``curated/rates_config.json``.
+
+    Returns:
+        :data:`pipeline.exitcodes.OK`, or :data:`~pipeline.exitcodes.USAGE` when the
+        configuration or a weights file is unusable or ``curated_dir`` does not exist
+        (nothing is written then).
+    """
+    curated_dir = Path(curated_dir)
+    try:
+        config = load_rates_config(config_path)
+    except ConfigError as exc:
+        log.error("rates configuration: %s", exc)
+        return exitcodes.USAGE
+    if not curated_dir.is_dir():
+        log.error("%s: no such folder: run `python -m pipeline ingest` first", curated_dir)
+        return exitcodes.USAGE
+    tables = read_curated(curated_dir)
+    try:
+        weights = load_weights(raw_dir, tables["activities"])
+    except ConfigError as exc:
+        log.error("activity weights: %s", exc)
+        return exitcodes.USAGE
+    sources = describe_weights(raw_dir, list(tables["reports"]["report_id"]), weights)
+    out = write_database(curated_dir / DATABASE_NAME, tables, config, weights, sources)
+    for table in COMPUTED_TABLES:
+        write_table(out[table], table, curated_dir / f"{table}.parquet")
+    write_table(out["findings"], "findings", curated_dir / "findings.parquet")
+    record = rates_config_record(config, sources)
+    write_text_atomic(curated_dir / RATES_CONFIG_NAME, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    plan = out["plan_progress"]
+    for r in plan.itertuples():
+        log.info("%s: plan rate %s %% (interval %s-%s %%, %s)", r.report_id,
+                 "-" if pd.isna(r.rate_pct) else f"{r.rate_pct:.1f}",
+                 f"{r.rate_min_pct:.1f}" if not pd.isna(r.rate_min_pct) else "-",
+                 f"{r.rate_max_pct:.1f}" if not pd.isna(r.rate_max_pct) else "-", r.aggregation)
+    stage_findings = out["findings"][out["findings"]["stage"] == STAGE]
+    log.info("compute: %d computed tables, %d findings, database %s", len(COMPUTED_TABLES), len(stage_findings),
+             curated_dir / DATABASE_NAME)
+    return exitcodes.OK
