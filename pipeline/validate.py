@@ -1,0 +1,547 @@
+"""Validation stage: check every curated table, quarantine failing rows, record warnings.
+
+The checks of one table are the pandera schemas of :mod:`schemas.checks`, run lazily
+so that every failure of every table is collected in one pass. The checks across
+tables are plain pandas functions here: references (a row whose parent is missing or
+quarantined is quarantined too, so a quarantined commitment takes its activities and
+indicators with it) and contiguous numbering (a gap is a warning). All of them yield
+the same failure records: ``table``, ``row`` (position in the table), ``check``,
+``severity`` and a readable ``reason``.
+
+A row failing an ``error`` check moves to ``curated/quarantine/<table>.parquet`` with
+the names and reasons of its failed checks; a ``warning`` leaves the row in place and
+becomes a ``findings`` row of stage ``validate``. Nothing is dropped: curated plus
+quarantine hold every ingested row. A duplicated primary key quarantines every row
+sharing it, since nothing says which one is right.
+
+:func:`validate_tables` is pure (tables in, :class:`ValidationResult` out);
+:func:`validate_curated` does the I/O: it merges back the rows quarantined by an
+earlier run (so validating twice changes nothing and loses nothing), replaces the
+earlier ``validate`` findings, writes every output atomically and prints a summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import exitcodes
+from pipeline.findings import Finding, findings_frame, record_key
+from pipeline.io import atomic_path, read_table, to_arrow
+from schemas import RESOURCES, TABLES, arrow_schema
+from schemas.checks import ERROR, WARNING, build_schema
+
+log = logging.getLogger("pipeline.validate")
+
+STAGE = "validate"
+QUARANTINE_DIR = "quarantine"
+REPORT_FILE = "validation.json"
+CHECK_COLUMN = "quarantine_check"
+REASON_COLUMN = "quarantine_reason"
+FAILURE_COLUMNS = ["table", "row", "check", "severity", "reason"]
+#: Columns :func:`validate_tables` adds to the failure records, to name the row.
+LOCATION_COLUMNS = ["report_id", "record_key"]
+
+#: Tables numbered from 1 within their parent, and the numbered column.
+NUMBERED = {"commitments": "commitment_no", "activities": "activity_no"}
+NUMBERING_GAP = "numbering_gap"
+
+_ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+_UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
+
+
+class ValidationConfigError(ValueError):
+    """A table that cannot be validated at all: columns missing or extra, values of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What validation made of the curated tables.
+
+    Attributes:
+        clean: per table, the rows that passed every error-level check.
+        quarantined: per table, the rows that did not, with ``quarantine_check`` and
+            ``quarantine_reason`` (``"; "``-joined when several checks failed).
+        findings: the ``findings`` rows of stage ``validate`` (one per warning).
+        failures: every failure record (``table``, ``row``, ``check``, ``severity``,
+            ``reason``, and the row's ``report_id`` and ``record_key`` without it);
+            ``row`` is the position of the row in the table given.
+        rows_in: per table, the number of rows validated.
+    """
+
+    clean: dict[str, pd.DataFrame]
+    quarantined: dict[str, pd.DataFrame]
+    findings: pd.DataFrame
+    failures: pd.DataFrame
+    rows_in: dict[str, int]
+
+    @property
+    def exit_code(self) -> int:
+        return exitcodes.QUARANTINED if any(len(q) for q in self.quarantined.values()) else exitcodes.OK
+
+    def findings_table(self) -> pd.DataFrame:
+        """The whole ``findings`` table: the clean findings given, then the new ones."""
+        return pd.concat([self.clean["findings"], self.findings], ignore_index=True)
+
+    def summary(self, with_report_id: bool = True) -> list[dict]:
+        """One entry per table, check and severity: rows failed and a first example, sorted.
+
+        The example is ``report_id=…,<key>: <reason>`` for the first failing row
+        (without the ``report_id`` part when ``with_report_id`` is false).
+        """
+        out = []
+        for (table, check, severity), group in self.failures.groupby(["table", "check", "severity"], sort=True):
+            first = group.iloc[0]
+            key = record_key(report_id=first["report_id"]) if with_report_id else ""
+            if first["record_key"]:
+                key = f"{key},{first['record_key']}" if key else first["record_key"]
+            out.append(
+                {
+                    "table": table,
+                    "check": check,
+                    "severity": severity,
+                    "rows_failed": int(group["row"].nunique()),
+                    "example": f"{key}: {first['reason']}" if key else first["reason"],
+                }
+            )
+        return out
+
+    def report(self) -> dict:
+        """The content of ``validation.json``."""
+        return {
+            "tables": {
+                t: {
+                    "rows_in": self.rows_in[t],
+                    "rows_clean": len(self.clean[t]),
+                    "rows_quarantined": len(self.quarantined[t]),
+                }
+                for t in sorted(self.rows_in)
+            },
+            "failures": self.summary(),
+            "exit_code": self.exit_code,
+        }
+
+
+# --- pure functions ----------------------------------------------------------------------
+
+
+def conform_table(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``df`` with exactly the table's columns, in order, as nullable pandas dtypes.
+
+    Integers become ``Int64`` and booleans ``boolean`` so that a null does not turn a
+    column into floats; the index becomes 0..n-1.
+
+    Raises:
+        ValidationConfigError: a column is missing or extra, or a value cannot be
+            held by its column's type (``3.5`` in an integer column).
+    """
+    schema = arrow_schema(table)
+    missing = [c for c in schema.names if c not in df.columns]
+    extra = [c for c in df.columns if c not in schema.names]
+    if missing or extra:
+        raise ValidationConfigError(f"table {table}: columns missing {missing}, unexpected {extra}")
+    loose = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+    try:
+        arrow_table = pa.Table.from_pandas(df[schema.names], schema=loose, preserve_index=False, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+        raise ValidationConfigError(f"table {table}: {exc}") from exc
+    return arrow_table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+
+def drop_stage_findings(findings: pd.DataFrame, stage: str = STAGE) -> pd.DataFrame:
+    """``findings`` without the rows of ``stage`` (they are about to be produced again)."""
+    return findings[(findings["stage"] != stage).fillna(True)].reset_index(drop=True)
+
+
+def check_schema(df: pd.DataFrame, table: str, schema=None) -> pd.DataFrame:
+    """Failure records of the pandera checks of ``table`` on ``df`` (conformed), lazily.
+
+    Raises:
+        ValidationConfigError: a failure that concerns a column rather than rows
+            (a wrong dtype, a check that crashed).
+    """
+    schema = schema if schema is not None else build_schema(table)
+    try:
+        schema.validate(df, lazy=True)
+        return _empty_failures()
+    except pandera.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    registry = schema.metadata["checks"]
+    records = []
+    for case in cases.itertuples(index=False):
+        if case.index is None or pd.isna(case.index):
+            raise ValidationConfigError(f"table {table}: {case.check} failed on column {case.column}: {case.failure_case}")
+        row = int(case.index)
+        if case.check == "not_nullable":
+            name = f"{case.column}_missing"
+            reason = registry[name]["message"]
+        elif case.check in _UNIQUENESS_CHECKS:
+            name = "duplicate_primary_key"
+            reason = _quote(registry[name], df.iloc[row])
+        elif case.check_number is not None and not pd.isna(case.check_number):
+            if case.schema_context == "Column":
+                check = schema.columns[case.column].checks[int(case.check_number)]
+            else:
+                check = schema.checks[int(case.check_number)]
+            name = check.name
+            if registry[name]["columns"]:
+                reason = _quote(registry[name], df.iloc[row])
+            else:
+                reason = f"{registry[name]['message']} ({case.column}={_format(case.failure_case)})"
+        else:
+            raise ValidationConfigError(f"table {table}: unexpected failure {case.check} on column {case.column}")
+        records.append({"table": table, "row": row, "check": name, "severity": registry[name]["severity"], "reason": reason})
+    return _failure_frame(records).drop_duplicates().sort_values(["row", "check", "reason"], kind="stable")
+
+
+def check_references(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], quarantined_rows: dict[str, set[int]]) -> pd.DataFrame:
+    """Failure records of the foreign keys of ``table`` (check ``foreign_key_<parent>``).
+
+    A row whose key fields are all set must find its parent among the parent's rows
+    that are not quarantined; the reason says whether the parent is missing or was
+    quarantined. A key with a null field is not checked (the field is optional).
+
+    Args:
+        table: the child table.
+        df: its rows (conformed).
+        tables: every table (conformed), parents included.
+        quarantined_rows: per parent table, the positions of its quarantined rows.
+    """
+    records = []
+    for fk in RESOURCES[table]["foreign_keys"]:
+        fields = fk["fields"]
+        parent_name, parent_fields = fk["reference"]["resource"], fk["reference"]["fields"]
+        parent = tables[parent_name]
+        bad = quarantined_rows.get(parent_name, set())
+        kept = parent.loc[[i for i in range(len(parent)) if i not in bad], parent_fields]
+        child_keys = pd.MultiIndex.from_frame(df[fields])
+        complete = df[fields].notna().all(axis=1).to_numpy()
+        found = child_keys.isin(pd.MultiIndex.from_frame(kept)) if len(kept) else np.zeros(len(df), dtype=bool)
+        exists = child_keys.isin(pd.MultiIndex.from_frame(parent[parent_fields])) if len(parent) else np.zeros(len(df), dtype=bool)
+        for row in np.flatnonzero(complete & ~found):
+            key = ", ".join(f"{p}={_format(df.at[row, f], quote=False)}" for f, p in zip(fields, parent_fields))
+            if exists[row]:
+                reason = f"la ligne de {parent_name} ({key}) dont elle dépend est en quarantaine"
+            else:
+                reason = f"aucune ligne de {parent_name} ({key}) : référence orpheline"
+            records.append({"table": table, "row": int(row), "check": f"foreign_key_{parent_name}", "severity": ERROR, "reason": reason})
+    return _failure_frame(records)
+
+
+def check_numbering(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Warning records (check ``numbering_gap``) where numbers within a parent skip some.
+
+    Numbers must run 1, 2, 3, … within their parent (the other primary-key fields).
+    The record points at the first row after each gap and names the missing numbers.
+    """
+    column = NUMBERED.get(table)
+    if column is None:
+        return _empty_failures()
+    parent = [f for f in RESOURCES[table]["primary_key"] if f != column]
+    usable = df[df[[*parent, column]].notna().all(axis=1)]
+    records = []
+    for _, group in usable.groupby(parent, sort=True):
+        expected = 1
+        for number, rows in group.groupby(column, sort=True):
+            number = int(number)
+            if number > expected:
+                missing = ", ".join(str(n) for n in range(expected, number))
+                where = ", ".join(f"{p}={_format(group[p].iloc[0], quote=False)}" for p in parent if p != "report_id")
+                scope = f" ({where})" if where else ""
+                reason = f"numérotation de {column} non contiguë{scope} : {missing} manque(nt) avant {number}"
+                records.append({"table": table, "row": int(rows.index[0]), "check": NUMBERING_GAP, "severity": WARNING, "reason": reason})
+            expected = max(expected, number + 1)
+    return _failure_frame(records)
+
+
+def collect_quarantined(df: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``df`` with an error-level failure, with their check names and reasons."""
+    errors = failures[failures["severity"] == ERROR]
+    if errors.empty:
+        return df.iloc[0:0].assign(**{CHECK_COLUMN: pd.Series(dtype="str"), REASON_COLUMN: pd.Series(dtype="str")})
+    per_row = errors.groupby("row", sort=True).agg(
+        check=("check", lambda s: "; ".join(dict.fromkeys(s))),
+        reason=("reason", lambda s: "; ".join(dict.fromkeys(s))),
+    )
+    out = df.loc[per_row.index].reset_index(drop=True)
+    out[CHECK_COLUMN] = pd.array(per_row["check"].tolist(), dtype="str")
+    out[REASON_COLUMN] = pd.array(per_row["reason"].tolist(), dtype="str")
+    return out
+
+
+def make_warning_findings(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``findings`` rows (stage ``validate``) for the warning records, numbered from 1 per report.
+
+    A row without a ``report_id`` gets no finding: it is quarantined for that already.
+    """
+    by_report: dict[str, list[Finding]] = {}
+    for rec in failures[failures["severity"] == WARNING].itertuples(index=False):
+        row = tables[rec.table].iloc[rec.row]
+        if pd.isna(row["report_id"]):
+            continue
+        by_report.setdefault(str(row["report_id"]), []).append(
+            Finding(WARNING, rec.check, rec.reason, rec.table, _row_key(rec.table, row), _source_line(rec.table, row))
+        )
+    frames = [findings_frame(report_id, STAGE, found) for report_id, found in sorted(by_report.items())]
+    if not frames:
+        return conform_table(arrow_schema("findings").empty_table().to_pandas(), "findings")
+    return conform_table(pd.concat(frames, ignore_index=True), "findings")
+
+
+def validate_tables(tables: dict[str, pd.DataFrame]) -> ValidationResult:
+    """Validate the curated tables together; nothing is read or written.
+
+    Findings of an earlier validation (stage ``validate``) are left out of the input:
+    this run produces them again.
+
+    Raises:
+        ValidationConfigError: a table is missing or cannot be validated at all.
+    """
+    absent = [t for t in TABLES if t not in tables]
+    if absent:
+        raise ValidationConfigError(f"tables missing: {absent}")
+    conformed = {t: conform_table(tables[t], t) for t in TABLES}
+    conformed["findings"] = drop_stage_findings(conformed["findings"])
+    quarantined_rows: dict[str, set[int]] = {}
+    per_table = []
+    for table in TABLES:
+        df = conformed[table]
+        failures = pd.concat(
+            [
+                check_schema(df, table),
+                check_references(table, df, conformed, quarantined_rows),
+                check_numbering(table, df),
+            ],
+            ignore_index=True,
+        )
+        quarantined_rows[table] = set(failures.loc[failures["severity"] == ERROR, "row"].tolist())
+        per_table.append(failures)
+    failures = pd.concat(per_table, ignore_index=True)
+    clean, quarantined = {}, {}
+    for table in TABLES:
+        df = conformed[table]
+        mine = failures[failures["table"] == table]
+        bad = sorted(quarantined_rows[table])
+        clean[table] = df.drop(index=bad).reset_index(drop=True)
+        quarantined[table] = collect_quarantined(df, mine)
+    failures = locate_failures(failures, conformed)
+    return ValidationResult(
+        clean=clean,
+        quarantined=quarantined,
+        findings=make_warning_findings(failures, conformed),
+        failures=failures,
+        rows_in={t: len(conformed[t]) for t in TABLES},
+    )
+
+
+def locate_failures(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """``failures`` with the ``report_id`` and ``record_key`` (other key fields) of each row."""
+    rows = [tables[rec.table].iloc[rec.row] for rec in failures.itertuples()]
+    return failures.assign(
+        report_id=pd.array([_format(r["report_id"], quote=False) for r in rows], dtype="str"),
+        record_key=pd.array([_row_key(t, r) or "" for t, r in zip(failures["table"], rows)], dtype="str"),
+    )
+
+
+def merge_quarantined(curated: pd.DataFrame, quarantined: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Curated rows plus the rows quarantined earlier (without their two quarantine columns).
+
+    A quarantined row identical to a curated one is taken once: ingestion may have
+    written the same row again since the earlier validation.
+    """
+    back = conform_table(quarantined.drop(columns=[CHECK_COLUMN, REASON_COLUMN], errors="ignore"), table)
+    ours = conform_table(curated, table)
+    if back.empty:
+        return ours
+    both = pd.concat([ours, back], ignore_index=True)
+    from_quarantine = pd.Series([False] * len(ours) + [True] * len(back), index=both.index)
+    return both[~(both.duplicated(keep="first") & from_quarantine)].reset_index(drop=True)
+
+
+def format_summary(result: ValidationResult, example_width: int = 100) -> str:
+    """A small text table of the failures for the terminal (examples cut at ``example_width``)."""
+    quarantined = sum(len(q) for q in result.quarantined.values())
+    head = (
+        f"validation: {sum(result.rows_in.values())} rows in {len(result.rows_in)} tables, "
+        f"{quarantined} quarantined, {len(result.findings)} warning finding(s)"
+    )
+    entries = result.summary(with_report_id=False)
+    if not entries:
+        return head
+    rows = [("table", "check", "severity", "rows", "example")]
+    for e in entries:
+        example = e["example"]
+        if len(example) > example_width:
+            example = example[: example_width - 1] + "…"
+        rows.append((e["table"], e["check"], e["severity"], str(e["rows_failed"]), example))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [head]
+    for r in rows:
+        cells = [r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].ljust(widths[2]), r[3].rjust(widths[3]), r[4]]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+# --- I/O -------------------------------------------------------------------------------
+
+
+def validate_curated(curated_dir: Path) -> int:
+    """Validate ``curated_dir`` in place; return the exit code.
+
+    Reads the curated tables (and ``quarantine/<table>.parquet`` from an earlier run,
+    merged back), writes the clean tables, the quarantined rows, the findings (earlier
+    ``validate`` findings replaced) and ``validation.json``, and prints a summary.
+
+    Returns:
+        ``exitcodes.OK`` when clean or with warnings only, ``exitcodes.QUARANTINED``
+        when rows were quarantined, ``exitcodes.USAGE`` when the folder or its tables
+        cannot be validated (nothing is written then).
+    """
+    curated_dir = Path(curated_dir)
+    if not curated_dir.is_dir() or not any((curated_dir / f"{t}.parquet").exists() for t in TABLES):
+        log.error("no curated table in %s: run the ingest stage first", curated_dir)
+        return exitcodes.USAGE
+    try:
+        tables = read_curated_with_quarantine(curated_dir)
+        result = validate_tables(tables)
+    except (ValidationConfigError, OSError, pa.ArrowException) as exc:
+        log.error("cannot validate %s: %s", curated_dir, exc)
+        return exitcodes.USAGE
+    write_outputs(curated_dir, result)
+    print(format_summary(result))
+    quarantined = {t: len(q) for t, q in result.quarantined.items() if len(q)}
+    if quarantined:
+        log.warning(
+            "rows quarantined in %s: %s",
+            curated_dir / QUARANTINE_DIR,
+            ", ".join(f"{t} {n}" for t, n in quarantined.items()),
+        )
+    log.info("validation: exit code %d, report in %s", result.exit_code, curated_dir / REPORT_FILE)
+    return result.exit_code
+
+
+def read_curated_with_quarantine(curated_dir: Path) -> dict[str, pd.DataFrame]:
+    """Every curated table with the rows an earlier validation quarantined merged back."""
+    out = {}
+    for table in TABLES:
+        path = curated_dir / f"{table}.parquet"
+        if path.exists() and pq.read_schema(path).names != arrow_schema(table).names:
+            raise ValidationConfigError(f"{path}: columns {pq.read_schema(path).names}, expected {arrow_schema(table).names}")
+        curated = read_table(path, table)
+        qpath = curated_dir / QUARANTINE_DIR / f"{table}.parquet"
+        quarantined = pq.read_table(qpath).to_pandas() if qpath.exists() else curated.iloc[0:0]
+        out[table] = merge_quarantined(curated, quarantined, table)
+    return out
+
+
+def to_quarantine_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    """Quarantined rows as Arrow: the table's columns (all nullable) and the two quarantine columns."""
+    base = arrow_schema(table)
+    schema = pa.schema(
+        [
+            *(f.with_nullable(True) for f in base),
+            pa.field(CHECK_COLUMN, pa.string(), metadata={"title": "Contrôles échoués"}),
+            pa.field(REASON_COLUMN, pa.string(), metadata={"title": "Raisons de la quarantaine"}),
+        ],
+        metadata=base.metadata,
+    )
+    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+
+
+def write_outputs(curated_dir: Path, result: ValidationResult) -> None:
+    """Write clean tables, quarantine files and ``validation.json``; renames happen together at the end.
+
+    A table without quarantined rows has its quarantine file removed.
+    """
+    qdir = curated_dir / QUARANTINE_DIR
+    outputs = {t: result.clean[t] for t in TABLES}
+    outputs["findings"] = result.findings_table()
+    stale = []
+    with contextlib.ExitStack() as stack:
+        for table in TABLES:
+            tmp = stack.enter_context(atomic_path(curated_dir / f"{table}.parquet"))
+            pq.write_table(to_arrow(outputs[table], table), tmp, compression="zstd", write_statistics=True)
+        for table in TABLES:
+            if len(result.quarantined[table]):
+                tmp = stack.enter_context(atomic_path(qdir / f"{table}.parquet"))
+                pq.write_table(to_quarantine_arrow(result.quarantined[table], table), tmp, compression="zstd")
+            elif (qdir / f"{table}.parquet").exists():
+                stale.append(qdir / f"{table}.parquet")
+        tmp = stack.enter_context(atomic_path(curated_dir / REPORT_FILE))
+        tmp.write_text(json.dumps(result.report(), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for path in stale:
+        path.unlink(missing_ok=True)
+    if qdir.is_dir() and not any(qdir.iterdir()):
+        qdir.rmdir()
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _empty_failures() -> pd.DataFrame:
+    return _failure_frame([])
+
+
+def _failure_frame(records: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(records, columns=FAILURE_COLUMNS)
+    return df.astype({"table": "str", "row": "int64", "check": "str", "severity": "str", "reason": "str"})
+
+
+def _format(value, quote: bool = True) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return "vide"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+    if isinstance(value, str):
+        return repr(value) if quote else value
+    return str(value)
+
+
+def _quote(entry: dict, row: pd.Series) -> str:
+    values = ", ".join(f"{c}={_format(row[c])}" for c in entry["columns"])
+    return f"{entry['message']} ({values})"
+
+
+def _key_fields(table: str) -> list[str]:
+    return [f for f in RESOURCES[table]["primary_key"] if f != "report_id"]
+
+
+def _row_key(table: str, row: pd.Series) -> str | None:
+    fields = _key_fields(table)
+    return record_key(**{f: _format(row[f], quote=False) for f in fields}) if fields else None
+
+
+def _source_line(table: str, row: pd.Series) -> int | None:
+    for column in ("source_line", "source_line_start"):
+        if column in RESOURCES[table]["fields"] and not pd.isna(row[column]):
+            return int(row[column])
+    return None
+
+
+__all__ = [
+    "ValidationConfigError",
+    "ValidationResult",
+    "check_numbering",
+    "check_references",
+    "check_schema",
+    "collect_quarantined",
+    "conform_table",
+    "drop_stage_findings",
+    "format_summary",
+    "locate_failures",
+    "make_warning_findings",
+    "merge_quarantined",
+    "read_curated_with_quarantine",
+    "validate_curated",
+    "validate_tables",
+    "write_outputs",
+]

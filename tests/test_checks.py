@@ -1,0 +1,209 @@
+"""The pandera schemas are generated from the table definitions, and their checks do what they say."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.errors
+import pandera.pandas as pa
+import pytest
+
+from schemas import STATUS_VALUES, TABLES, table_fields
+from schemas.checks import build_schema, get_severity, list_warning_checks
+
+
+def checks_by_name(schema, column: str) -> dict:
+    return {c.name: c for c in schema.columns[column].checks}
+
+
+def failing_rows(schema, df: pd.DataFrame) -> dict[str, list[int]]:
+    """Check name (or pandera's own check) -> sorted row positions that fail it."""
+    try:
+        schema.validate(df, lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        out: dict[str, set[int]] = {}
+        for case in err.failure_cases.itertuples():
+            if case.check_number is not None and not pd.isna(case.check_number):
+                owner = schema.columns[case.column].checks if case.schema_context == "Column" else schema.checks
+                name = owner[int(case.check_number)].name
+            else:
+                name = case.check
+            out.setdefault(name, set()).add(int(case.index))
+        return {k: sorted(v) for k, v in out.items()}
+    return {}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_columns_come_from_the_table_definition(table):
+    schema = build_schema(table)
+    fields = table_fields(table)
+    assert list(schema.columns) == [f["name"] for f in fields]
+    assert {n: c.nullable for n, c in schema.columns.items()} == {f["name"]: f["nullable"] for f in fields}
+    dtypes = {"string": "str", "integer": "Int64", "number": "float64", "boolean": "boolean"}
+    expected = {f["name"]: pa.Column(dtypes[f["type"]]).dtype for f in fields}
+    assert {n: c.dtype for n, c in schema.columns.items()} == expected
+    assert schema.strict is True
+
+
+def test_constraints_become_checks():
+    activities = build_schema("activities")
+    status = checks_by_name(activities, "status")["status_not_in_vocabulary"]
+    assert status.statistics == {"allowed_values": STATUS_VALUES}
+    band = checks_by_name(activities, "band_min_pct")["band_min_pct_out_of_range"]
+    assert (band.statistics["min_value"], band.statistics["max_value"]) == (0, 100)
+    line = checks_by_name(activities, "source_line")["source_line_out_of_range"]
+    assert line.statistics == {"min_value": 1}
+    report_id = checks_by_name(activities, "report_id")["report_id_bad_format"]
+    assert report_id.statistics == {"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"}
+
+
+def test_field_overrides_are_applied():
+    """published_rates.rate_pct gets its 0-100 range from the resource's override."""
+    rate = checks_by_name(build_schema("published_rates"), "rate_pct")["rate_pct_out_of_range"]
+    assert (rate.statistics["min_value"], rate.statistics["max_value"]) == (0, 100)
+    assert "report_id_bad_format" not in build_schema("findings").metadata["checks"]
+
+
+def test_primary_key_is_unique_and_required():
+    schema = build_schema("activities")
+    assert schema.unique == ["report_id", "commitment_no", "activity_no"]
+    assert schema.report_duplicates == "all"
+    assert not any(schema.columns[c].nullable for c in schema.unique)
+
+
+def test_every_check_has_a_name_severity_and_message():
+    for table in TABLES:
+        schema = build_schema(table)
+        registry = schema.metadata["checks"]
+        named = [c.name for col in schema.columns.values() for c in col.checks] + [c.name for c in schema.checks]
+        assert set(named) <= set(registry)
+        for entry in registry.values():
+            assert entry["severity"] in ("error", "warning")
+            assert entry["message"]
+
+
+def test_warning_checks_are_distinguishable():
+    assert list_warning_checks(build_schema("indicators")) == [
+        "indicator_count_in_percent",
+        "indicator_rate_without_percent",
+        "text_list_marker",
+        "text_markup",
+    ]
+    assert list_warning_checks(build_schema("findings")) == []
+    assert get_severity(build_schema("activities"), "band_contradicts_status") == "error"
+    assert get_severity(build_schema("activities"), "text_control_characters") == "error"
+
+
+def test_text_checks_cover_free_text_only():
+    commitments = build_schema("commitments")
+    assert "text_markup" in checks_by_name(commitments, "problem")
+    assert "text_markup" not in checks_by_name(commitments, "report_id")
+    activities = build_schema("activities")
+    assert "text_markup" not in checks_by_name(activities, "status")
+    findings = build_schema("findings")
+    assert all(not col.checks or "text_markup" not in {c.name for c in col.checks} for col in findings.columns.values())
+
+
+def activity_rows(**changes) -> pd.DataFrame:
+    rows = [
+        ("r-1", 1, 1, "Formation", "complete", 90.0, 100.0, True, "Ateliers tenus\nGuide publié", 10),
+        ("r-1", 1, 2, "Portail", "limited", 1.0, 59.0, True, None, 20),
+        ("r-1", 1, 3, "Étude", "unknown", 0.0, 100.0, False, None, 30),
+    ]
+    cols = [f["name"] for f in table_fields("activities")]
+    df = pd.DataFrame(rows, columns=cols)
+    for (row, col), value in changes.items():
+        df.loc[row, col] = value
+    return df.astype({"commitment_no": "Int64", "activity_no": "Int64", "source_line": "Int64", "is_status_checked": "boolean"})
+
+
+def test_valid_activities_pass():
+    assert failing_rows(build_schema("activities"), activity_rows()) == {}
+
+
+def test_activity_status_and_band_checks():
+    df = activity_rows()
+    df.loc[0, "status"] = "started"
+    df.loc[1, ["band_min_pct", "band_max_pct"]] = [60.0, 90.0]
+    df.loc[2, "band_max_pct"] = 120.0
+    assert failing_rows(build_schema("activities"), df) == {
+        "status_not_in_vocabulary": [0],
+        "band_contradicts_status": [1, 2],
+        "band_max_pct_out_of_range": [2],
+    }
+
+
+def test_duplicate_key_fails_every_row_sharing_it():
+    df = activity_rows()
+    df.loc[2, "activity_no"] = 1
+    assert failing_rows(build_schema("activities"), df) == {"multiple_fields_uniqueness": [0, 2]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Formation des formateurs", {}),
+        ("Formation - suite", {}),
+        ("- Formation", {"text_list_marker": [0]}),
+        ("•Formation", {"text_list_marker": [0]}),
+        ("Ateliers\n- Guide", {"text_list_marker": [0]}),
+        ("Formation <u>des</u> formateurs", {"text_markup": [0]}),
+        ("Formation />", {"text_markup": [0]}),
+        (r"Taux de 50\%", {"text_markup": [0]}),
+        (r"\textbf{Formation}", {"text_markup": [0]}),
+        ("a < b et c > d", {}),
+        ("Ateliers\nGuide", {}),
+        ("Formation\x07", {"text_control_characters": [0]}),
+        ("Formation\tdes", {"text_control_characters": [0]}),
+    ],
+)
+def test_text_hygiene(text, expected):
+    df = activity_rows()
+    df.loc[0, "actions_text"] = text
+    assert failing_rows(build_schema("activities"), df) == expected
+
+
+def indicator_rows(*rows) -> pd.DataFrame:
+    cols = [f["name"] for f in table_fields("indicators")]
+    data = [("r-1", 1, i, label, raw, value, unit, kind, 10 + i) for i, (label, raw, value, unit, kind) in enumerate(rows, start=1)]
+    return pd.DataFrame(data, columns=cols).astype(
+        {"commitment_no": "Int64", "indicator_no": "Int64", "source_line": "Int64", "value": "float64"}
+    )
+
+
+def test_indicator_checks():
+    df = indicator_rows(
+        ("Nombre de rapports", "7", 7.0, None, "count"),  # 0: fine
+        ("Taux de réalisation", "60%", 60.0, "percent", "rate"),  # 1: fine
+        ("Nombre de sessions", "-3", -3.0, None, "count"),  # 2: negative
+        ("Taux de couverture", "120%", 120.0, "percent", "rate"),  # 3: above 100 %
+        ("Nombre d'administrations", "100%", 100.0, "percent", "count"),  # 4: count in percent
+        ("Taux de traitement", "54", 54.0, None, "rate"),  # 5: rate without percent
+        ("Nombre de visites", "1 428 574", None, None, "count"),  # 6: number not read
+        ("Autre indicateur", "en cours", None, None, "other"),  # 7: text: fine
+        ("Taux de satisfaction", "élevé", None, None, "rate"),  # 8: not a number: no percent expected
+        ("Nombre de guides", "1500", 1500.0, None, "count"),  # 9: fine, above 100 but not a percent
+    )
+    assert failing_rows(build_schema("indicators"), df) == {
+        "indicator_value_negative": [2],
+        "indicator_percent_above_100": [3],
+        "indicator_count_in_percent": [4],
+        "indicator_rate_without_percent": [5],
+        "indicator_value_unread": [6],
+    }
+
+
+def test_published_rates_checks():
+    cols = [f["name"] for f in table_fields("published_rates")]
+    rows = [
+        ("r-1", "plan", 0, 82.0, 5),
+        ("r-1", "plan", 1, 80.0, 6),
+        ("r-1", "commitment", 1, 120.0, 7),
+        ("r-1", "region", 2, 50.0, 8),
+        ("r-2", "plan", 0, 70.0, 5),
+    ]
+    df = pd.DataFrame(rows, columns=cols).astype({"scope_no": "Int64", "source_line": "Int64"})
+    assert failing_rows(build_schema("published_rates"), df) == {
+        "plan_rate_duplicated": [0, 1],
+        "rate_pct_out_of_range": [2],
+        "scope_not_in_vocabulary": [3],
+    }

@@ -1,0 +1,585 @@
+"""The validation stage: bad rows injected into otherwise valid tables are quarantined, warnings become findings.
+
+Each test starts from the small valid set of tables of :func:`valid_tables`, changes
+one thing, and states the rows expected in quarantine with their check and reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import exitcodes
+from pipeline.io import read_table, write_table
+from pipeline.validate import (
+    CHECK_COLUMN,
+    REASON_COLUMN,
+    ValidationConfigError,
+    format_summary,
+    validate_curated,
+    validate_tables,
+)
+from schemas import TABLES, arrow_schema, table_fields
+
+RID = "ma-test-2023"
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
+
+
+def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=[f["name"] for f in table_fields(table)])
+
+
+def valid_tables() -> dict[str, pd.DataFrame]:
+    """One report, one axis, two commitments of four activities and two indicators in all."""
+    return {
+        "reports": frame(
+            "reports",
+            [(RID, "Rapport d'auto-évaluation", "2021-2023", "2023-07", "fr", f"{RID}.txt", "0" * 64, "utf-8", 100, 2, 4)],
+        ),
+        "axes": frame("axes", [(RID, 1, "Transparence", 10)]),
+        "commitments": frame(
+            "commitments",
+            [
+                (RID, 1, "Publication des budgets", 1, "Ministère du budget", "Peu de données", "Publier", "Budgets ouverts", 20, 39),
+                (RID, 2, "Accès à l'information", 1, None, None, None, None, 40, 60),
+            ],
+        ),
+        "activities": frame(
+            "activities",
+            [
+                (RID, 1, 1, "Former les agents", "complete", 90.0, 100.0, True, "Ateliers tenus\nGuide publié", 22),
+                (RID, 1, 2, "Ouvrir le portail", "limited", 1.0, 59.0, True, None, 25),
+                (RID, 2, 1, "Rédiger le décret", "not_started", 0.0, 0.0, True, None, 42),
+                (RID, 2, 2, "Suivre les demandes", "unknown", 0.0, 100.0, False, None, 45),
+            ],
+        ),
+        "indicators": frame(
+            "indicators",
+            [
+                (RID, 1, 1, "Nombre de rapports publiés", "7", 7.0, None, "count", 30),
+                (RID, 2, 1, "Taux de demandes traitées", "60%", 60.0, "percent", "rate", 50),
+            ],
+        ),
+        "published_rates": frame(
+            "published_rates",
+            [(RID, "plan", 0, 82.0, 5), (RID, "commitment", 1, 65.0, 6), (RID, "commitment", 2, 50.0, 7)],
+        ),
+        "findings": frame(
+            "findings",
+            [(RID, "ingest", 1, "warning", "check_mark_missing", "aucune case cochée", "activities", "commitment_no=2,activity_no=2", 45)],
+        ),
+    }
+
+
+def keys(df: pd.DataFrame, *columns: str) -> list[tuple]:
+    return [tuple(v if isinstance(v, str) else int(v) for v in row) for row in df[list(columns)].itertuples(index=False)]
+
+
+def quarantine_of(result, table: str, *key: str) -> list[tuple]:
+    q = result.quarantined[table]
+    return [(*k, c, r) for k, c, r in zip(keys(q, *key), q[CHECK_COLUMN], q[REASON_COLUMN])]
+
+
+def assert_rows_add_up(result, tables):
+    for table in TABLES:
+        expected_in = len(tables[table]) if table != "findings" else int((tables[table]["stage"] != "validate").sum())
+        assert result.rows_in[table] == expected_in
+        assert len(result.clean[table]) + len(result.quarantined[table]) == expected_in, table
+
+
+def quarantined_counts(result) -> dict[str, int]:
+    return {t: len(q) for t, q in result.quarantined.items() if len(q)}
+
+
+# --- pure validation ---------------------------------------------------------------------
+
+
+def test_valid_tables_pass_untouched():
+    tables = valid_tables()
+    result = validate_tables(tables)
+    assert result.exit_code == exitcodes.OK
+    assert quarantined_counts(result) == {}
+    assert result.findings.empty
+    assert result.failures.empty
+    assert_rows_add_up(result, tables)
+    assert keys(result.clean["activities"], "commitment_no", "activity_no") == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert result.summary() == []
+
+
+def test_unknown_status_is_quarantined():
+    tables = valid_tables()
+    tables["activities"].loc[1, "status"] = "started"
+    result = validate_tables(tables)
+    assert result.exit_code == exitcodes.QUARANTINED
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [
+        (
+            1,
+            2,
+            "status_not_in_vocabulary",
+            "« status » hors du vocabulaire (not_started, limited, substantial, complete, unknown) (status='started')",
+        )
+    ]
+    assert quarantined_counts(result) == {"activities": 1}
+    assert keys(result.clean["activities"], "commitment_no", "activity_no") == [(1, 1), (2, 1), (2, 2)]
+    assert_rows_add_up(result, tables)
+
+
+def test_band_contradicting_the_status_is_quarantined():
+    tables = valid_tables()
+    tables["activities"].loc[1, ["band_min_pct", "band_max_pct"]] = [60.0, 90.0]
+    result = validate_tables(tables)
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [
+        (
+            1,
+            2,
+            "band_contradicts_status",
+            "la tranche d'avancement n'est pas celle du statut (not_started 0-0, limited 1-59, substantial 60-90, "
+            "complete 90-100, unknown 0-100) (status='limited', band_min_pct=60, band_max_pct=90)",
+        )
+    ]
+    assert_rows_add_up(result, tables)
+
+
+def test_band_outside_0_100_fails_both_checks_in_one_row():
+    tables = valid_tables()
+    tables["activities"].loc[3, "band_max_pct"] = 120.0
+    result = validate_tables(tables)
+    [(c, a, check, reason)] = quarantine_of(result, "activities", "commitment_no", "activity_no")
+    assert (c, a) == (2, 2)
+    assert check == "band_contradicts_status; band_max_pct_out_of_range"
+    assert reason.endswith("; « band_max_pct » hors de l'intervalle 0-100 (band_max_pct=120)")
+    assert_rows_add_up(result, tables)
+
+
+def test_negative_indicator_value_is_quarantined():
+    tables = valid_tables()
+    tables["indicators"].loc[0, ["raw_value", "value"]] = ["-3", -3.0]
+    result = validate_tables(tables)
+    assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [
+        (1, 1, "indicator_value_negative", "valeur d'indicateur négative (raw_value='-3', value=-3)")
+    ]
+    assert_rows_add_up(result, tables)
+
+
+def test_percent_above_100_is_quarantined():
+    tables = valid_tables()
+    tables["indicators"].loc[1, ["raw_value", "value"]] = ["120%", 120.0]
+    result = validate_tables(tables)
+    assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [
+        (2, 1, "indicator_percent_above_100", "valeur en pourcentage supérieure à 100 (raw_value='120%', value=120, unit='percent')")
+    ]
+    assert_rows_add_up(result, tables)
+
+
+def test_printed_number_without_numeric_value_is_quarantined():
+    tables = valid_tables()
+    tables["indicators"].loc[0, "value"] = None
+    result = validate_tables(tables)
+    assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [
+        (1, 1, "indicator_value_unread", "la valeur brute est un nombre mais la valeur numérique est vide (raw_value='7', value=vide)")
+    ]
+
+
+def test_duplicate_key_quarantines_every_row_sharing_it():
+    tables = valid_tables()
+    copy = tables["activities"].iloc[[2]].assign(title="Rédiger le décret (bis)", source_line=43)
+    tables["activities"] = pd.concat([tables["activities"], copy], ignore_index=True)
+    result = validate_tables(tables)
+    reason = (
+        "clé primaire (report_id, commitment_no, activity_no) en double : toutes les lignes de la clé sont mises "
+        f"en quarantaine (report_id='{RID}', commitment_no=2, activity_no=1)"
+    )
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no", "source_line") == [
+        (2, 1, 42, "duplicate_primary_key", reason),
+        (2, 1, 43, "duplicate_primary_key", reason),
+    ]
+    assert len(result.clean["activities"]) == 3
+    assert_rows_add_up(result, tables)
+
+
+def test_orphan_activity_is_quarantined():
+    tables = valid_tables()
+    orphan = frame("activities", [(RID, 9, 1, "Activité perdue", "complete", 90.0, 100.0, True, None, 90)])
+    tables["activities"] = pd.concat([tables["activities"], orphan], ignore_index=True)
+    result = validate_tables(tables)
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [
+        (9, 1, "foreign_key_commitments", f"aucune ligne de commitments (report_id={RID}, commitment_no=9) : référence orpheline")
+    ]
+    assert quarantined_counts(result) == {"activities": 1}
+    assert_rows_add_up(result, tables)
+
+
+def test_quarantined_commitment_takes_its_activities_and_indicators():
+    tables = valid_tables()
+    tables["commitments"].loc[1, "axis_no"] = 7
+    result = validate_tables(tables)
+    assert quarantine_of(result, "commitments", "commitment_no") == [
+        (2, "foreign_key_axes", f"aucune ligne de axes (report_id={RID}, axis_no=7) : référence orpheline")
+    ]
+    cascade = f"la ligne de commitments (report_id={RID}, commitment_no=2) dont elle dépend est en quarantaine"
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [
+        (2, 1, "foreign_key_commitments", cascade),
+        (2, 2, "foreign_key_commitments", cascade),
+    ]
+    assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [(2, 1, "foreign_key_commitments", cascade)]
+    assert quarantined_counts(result) == {"commitments": 1, "activities": 2, "indicators": 1}
+    assert_rows_add_up(result, tables)
+
+
+def test_quarantined_report_takes_every_row_of_the_report():
+    tables = valid_tables()
+    tables["reports"].loc[0, "source_sha256"] = "not-a-hash"
+    result = validate_tables(tables)
+    assert result.quarantined["reports"][CHECK_COLUMN].tolist() == ["source_sha256_bad_format"]
+    assert quarantined_counts(result) == {
+        "reports": 1,
+        "axes": 1,
+        "commitments": 2,
+        "activities": 4,
+        "indicators": 2,
+        "published_rates": 3,
+    }
+    assert len(result.clean["findings"]) == 1
+    assert_rows_add_up(result, tables)
+
+
+def test_commitment_without_axis_is_not_an_orphan():
+    tables = valid_tables()
+    tables["commitments"].loc[1, "axis_no"] = None
+    result = validate_tables(tables)
+    assert quarantined_counts(result) == {}
+
+
+def test_gap_in_activity_numbering_is_a_warning():
+    tables = valid_tables()
+    tables["activities"].loc[1, "activity_no"] = 4
+    result = validate_tables(tables)
+    assert result.exit_code == exitcodes.OK
+    assert quarantined_counts(result) == {}
+    assert result.findings[["report_id", "stage", "finding_no", "severity", "code", "message", "table_name", "record_key", "source_line"]].values.tolist() == [
+        [
+            RID,
+            "validate",
+            1,
+            "warning",
+            "numbering_gap",
+            "numérotation de activity_no non contiguë (commitment_no=1) : 2, 3 manque(nt) avant 4",
+            "activities",
+            "commitment_no=1,activity_no=4",
+            25,
+        ]
+    ]
+    assert_rows_add_up(result, tables)
+
+
+def test_gap_in_commitment_numbering_is_a_warning():
+    tables = valid_tables()
+    for table in ("commitments", "activities", "indicators"):
+        df = tables[table]
+        df.loc[df["commitment_no"] == 1, "commitment_no"] = 3
+    result = validate_tables(tables)
+    assert quarantined_counts(result) == {}
+    assert result.findings[["code", "message", "record_key", "source_line"]].values.tolist() == [
+        ["numbering_gap", "numérotation de commitment_no non contiguë : 1 manque(nt) avant 2", "commitment_no=2", 40]
+    ]
+
+
+def test_count_in_percent_and_rate_without_percent_are_warnings():
+    tables = valid_tables()
+    tables["indicators"].loc[0, ["raw_value", "unit"]] = ["7%", "percent"]
+    tables["indicators"].loc[1, ["raw_value", "unit"]] = ["60", None]
+    result = validate_tables(tables)
+    assert result.exit_code == exitcodes.OK
+    assert quarantined_counts(result) == {}
+    assert result.findings[["finding_no", "code", "message", "table_name", "record_key", "source_line"]].values.tolist() == [
+        [
+            1,
+            "indicator_count_in_percent",
+            "un nombre (« Nombre… ») exprimé en pourcentage (label='Nombre de rapports publiés', raw_value='7%')",
+            "indicators",
+            "commitment_no=1,indicator_no=1",
+            30,
+        ],
+        [
+            2,
+            "indicator_rate_without_percent",
+            "un taux (« Taux… », « Pourcentage… ») sans signe % (label='Taux de demandes traitées', raw_value='60')",
+            "indicators",
+            "commitment_no=2,indicator_no=1",
+            50,
+        ],
+    ]
+    assert result.summary() == [
+        {
+            "table": "indicators",
+            "check": "indicator_count_in_percent",
+            "severity": "warning",
+            "rows_failed": 1,
+            "example": f"report_id={RID},commitment_no=1,indicator_no=1: un nombre (« Nombre… ») exprimé en pourcentage "
+            "(label='Nombre de rapports publiés', raw_value='7%')",
+        },
+        {
+            "table": "indicators",
+            "check": "indicator_rate_without_percent",
+            "severity": "warning",
+            "rows_failed": 1,
+            "example": f"report_id={RID},commitment_no=2,indicator_no=1: un taux (« Taux… », « Pourcentage… ») sans signe % "
+            "(label='Taux de demandes traitées', raw_value='60')",
+        },
+    ]
+
+
+def test_second_plan_rate_quarantines_both():
+    tables = valid_tables()
+    tables["published_rates"] = pd.concat([tables["published_rates"], frame("published_rates", [(RID, "plan", 1, 80.0, 8)])], ignore_index=True)
+    result = validate_tables(tables)
+    assert [row[:3] for row in quarantine_of(result, "published_rates", "scope", "scope_no")] == [
+        ("plan", 0, "plan_rate_duplicated"),
+        ("plan", 1, "plan_rate_duplicated"),
+    ]
+    assert_rows_add_up(result, tables)
+
+
+def test_published_rate_above_100_and_unknown_scope():
+    tables = valid_tables()
+    tables["published_rates"].loc[1, "rate_pct"] = 165.0
+    tables["published_rates"].loc[2, "scope"] = "region"
+    result = validate_tables(tables)
+    assert quarantine_of(result, "published_rates", "scope", "scope_no") == [
+        ("commitment", 1, "rate_pct_out_of_range", "« rate_pct » hors de l'intervalle 0-100 (rate_pct=165)"),
+        ("region", 2, "scope_not_in_vocabulary", "« scope » hors du vocabulaire (plan, axis, commitment) (scope='region')"),
+    ]
+
+
+def test_text_hygiene_control_characters_quarantine_markup_warns():
+    tables = valid_tables()
+    tables["axes"].loc[0, "name"] = "Transpa\x00rence"
+    tables["activities"].loc[0, "title"] = "- Former les agents"
+    tables["commitments"].loc[0, "problem"] = "Peu de <u>données</u>"
+    result = validate_tables(tables)
+    assert quarantine_of(result, "axes", "axis_no") == [
+        (1, "text_control_characters", "caractères de contrôle dans le texte (name='Transpa\\x00rence')")
+    ]
+    assert quarantined_counts(result) == {"axes": 1, "commitments": 2, "activities": 4, "indicators": 2}
+    assert result.findings[["code", "table_name", "record_key", "message"]].values.tolist() == [
+        ["text_markup", "commitments", "commitment_no=1", "balisage parasite (HTML, LaTeX) dans le texte (problem='Peu de <u>données</u>')"],
+        ["text_list_marker", "activities", "commitment_no=1,activity_no=1", "le texte commence par une puce de liste (title='- Former les agents')"],
+    ]
+
+
+def test_missing_required_value_is_quarantined():
+    tables = valid_tables()
+    tables["activities"].loc[2, "title"] = None
+    result = validate_tables(tables)
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [(2, 1, "title_missing", "« title » est obligatoire mais vide")]
+
+
+def test_every_failure_of_every_table_is_collected_in_one_pass():
+    tables = valid_tables()
+    tables["activities"].loc[0, "status"] = "started"
+    tables["activities"].loc[1, "band_min_pct"] = 5.0
+    tables["indicators"].loc[1, "value"] = -60.0
+    tables["published_rates"].loc[0, "rate_pct"] = -1.0
+    tables["findings"].loc[0, "severity"] = "fatal"
+    result = validate_tables(tables)
+    assert sorted(zip(result.failures["table"], result.failures["check"])) == [
+        ("activities", "band_contradicts_status"),
+        ("activities", "status_not_in_vocabulary"),
+        ("findings", "severity_not_in_vocabulary"),
+        ("indicators", "indicator_value_negative"),
+        ("published_rates", "rate_pct_out_of_range"),
+    ]
+    assert quarantined_counts(result) == {"activities": 2, "findings": 1, "indicators": 1, "published_rates": 1}
+    assert_rows_add_up(result, tables)
+
+
+def test_earlier_validate_findings_are_replaced():
+    tables = valid_tables()
+    old = frame("findings", [(RID, "validate", 1, "warning", "numbering_gap", "ancien constat", "activities", None, None)])
+    tables["findings"] = pd.concat([tables["findings"], old], ignore_index=True)
+    result = validate_tables(tables)
+    assert result.rows_in["findings"] == 1
+    assert result.findings_table()[["stage", "code"]].values.tolist() == [["ingest", "check_mark_missing"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t["activities"].drop(columns=["status"]), "columns missing ['status']"),
+        (lambda t: t["activities"].assign(extra=1), "unexpected ['extra']"),
+        (lambda t: t["activities"].assign(activity_no=[1.0, 2.5, 1.0, 2.0]), "activities"),
+    ],
+)
+def test_tables_that_cannot_be_validated_raise(change, message):
+    tables = valid_tables()
+    tables["activities"] = change(tables)
+    with pytest.raises(ValidationConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        validate_tables(tables)
+
+
+def test_missing_table_raises():
+    tables = valid_tables()
+    del tables["axes"]
+    with pytest.raises(ValidationConfigError, match="axes"):
+        validate_tables(tables)
+
+
+def test_summary_for_the_terminal():
+    tables = valid_tables()
+    tables["activities"].loc[1, "status"] = "started"
+    text = format_summary(validate_tables(tables), example_width=60)
+    assert text.splitlines() == [
+        "validation: 14 rows in 7 tables, 1 quarantined, 0 warning finding(s)",
+        "table       check                     severity  rows  example",
+        "activities  status_not_in_vocabulary  error        1  commitment_no=1,activity_no=2: « status » hors du vocabulai…",
+    ]
+
+
+# --- the stage on disk -------------------------------------------------------------------
+
+
+def write_curated(curated: Path, tables: dict[str, pd.DataFrame]) -> None:
+    for table, df in tables.items():
+        write_table(df, table, curated / f"{table}.parquet")
+
+
+def file_hashes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def bad_curated(tmp_path) -> Path:
+    """Curated tables with one unknown status and one rate without a percent sign."""
+    tables = valid_tables()
+    tables["activities"].loc[1, "status"] = "started"
+    tables["indicators"].loc[1, ["raw_value", "unit"]] = ["60", None]
+    curated = tmp_path / "curated"
+    write_curated(curated, tables)
+    return curated
+
+
+def test_stage_writes_clean_tables_quarantine_findings_and_report(bad_curated, capsys):
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    assert "activities  status_not_in_vocabulary" in capsys.readouterr().out
+
+    activities = read_table(bad_curated / "activities.parquet", "activities")
+    assert keys(activities, "commitment_no", "activity_no") == [(1, 1), (2, 1), (2, 2)]
+
+    quarantine = pq.read_table(bad_curated / "quarantine" / "activities.parquet")
+    expected_schema = pa.schema(
+        [*(f.with_nullable(True) for f in arrow_schema("activities")), pa.field(CHECK_COLUMN, pa.string()), pa.field(REASON_COLUMN, pa.string())]
+    )
+    assert quarantine.schema.equals(expected_schema, check_metadata=False)
+    assert quarantine.to_pydict()[CHECK_COLUMN] == ["status_not_in_vocabulary"]
+    assert quarantine.to_pydict()["activity_no"] == [2]
+    assert sorted(p.name for p in (bad_curated / "quarantine").iterdir()) == ["activities.parquet"]
+
+    findings = read_table(bad_curated / "findings.parquet", "findings")
+    assert findings[["stage", "finding_no", "code", "record_key"]].values.tolist() == [
+        ["ingest", 1, "check_mark_missing", "commitment_no=2,activity_no=2"],
+        ["validate", 1, "indicator_rate_without_percent", "commitment_no=2,indicator_no=1"],
+    ]
+
+    report = json.loads((bad_curated / "validation.json").read_text(encoding="utf-8"))
+    assert report["exit_code"] == 1
+    assert report["tables"]["activities"] == {"rows_in": 4, "rows_clean": 3, "rows_quarantined": 1}
+    assert report["tables"]["findings"] == {"rows_in": 1, "rows_clean": 1, "rows_quarantined": 0}
+    assert [(f["table"], f["check"], f["severity"], f["rows_failed"]) for f in report["failures"]] == [
+        ("activities", "status_not_in_vocabulary", "error", 1),
+        ("indicators", "indicator_rate_without_percent", "warning", 1),
+    ]
+    assert report["failures"][0]["example"].startswith(f"report_id={RID},commitment_no=1,activity_no=2: « status »")
+
+
+def test_running_twice_changes_nothing_and_loses_nothing(bad_curated):
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    first = file_hashes(bad_curated)
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    assert file_hashes(bad_curated) == first
+
+
+def test_reingested_rows_are_not_doubled_by_the_merge_back(bad_curated, tmp_path):
+    """Ingestion rewrites the curated tables with every row, the bad one included."""
+    original = {t: read_table(bad_curated / f"{t}.parquet", t) for t in TABLES}
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    first = file_hashes(bad_curated)
+    write_curated(bad_curated, original)
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    assert file_hashes(bad_curated) == first
+
+
+def test_rows_that_pass_again_come_back_from_quarantine(bad_curated):
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    quarantine = bad_curated / "quarantine" / "activities.parquet"
+    fixed = pq.read_table(quarantine).to_pandas()
+    fixed["status"] = "limited"
+    pq.write_table(pa.Table.from_pandas(fixed, preserve_index=False), quarantine)
+    assert validate_curated(bad_curated) == exitcodes.OK
+    assert not (bad_curated / "quarantine").exists()
+    activities = read_table(bad_curated / "activities.parquet", "activities")
+    assert sorted(keys(activities, "commitment_no", "activity_no")) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+
+
+@pytest.mark.parametrize("make", [lambda p: p / "absent", lambda p: p])
+def test_nothing_to_validate_is_a_usage_error(tmp_path, make):
+    assert validate_curated(make(tmp_path)) == exitcodes.USAGE
+
+
+def test_unreadable_table_is_a_usage_error_and_writes_nothing(tmp_path):
+    curated = tmp_path / "curated"
+    write_curated(curated, valid_tables())
+    pq.write_table(pa.table({"report_id": ["x"]}), curated / "axes.parquet")
+    before = file_hashes(curated)
+    assert validate_curated(curated) == exitcodes.USAGE
+    assert file_hashes(curated) == before
+
+
+# --- the seed ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_curated(tmp_path_factory) -> Path:
+    from pipeline.ingest import ingest_reports
+
+    raw = tmp_path_factory.mktemp("raw")
+    shutil.copy(SEED, raw / SEED.name)
+    curated = tmp_path_factory.mktemp("curated")
+    assert ingest_reports(raw, curated) == exitcodes.OK
+    assert validate_curated(curated) == exitcodes.OK
+    return curated
+
+
+def test_seed_passes_without_quarantine(seed_curated):
+    assert not (seed_curated / "quarantine").exists()
+    report = json.loads((seed_curated / "validation.json").read_text(encoding="utf-8"))
+    assert report["exit_code"] == 0
+    assert {t: (v["rows_in"], v["rows_quarantined"]) for t, v in report["tables"].items()} == {
+        "reports": (1, 0),
+        "axes": (5, 0),
+        "commitments": (22, 0),
+        "activities": (147, 0),
+        "indicators": (79, 0),
+        "published_rates": (22, 0),
+        "findings": (report["tables"]["findings"]["rows_in"], 0),
+    }
+
+
+def test_seed_inconsistencies_are_warnings(seed_curated):
+    findings = read_table(seed_curated / "findings.parquet", "findings")
+    mine = findings[findings["stage"] == "validate"]
+    assert mine[["finding_no", "code", "record_key"]].values.tolist() == [
+        [1, "indicator_count_in_percent", "commitment_no=2,indicator_no=2"],
+        [2, "indicator_rate_without_percent", "commitment_no=2,indicator_no=3"],
+        [3, "indicator_rate_without_percent", "commitment_no=8,indicator_no=3"],
+        [4, "indicator_rate_without_percent", "commitment_no=9,indicator_no=2"],
+        [5, "indicator_rate_without_percent", "commitment_no=10,indicator_no=4"],
+        [6, "indicator_rate_without_percent", "commitment_no=16,indicator_no=5"],
+    ]
+    assert (findings["stage"] == "ingest").sum() > 0
