@@ -267,6 +267,34 @@ def ckan_dataset(descriptor: dict) -> dict:
     }
 
 
+def split_foreign_keys(
+    rows: pd.DataFrame, foreign_keys: list[dict], referenced: dict[str, pd.DataFrame]
+) -> tuple[list[dict], list[tuple[dict, int]]]:
+    """Foreign keys to declare for ``rows``, and those left out with their partly filled row count.
+
+    frictionless reports a row whose composite key is filled only in part (a commitment
+    whose axis is unknown: ``report_id`` set, ``axis_no`` null) as a violation, whereas
+    SQL's default (MATCH SIMPLE) and the nullability in :mod:`schemas` accept it. Such a
+    key is left out when every fully filled row finds its match, so that the package
+    validates; if one does not, the key is kept and frictionless reports the violation.
+    """
+    kept, left_out = [], []
+    for fk in foreign_keys:
+        filled = rows[fk["fields"]].notna()
+        partial = int((filled.any(axis=1) & ~filled.all(axis=1)).sum())
+        if partial == 0:
+            kept.append(fk)
+            continue
+        target = referenced[fk["reference"]["resource"]][fk["reference"]["fields"]]
+        known = set(target.itertuples(index=False, name=None))
+        complete = rows.loc[filled.all(axis=1), fk["fields"]]
+        if all(key in known for key in complete.itertuples(index=False, name=None)):
+            left_out.append((fk, partial))
+        else:
+            kept.append(fk)
+    return kept, left_out
+
+
 def build_package(
     report_id: str,
     frames: dict[str, pd.DataFrame],
@@ -291,9 +319,10 @@ def build_package(
     report = {k: None if pd.isna(v) else v for k, v in report_rows.iloc[0].items()}
     tables = [t for t in ALL_RESOURCES if t in frames]
 
+    selected = {t: select_report_rows(frames[t], t, report_id) for t in tables}
     data_files: dict[str, bytes] = {}
     for table in tables:
-        records = table_records(select_report_rows(frames[table], table, report_id), table)
+        records = table_records(selected[table], table)
         data_files[f"data/{table}.csv"] = render_csv(records, table)
         data_files[f"data/{table}.json"] = render_json(records)
 
@@ -303,7 +332,18 @@ def build_package(
             path = f"data/{table}.{fmt}"
             resource = resource_descriptor(table, path, fmt)
             schema = resource["schema"]
-            schema["foreignKeys"] = [fk for fk in schema["foreignKeys"] if fk["reference"]["resource"] in tables]
+            present = [fk for fk in schema["foreignKeys"] if fk["reference"]["resource"] in tables]
+            schema["foreignKeys"], left_out = split_foreign_keys(selected[table], present, selected)
+            for fk, count in left_out:
+                resource["description"] += (
+                    f" La clé étrangère ({', '.join(fk['fields'])}) vers {fk['reference']['resource']} n'est pas "
+                    f"déclarée dans ce paquet : {count} enregistrement(s) ne la renseignent qu'en partie."
+                )
+                if fmt == "csv":
+                    log.warning(
+                        "%s: foreign key (%s) -> %s left out of the package: %d row(s) fill it in part",
+                        report_id, ", ".join(fk["fields"]), fk["reference"]["resource"], count,
+                    )
             resource["bytes"] = len(data_files[path])
             resource["hash"] = f"sha256:{sha256_hex(data_files[path])}"
             resources.append(resource)

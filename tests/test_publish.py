@@ -29,6 +29,7 @@ from pipeline.publish import (
     neutralise_formula,
     publish_packages,
     recover_interrupted_release,
+    split_foreign_keys,
     render_csv,
     table_records,
     validate_package_dir,
@@ -321,6 +322,33 @@ def test_absent_computed_tables_and_their_foreign_keys_are_left_out():
     assert descriptor["rates_method"] == {"aggregation": "commitment_mean"}
     curated_only = json.loads(build_package("pan-a", frames(CURATED), None)["datapackage.json"])
     assert "rates_method" not in curated_only
+
+
+def test_partly_filled_composite_key_is_left_out_only_when_the_filled_rows_match():
+    axes_fk = {"fields": ["report_id", "axis_no"], "reference": {"resource": "axes", "fields": ["report_id", "axis_no"]}}
+    report_fk = {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}}
+    axes = frame("axes", ROWS["axes"])
+    no_axis = {**ROWS["commitments"][1], "axis_no": None}
+    rows = frame("commitments", [ROWS["commitments"][0], no_axis])
+    assert split_foreign_keys(rows, [report_fk, axes_fk], {"axes": axes}) == ([report_fk], [(axes_fk, 1)])
+    unknown_axis = {**ROWS["commitments"][0], "commitment_no": 3, "axis_no": 7}
+    rows = frame("commitments", [ROWS["commitments"][0], no_axis, unknown_axis])
+    assert split_foreign_keys(rows, [report_fk, axes_fk], {"axes": axes}) == ([report_fk, axes_fk], [])
+
+
+def test_commitment_without_axis_is_released_with_the_key_left_out(tmp_path):
+    commitments = [ROWS["commitments"][0], {**ROWS["commitments"][1], "axis_no": None}]
+    curated = write_curated(tmp_path / "curated", frames(commitments=commitments))
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports, report_ids={"pan-a"}) == exitcodes.OK
+    descriptor = json.loads((exports / "pan-a" / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "commitments")
+    assert [fk["reference"]["resource"] for fk in resource["schema"]["foreignKeys"]] == ["reports"]
+    assert resource["description"].endswith(
+        "La clé étrangère (report_id, axis_no) vers axes n'est pas déclarée dans ce paquet : "
+        "1 enregistrement(s) ne la renseignent qu'en partie."
+    )
+    assert frictionless.validate(str(exports / "pan-a" / "datapackage.json")).valid
 
 
 def test_build_package_needs_exactly_one_report_row():
