@@ -16,13 +16,16 @@ sharing it, since nothing says which one is right.
 
 :func:`validate_tables` is pure (tables in, :class:`ValidationResult` out);
 :func:`validate_curated` does the I/O: it merges back the rows quarantined by an
-earlier run (so validating twice changes nothing and loses nothing), replaces the
-earlier ``validate`` findings, writes every output atomically and prints a summary.
+earlier run (so validating twice changes nothing and loses nothing; a quarantine file
+whose curated table was written again by ingestion since is stale and left out),
+replaces the earlier ``validate`` findings, writes every output atomically and prints
+a summary.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ import pyarrow.parquet as pq
 
 from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame, record_key
+from pipeline.fingerprint import file_sha256
 from pipeline.io import atomic_path, read_table, to_arrow
 from schemas import RESOURCES, TABLES, arrow_schema
 from schemas.checks import ERROR, WARNING, build_schema
@@ -47,6 +51,8 @@ QUARANTINE_DIR = "quarantine"
 REPORT_FILE = "validation.json"
 CHECK_COLUMN = "quarantine_check"
 REASON_COLUMN = "quarantine_reason"
+#: Quarantine-file metadata key: SHA-256 of the curated file written with it.
+PAIRED_SHA256_KEY = b"pgo:curated_sha256"
 FAILURE_COLUMNS = ["table", "row", "check", "severity", "reason"]
 #: Columns :func:`validate_tables` adds to the failure records, to name the row.
 LOCATION_COLUMNS = ["report_id", "record_key"]
@@ -430,29 +436,49 @@ def validate_curated(curated_dir: Path) -> int:
 
 
 def read_curated_with_quarantine(curated_dir: Path) -> dict[str, pd.DataFrame]:
-    """Every curated table with the rows an earlier validation quarantined merged back."""
+    """Every curated table with the rows an earlier validation quarantined merged back.
+
+    A quarantine file records the SHA-256 of the curated file written with it. When
+    the curated file has changed since (ingestion wrote every row again), the
+    quarantine file is stale and is not merged: its rows are in the curated file,
+    or were fixed at the source.
+    """
     out = {}
     for table in TABLES:
         path = curated_dir / f"{table}.parquet"
         if path.exists() and pq.read_schema(path).names != arrow_schema(table).names:
             raise ValidationConfigError(f"{path}: columns {pq.read_schema(path).names}, expected {arrow_schema(table).names}")
         curated = read_table(path, table)
+        quarantined = curated.iloc[0:0]
         qpath = curated_dir / QUARANTINE_DIR / f"{table}.parquet"
-        quarantined = pq.read_table(qpath).to_pandas() if qpath.exists() else curated.iloc[0:0]
+        if qpath.exists():
+            qtable = pq.read_table(qpath)
+            paired = (qtable.schema.metadata or {}).get(PAIRED_SHA256_KEY)
+            if paired is not None and path.exists() and paired.decode() != file_sha256(path):
+                log.info("%s was written again since the last validation: %s is stale and is not merged back", path, qpath)
+            else:
+                quarantined = qtable.to_pandas()
         out[table] = merge_quarantined(curated, quarantined, table)
     return out
 
 
-def to_quarantine_arrow(df: pd.DataFrame, table: str) -> pa.Table:
-    """Quarantined rows as Arrow: the table's columns (all nullable) and the two quarantine columns."""
+def to_quarantine_arrow(df: pd.DataFrame, table: str, curated_sha256: str | None = None) -> pa.Table:
+    """Quarantined rows as Arrow: the table's columns (all nullable) and the two quarantine columns.
+
+    ``curated_sha256``, the SHA-256 of the curated file written with it, goes in the
+    schema metadata (see :func:`read_curated_with_quarantine`).
+    """
     base = arrow_schema(table)
+    metadata = dict(base.metadata)
+    if curated_sha256 is not None:
+        metadata[PAIRED_SHA256_KEY] = curated_sha256.encode()
     schema = pa.schema(
         [
             *(f.with_nullable(True) for f in base),
             pa.field(CHECK_COLUMN, pa.string(), metadata={"title": "Contrôles échoués"}),
             pa.field(REASON_COLUMN, pa.string(), metadata={"title": "Raisons de la quarantaine"}),
         ],
-        metadata=base.metadata,
+        metadata=metadata,
     )
     return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
 
@@ -467,13 +493,15 @@ def write_outputs(curated_dir: Path, result: ValidationResult) -> None:
     outputs["findings"] = result.findings_table()
     stale = []
     with contextlib.ExitStack() as stack:
+        written = {}
         for table in TABLES:
-            tmp = stack.enter_context(atomic_path(curated_dir / f"{table}.parquet"))
-            pq.write_table(to_arrow(outputs[table], table), tmp, compression="zstd", write_statistics=True)
+            data = _parquet_bytes(to_arrow(outputs[table], table))
+            written[table] = hashlib.sha256(data).hexdigest()
+            stack.enter_context(atomic_path(curated_dir / f"{table}.parquet")).write_bytes(data)
         for table in TABLES:
             if len(result.quarantined[table]):
-                tmp = stack.enter_context(atomic_path(qdir / f"{table}.parquet"))
-                pq.write_table(to_quarantine_arrow(result.quarantined[table], table), tmp, compression="zstd")
+                data = _parquet_bytes(to_quarantine_arrow(result.quarantined[table], table, written[table]))
+                stack.enter_context(atomic_path(qdir / f"{table}.parquet")).write_bytes(data)
             elif (qdir / f"{table}.parquet").exists():
                 stale.append(qdir / f"{table}.parquet")
         tmp = stack.enter_context(atomic_path(curated_dir / REPORT_FILE))
@@ -485,6 +513,12 @@ def write_outputs(curated_dir: Path, result: ValidationResult) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd", write_statistics=True)
+    return sink.getvalue().to_pybytes()
 
 
 def _empty_failures() -> pd.DataFrame:

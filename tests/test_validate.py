@@ -6,6 +6,7 @@ one thing, and states the rows expected in quarantine with their check and reaso
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -22,6 +23,7 @@ from pipeline.validate import (
     REASON_COLUMN,
     ValidationConfigError,
     format_summary,
+    merge_quarantined,
     validate_curated,
     validate_tables,
 )
@@ -431,6 +433,14 @@ def test_missing_table_raises():
         validate_tables(tables)
 
 
+def test_merge_back_takes_a_row_found_in_both_once():
+    activities = valid_tables()["activities"]
+    curated = activities.iloc[[0, 1, 2]]
+    quarantined = activities.iloc[[2, 3]].assign(**{CHECK_COLUMN: "x", REASON_COLUMN: "y"})
+    merged = merge_quarantined(curated, quarantined, "activities")
+    assert keys(merged, "commitment_no", "activity_no") == [(1, 1), (1, 2), (2, 1), (2, 2)]
+
+
 def test_summary_for_the_terminal():
     tables = valid_tables()
     tables["activities"].loc[1, "status"] = "started"
@@ -513,6 +523,26 @@ def test_reingested_rows_are_not_doubled_by_the_merge_back(bad_curated, tmp_path
     write_curated(bad_curated, original)
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
     assert file_hashes(bad_curated) == first
+
+
+def test_a_row_fixed_at_the_source_replaces_its_quarantined_version(bad_curated):
+    """Ingestion writes the fixed row; the stale quarantine file must not bring the old one back."""
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    tables = valid_tables()
+    tables["indicators"].loc[1, ["raw_value", "unit"]] = ["60", None]
+    write_curated(bad_curated, tables)
+    assert validate_curated(bad_curated) == exitcodes.OK
+    assert not (bad_curated / "quarantine").exists()
+    activities = read_table(bad_curated / "activities.parquet", "activities")
+    assert activities[["activity_no", "status"]].values.tolist()[:2] == [[1, "complete"], [2, "limited"]]
+    assert len(activities) == 4
+
+
+def test_quarantine_file_names_the_curated_file_written_with_it(bad_curated):
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    metadata = pq.read_schema(bad_curated / "quarantine" / "activities.parquet").metadata
+    expected = hashlib.sha256((bad_curated / "activities.parquet").read_bytes()).hexdigest()
+    assert metadata[b"pgo:curated_sha256"].decode() == expected
 
 
 def test_rows_that_pass_again_come_back_from_quarantine(bad_curated):
