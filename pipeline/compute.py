@@ -33,8 +33,8 @@ import pyarrow as pa
 
 from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame, record_key
-from pipeline.io import atomic_path, read_curated, write_table, write_text_atomic
-from schemas import ALL_RESOURCES, COMPUTED_TABLES, STATUS_BANDS, TABLES, arrow_schema, table_fields
+from pipeline.io import atomic_path, read_curated, to_arrow, write_table, write_text_atomic
+from schemas import ALL_RESOURCES, COMPUTED_TABLES, STATUS_BANDS, TABLES, arrow_schema, empty_frame, table_fields
 
 log = logging.getLogger("pipeline.compute")
 
@@ -242,15 +242,16 @@ def parse_weights(text: str, label: str, report_id: str, activity_keys: set[tupl
             raise ConfigError(label, f"weight must be a positive number (got {row[2].strip()!r})", line)
         key = (commitment_no, activity_no)
         if key in first_line:
-            raise ConfigError(
-                label, f"commitment {commitment_no}, activity {activity_no} is given twice (first on line {first_line[key]})", line
-            )
+            problem = f"commitment {commitment_no}, activity {activity_no} is given twice (first on line {first_line[key]})"
+            raise ConfigError(label, problem, line)
         if key not in activity_keys:
             raise ConfigError(
                 label, f"report {report_id} has no activity {activity_no} in commitment {commitment_no}", line
             )
         first_line[key] = line
-        rows.append({"report_id": report_id, "commitment_no": commitment_no, "activity_no": activity_no, "weight": weight})
+        rows.append(
+            {"report_id": report_id, "commitment_no": commitment_no, "activity_no": activity_no, "weight": weight}
+        )
     return pd.DataFrame(rows, columns=["report_id", *WEIGHTS_HEADER]).astype(
         {"report_id": "str", "commitment_no": "int64", "activity_no": "int64", "weight": "float64"}
     )
@@ -272,8 +273,9 @@ def load_weights(raw_dir: Path, activities: pd.DataFrame) -> pd.DataFrame:
     raw_dir = Path(raw_dir)
     report_ids = sorted(activities["report_id"].unique())
     for stray in sorted(raw_dir.glob(f"*{WEIGHTS_SUFFIX}")):
-        if stray.name[: -len(WEIGHTS_SUFFIX)] not in report_ids:
-            log.warning("%s: no activities of report %s: weights file ignored", stray, stray.name[: -len(WEIGHTS_SUFFIX)])
+        stray_id = stray.name[: -len(WEIGHTS_SUFFIX)]
+        if stray_id not in report_ids:
+            log.warning("%s: no activities of report %s: weights file ignored", stray, stray_id)
     frames = []
     for report_id in report_ids:
         path = weights_path(raw_dir, report_id)
@@ -406,9 +408,6 @@ def build_database(
         status_bands: :func:`status_bands_frame` of the configuration.
         weights: :func:`load_weights` result.
     """
-    from pipeline.io import to_arrow
-    from schemas import empty_frame
-
     for table in TABLES:
         con.execute(table_ddl(table))
         for statement in comment_statements(table):
@@ -455,7 +454,61 @@ def _scope_label(scope: str, scope_no: int) -> str:
     return {"plan": "plan", "axis": f"axe {scope_no}", "commitment": f"engagement {scope_no}"}[scope]
 
 
-def compute_findings(computed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], aggregation: str) -> pd.DataFrame:
+def _commitment_findings(progress: pd.DataFrame, start_line: dict):
+    for r in progress.itertuples():
+        key = record_key(commitment_no=r.commitment_no)
+        line = start_line.get((r.report_id, r.commitment_no))
+        if r.activity_count == 0:
+            message = f"engagement {r.commitment_no} : aucune activité ; pas de taux calculé (intervalle 0-100 %)"
+            yield r.report_id, Finding("warning", "commitment_without_activity", message, "commitments", key, line)
+        elif r.unknown_activity_count == r.activity_count:
+            message = f"engagement {r.commitment_no} : aucune activité de statut connu ; pas de taux calculé"
+            yield r.report_id, Finding("warning", "commitment_status_unknown", message, "commitments", key, line)
+
+
+def _axis_findings(progress: pd.DataFrame):
+    for r in progress[progress["commitment_count"] == 0].itertuples():
+        message = f"axe {r.axis_no} : aucun engagement ; pas de taux calculé"
+        yield r.report_id, Finding("warning", "axis_without_commitment", message, "axes", record_key(axis_no=r.axis_no))
+
+
+def _reconciliation_findings(reconciliation: pd.DataFrame, rate_line: dict):
+    for r in reconciliation.itertuples():
+        key = record_key(scope=r.scope, scope_no=r.scope_no)
+        line = rate_line.get((r.report_id, r.scope, r.scope_no))
+        published = f"{_scope_label(r.scope, r.scope_no)} : taux publié {_pct(r.published_rate_pct)} %"
+        if pd.isna(r.rate_min_pct):
+            message = f"{published} sans taux calculé correspondant"
+            yield r.report_id, Finding("warning", "published_rate_not_computed", message, "published_rates", key, line)
+        elif not r.within_bounds:
+            message = f"{published} hors de l'intervalle calculé {_pct(r.rate_min_pct)}-{_pct(r.rate_max_pct)} %"
+            code = "published_rate_outside_bounds"
+            yield r.report_id, Finding("warning", code, message, "published_rates", key, line)
+
+
+def _missing_rate_findings(ranges: pd.DataFrame, aggregation: str, start_line: dict, rate_line: dict):
+    for r in ranges[ranges["aggregation"] == aggregation].itertuples():
+        plan = f"taux global publié ({_pct(r.published_rate_pct)} %)"
+        if r.is_consistent:
+            message = (
+                f"engagement {r.commitment_no} : taux non publié ; avec le {plan} et l'agrégation {aggregation} "
+                f"({AGGREGATIONS[aggregation]}), il est compris entre {_pct(r.implied_rate_min_pct)} "
+                f"et {_pct(r.implied_rate_max_pct)} %"
+            )
+            key, line = record_key(commitment_no=r.commitment_no), start_line.get((r.report_id, r.commitment_no))
+            yield r.report_id, Finding("info", "missing_rate_range", message, "commitments", key, line)
+        elif r.is_consistent is not None and not pd.isna(r.is_consistent):
+            message = (
+                f"aucune valeur du taux non publié de l'engagement {r.commitment_no} ne redonne le {plan} "
+                f"avec l'agrégation {aggregation} : les taux publiés ne suivent pas cette agrégation"
+            )
+            key, line = record_key(scope="plan", scope_no=0), rate_line.get((r.report_id, "plan", 0))
+            yield r.report_id, Finding("warning", "aggregation_inconsistent", message, "published_rates", key, line)
+
+
+def compute_findings(
+    computed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], aggregation: str
+) -> pd.DataFrame:
     """The ``compute`` findings of every report: what could not be computed or does not match.
 
     - ``commitment_without_activity``, ``commitment_status_unknown``, ``axis_without_commitment``
@@ -465,63 +518,26 @@ def compute_findings(computed: dict[str, pd.DataFrame], tables: dict[str, pd.Dat
     - ``missing_rate_range`` (info): the values of a missing commitment rate that the
       published global rate allows under the configured aggregation, or
       ``aggregation_inconsistent`` (warning) when it allows none.
+
+    Findings are numbered per report in that order.
     """
     commitments = tables.get("commitments")
     published = tables.get("published_rates")
-    start_line = {}
+    start_line, rate_line = {}, {}
     if commitments is not None:
         start_line = {(r.report_id, r.commitment_no): r.source_line_start for r in commitments.itertuples()}
-    rate_line = {}
     if published is not None:
         rate_line = {(r.report_id, r.scope, r.scope_no): r.source_line for r in published.itertuples()}
+    found = [
+        *_commitment_findings(computed["commitment_progress"], start_line),
+        *_axis_findings(computed["axis_progress"]),
+        *_reconciliation_findings(computed["reconciliation"], rate_line),
+        *_missing_rate_findings(computed["missing_rate_range"], aggregation, start_line, rate_line),
+    ]
     by_report: dict[str, list[Finding]] = {}
-
-    def add(report_id: str, finding: Finding) -> None:
+    for report_id, finding in found:
         by_report.setdefault(report_id, []).append(finding)
-
-    for r in computed["commitment_progress"].itertuples():
-        key = record_key(commitment_no=r.commitment_no)
-        line = start_line.get((r.report_id, r.commitment_no))
-        if r.activity_count == 0:
-            add(r.report_id, Finding("warning", "commitment_without_activity",
-                f"engagement {r.commitment_no} : aucune activité ; pas de taux calculé (intervalle 0-100 %)",
-                "commitments", key, line))
-        elif r.unknown_activity_count == r.activity_count:
-            add(r.report_id, Finding("warning", "commitment_status_unknown",
-                f"engagement {r.commitment_no} : aucune activité de statut connu ; pas de taux calculé",
-                "commitments", key, line))
-    for r in computed["axis_progress"].itertuples():
-        if r.commitment_count == 0:
-            add(r.report_id, Finding("warning", "axis_without_commitment",
-                f"axe {r.axis_no} : aucun engagement ; pas de taux calculé", "axes", record_key(axis_no=r.axis_no)))
-    for r in computed["reconciliation"].itertuples():
-        key = record_key(scope=r.scope, scope_no=r.scope_no)
-        line = rate_line.get((r.report_id, r.scope, r.scope_no))
-        label = _scope_label(r.scope, r.scope_no)
-        if pd.isna(r.rate_min_pct):
-            add(r.report_id, Finding("warning", "published_rate_not_computed",
-                f"{label} : taux publié {_pct(r.published_rate_pct)} % sans taux calculé correspondant",
-                "published_rates", key, line))
-        elif not r.within_bounds:
-            add(r.report_id, Finding("warning", "published_rate_outside_bounds",
-                f"{label} : taux publié {_pct(r.published_rate_pct)} % hors de l'intervalle calculé "
-                f"{_pct(r.rate_min_pct)}-{_pct(r.rate_max_pct)} %", "published_rates", key, line))
-    ranges = computed["missing_rate_range"]
-    for r in ranges[ranges["aggregation"] == aggregation].itertuples():
-        key = record_key(commitment_no=r.commitment_no)
-        if r.is_consistent:
-            add(r.report_id, Finding("info", "missing_rate_range",
-                f"engagement {r.commitment_no} : taux non publié ; avec le taux global publié "
-                f"({_pct(r.published_rate_pct)} %) et l'agrégation {aggregation} ({AGGREGATIONS[aggregation]}), "
-                f"il est compris entre {_pct(r.implied_rate_min_pct)} et {_pct(r.implied_rate_max_pct)} %",
-                "commitments", key, start_line.get((r.report_id, r.commitment_no))))
-        elif not pd.isna(r.is_consistent):
-            add(r.report_id, Finding("warning", "aggregation_inconsistent",
-                f"aucune valeur du taux non publié de l'engagement {r.commitment_no} ne redonne le taux global "
-                f"publié ({_pct(r.published_rate_pct)} %) avec l'agrégation {aggregation} : les taux publiés "
-                "ne suivent pas cette agrégation", "published_rates", record_key(scope="plan", scope_no=0),
-                rate_line.get((r.report_id, "plan", 0))))
-    frames = [findings_frame(report_id, STAGE, found) for report_id, found in sorted(by_report.items())]
+    frames = [findings_frame(report_id, STAGE, items) for report_id, items in sorted(by_report.items())]
     if not frames:
         return findings_frame("", STAGE, [])
     return pd.concat(frames, ignore_index=True)
@@ -553,8 +569,6 @@ def populate(
     The returned dict has every computed table and ``findings``: the curated findings
     with the ``compute`` ones replaced by this run's, as also stored in the database.
     """
-    from schemas import empty_frame
-
     if weight_sources is None:
         report_ids = list(tables.get("reports", empty_frame("reports"))["report_id"])
         weight_sources = {r: {"source": "equal"} for r in sorted(report_ids)}
@@ -565,8 +579,6 @@ def populate(
     computed = fetch_computed(con)
     new = compute_findings(computed, tables, config["aggregation"])
     if len(new):
-        from pipeline.io import to_arrow
-
         _insert(con, "findings", to_arrow(new, "findings"))
     computed["findings"] = merge_findings(findings, new)
     return computed
@@ -585,19 +597,40 @@ def compute_tables(
         return populate(con, tables, config, weights)
 
 
-def write_database(path: Path, tables: dict[str, pd.DataFrame], config: dict, weights: pd.DataFrame,
-                   weight_sources: dict[str, dict]) -> dict[str, pd.DataFrame]:
-    """Build the database in a temporary file beside ``path`` and rename it onto ``path``."""
-    with atomic_path(path) as tmp:
-        tmp.unlink()
-        wal = tmp.with_name(tmp.name + ".wal")
-        try:
-            with duckdb.connect(str(tmp), config={"threads": 1}) as con:
-                out = populate(con, tables, config, weights, weight_sources)
-                con.execute("CHECKPOINT")
-        finally:
-            wal.unlink(missing_ok=True)
+def build_database_file(
+    tmp: Path,
+    tables: dict[str, pd.DataFrame],
+    config: dict,
+    weights: pd.DataFrame,
+    weight_sources: dict[str, dict],
+) -> dict[str, pd.DataFrame]:
+    """Build the database in the file ``tmp`` (replaced if it exists), closed and checkpointed."""
+    tmp.unlink(missing_ok=True)
+    wal = tmp.with_name(tmp.name + ".wal")
+    try:
+        with duckdb.connect(str(tmp), config={"threads": 1}) as con:
+            out = populate(con, tables, config, weights, weight_sources)
+            con.execute("CHECKPOINT")
+    finally:
+        wal.unlink(missing_ok=True)
     return out
+
+
+def write_outputs(curated_dir: Path, out: dict[str, pd.DataFrame], record: dict) -> None:
+    """The computed tables, the findings and the configuration used, each written atomically."""
+    for table in COMPUTED_TABLES:
+        write_table(out[table], table, curated_dir / f"{table}.parquet")
+    write_table(out["findings"], "findings", curated_dir / "findings.parquet")
+    write_text_atomic(curated_dir / RATES_CONFIG_NAME, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+
+
+def _log_plan_rates(plan: pd.DataFrame) -> None:
+    def show(value: float) -> str:
+        return "-" if pd.isna(value) else f"{value:.1f}"
+
+    for r in plan.itertuples():
+        log.info("%s: plan rate %s %% (interval %s-%s %%, %s)", r.report_id, show(r.rate_pct),
+                 show(r.rate_min_pct), show(r.rate_max_pct), r.aggregation)
 
 
 def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir: Path = Path("raw")) -> int:
@@ -628,19 +661,11 @@ def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir
         log.error("activity weights: %s", exc)
         return exitcodes.USAGE
     sources = describe_weights(raw_dir, list(tables["reports"]["report_id"]), weights)
-    out = write_database(curated_dir / DATABASE_NAME, tables, config, weights, sources)
-    for table in COMPUTED_TABLES:
-        write_table(out[table], table, curated_dir / f"{table}.parquet")
-    write_table(out["findings"], "findings", curated_dir / "findings.parquet")
-    record = rates_config_record(config, sources)
-    write_text_atomic(curated_dir / RATES_CONFIG_NAME, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-    plan = out["plan_progress"]
-    for r in plan.itertuples():
-        log.info("%s: plan rate %s %% (interval %s-%s %%, %s)", r.report_id,
-                 "-" if pd.isna(r.rate_pct) else f"{r.rate_pct:.1f}",
-                 f"{r.rate_min_pct:.1f}" if not pd.isna(r.rate_min_pct) else "-",
-                 f"{r.rate_max_pct:.1f}" if not pd.isna(r.rate_max_pct) else "-", r.aggregation)
-    stage_findings = out["findings"][out["findings"]["stage"] == STAGE]
-    log.info("compute: %d computed tables, %d findings, database %s", len(COMPUTED_TABLES), len(stage_findings),
-             curated_dir / DATABASE_NAME)
+    database = curated_dir / DATABASE_NAME
+    with atomic_path(database) as tmp:
+        out = build_database_file(tmp, tables, config, weights, sources)
+        write_outputs(curated_dir, out, rates_config_record(config, sources))
+    _log_plan_rates(out["plan_progress"])
+    count = int((out["findings"]["stage"] == STAGE).sum())
+    log.info("compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, database)
     return exitcodes.OK

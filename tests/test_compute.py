@@ -551,3 +551,27 @@ def test_seed_outputs_follow_the_schemas_and_are_reproducible(seed_curated):
     again["rates_config.json"] = (seed_curated / "rates_config.json").read_bytes()
     assert again == snapshot
 
+
+
+def test_a_failed_build_leaves_the_previous_database_and_tables_untouched(tmp_path, monkeypatch):
+    from pipeline import compute
+    from pipeline.io import write_table
+
+    curated = tmp_path / "curated"
+    for table, df in small_plan().items():
+        write_table(df, table, curated / f"{table}.parquet")
+    assert compute_database(curated, None, tmp_path / "raw") == exitcodes.OK
+    before = {p.name: p.read_bytes() for p in curated.iterdir()}
+
+    def broken(con):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(compute, "fetch_computed", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        compute_database(curated, None, tmp_path / "raw")
+    assert {p.name: p.read_bytes() for p in curated.iterdir()} == before
+
+
+def test_compute_database_needs_the_curated_folder(tmp_path):
+    assert compute_database(tmp_path / "nowhere", None, tmp_path / "raw") == exitcodes.USAGE
+    assert not (tmp_path / "nowhere").exists()

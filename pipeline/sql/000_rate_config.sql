@@ -9,7 +9,9 @@ CREATE TABLE status_bands (
 );
 INSERT INTO status_bands
 SELECT status, rate_pct, rate_min_pct, rate_max_pct FROM status_bands_input;
-COMMENT ON TABLE status_bands IS 'Correspondance statut -> avancement utilisée : rate_pct est la valeur retenue (vide pour unknown), rate_min_pct et rate_max_pct les bornes de la tranche du statut.';
+COMMENT ON TABLE status_bands IS
+    'Correspondance statut -> avancement utilisée : rate_pct est la valeur retenue (vide pour unknown), '
+    'rate_min_pct et rate_max_pct les bornes de la tranche du statut.';
 
 CREATE TABLE activity_weights (
     report_id VARCHAR NOT NULL,
@@ -20,7 +22,8 @@ CREATE TABLE activity_weights (
 );
 INSERT INTO activity_weights
 SELECT report_id, commitment_no, activity_no, weight FROM activity_weights_input;
-COMMENT ON TABLE activity_weights IS 'Poids des activités lus dans raw/<report_id>.weights.csv ; une activité absente de cette table pèse 1.';
+COMMENT ON TABLE activity_weights IS
+    'Poids des activités lus dans raw/<report_id>.weights.csv ; une activité absente de cette table pèse 1.';
 
 CREATE TABLE run_config (
     key VARCHAR PRIMARY KEY,
@@ -28,7 +31,9 @@ CREATE TABLE run_config (
 );
 INSERT INTO run_config
 SELECT key, value FROM run_config_input;
-COMMENT ON TABLE run_config IS 'Configuration du calcul des taux : fichier de configuration, méthode d''agrégation, avancement par statut, source des poids de chaque rapport.';
+COMMENT ON TABLE run_config IS
+    'Configuration du calcul des taux : fichier de configuration, méthode d''agrégation, '
+    'avancement par statut, source des poids de chaque rapport.';
 
 -- Mean of `rate` under the configured aggregation: each row (a commitment) counts once
 -- (commitment_mean) or with `weight`, the total weight of its activities (activity_weighted).

@@ -25,4 +25,6 @@ LEFT JOIN activity_progress AS a
     ON a.report_id = c.report_id AND a.commitment_no = c.commitment_no
 GROUP BY c.report_id, c.commitment_no, c.axis_no
 ORDER BY c.report_id, c.commitment_no;
-COMMENT ON VIEW commitment_rates IS 'Vue de travail : taux de chaque engagement avec le poids total de ses activités (known_weight : activités de statut connu ; total_weight : toutes).';
+COMMENT ON VIEW commitment_rates IS
+    'Vue de travail : taux de chaque engagement avec le poids total de ses activités '
+    '(known_weight : activités de statut connu ; total_weight : toutes).';
