@@ -114,9 +114,9 @@ def dispatch(args: argparse.Namespace) -> int:
 
         return print_status(args.raw, args.curated, args.exports, args.config)
     if args.command == "docs":
-        from pipeline.dictionary import write_data_dictionary
+        from pipeline.dictionary import main as write_data_dictionary
 
-        return write_data_dictionary(args.out)
+        return write_data_dictionary(["--output", str(args.out)])
     return exitcodes.USAGE
 
 
