@@ -11,6 +11,7 @@ Where the source lost information, the row says ``unknown`` or null and a
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -122,16 +123,17 @@ def _next_nonempty(lines: list[str], start: int, stop: int, max_blank: int = 4) 
 
 
 def _is_residue(line: str) -> bool:
-    return bool(_RESIDUE_RE.match(strip_markup(line)))
+    """Page numbers, rules, running headers, lines that are only stray markup."""
+    stripped = strip_markup(line).strip()
+    return not stripped or bool(_RESIDUE_RE.match(stripped))
 
 
 def _token_set(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2}
 
 
-def _title_score(a: str, b: str) -> float:
-    """Similarity of two commitment titles (Jaccard of their significant words)."""
-    ta, tb = _token_set(a), _token_set(b)
+def _jaccard(ta: set[str], tb: set[str]) -> float:
+    """Similarity of two titles' significant words."""
     if not ta or not tb:
         return 0.0
     return len(ta & tb) / len(ta | tb)
@@ -139,13 +141,18 @@ def _title_score(a: str, b: str) -> float:
 
 def _label_of(fragment: str, labels: dict[str, list[str]], threshold: float = 0.75) -> str | None:
     """The field whose label ``fragment`` is (OCR damage tolerated), or None."""
-    folded = fold(strip_markup(fragment))
-    folded = re.sub(r"[^a-z ]", "", folded).strip()
+    if len(fragment) > 80 or not fragment.strip():
+        return None
+    return _label_of_folded(re.sub(r"[^a-z ]", "", fold(strip_markup(fragment))).strip(), tuple((k, tuple(v)) for k, v in labels.items()), threshold)
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_of_folded(folded: str, labels: tuple, threshold: float) -> str | None:
     if not folded or len(folded) > 48:
         return None
-    for name, variants in labels.items():
+    for name, variants in labels:
         for variant in variants:
-            if folded == variant or similarity(folded, variant) >= threshold:
+            if folded == variant or similarity(folded, variant, threshold) >= threshold:
                 return name
     return None
 
@@ -200,9 +207,8 @@ def _classify_headings(lines: list[str], candidates: list[_Heading]) -> tuple[li
             h.end_title, h.is_toc = end, True
             toc.append(h)
             continue
-        has_structure = any(_is_structure(lines[j]) for j in range(h.line + 1, stop) if lines[j].strip())
         comes_back = any(c.number == h.number for c in candidates[k + 1 :])
-        if not has_structure and comes_back:
+        if comes_back and not any(_is_structure(lines[j]) for j in range(h.line + 1, stop) if lines[j].strip()):
             h.is_toc = True
             toc.append(h)
             continue
@@ -378,7 +384,7 @@ def _status_of_line(raw: str) -> tuple[str | None, bool, bool]:
         if keyword in folded:
             canonical = _STATUS_LABELS[status]
             head = folded[: len(canonical) + 4]
-            if similarity(head, canonical) >= 0.55 or folded.startswith(canonical[:8]) or len(folded) <= len(canonical) + 15:
+            if folded.startswith(canonical[:8]) or len(folded) <= len(canonical) + 15 or similarity(head, canonical, 0.55) >= 0.55:
                 return status, checked, True
     for pattern, status in _STATUS_BANDS_RE:
         if pattern.search(folded) and len(folded) <= 45:
@@ -668,10 +674,12 @@ def _assign_axes(ctx: _Context, axes: list[dict], commitments: list[dict]) -> No
     if not axes:
         return
     pairs = []
+    heading_tokens = [(c["commitment_no"], _token_set(c["title"])) for c in commitments]
     for a_no, axis in enumerate(axes, start=1):
         for item_line, item in axis["items"]:
-            for c in commitments:
-                pairs.append((_title_score(item, c["title"]), a_no, item_line, item, c["commitment_no"]))
+            item_tokens = _token_set(item)
+            for c_no, tokens in heading_tokens:
+                pairs.append((_jaccard(item_tokens, tokens), a_no, item_line, item, c_no))
     pairs.sort(key=lambda p: (-p[0], p[2], p[4]))
     used_items, used_commitments = set(), set()
     by_no = {c["commitment_no"]: c for c in commitments}

@@ -20,6 +20,7 @@ _LATEX_CMD_RE = re.compile(r"\\(?:underline|textbf|textit|emph|url|href)\{([^{}]
 _LATEX_ESCAPE_RE = re.compile(r"\\([%'_&#$])")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\ufeff]")
 _PRIVATE_USE_RE = re.compile(r"[\ue000-\uf8ff]")
+_MARKUP_TRIGGER_RE = re.compile(r"[<>/\\$\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\ufeff\ue000-\uf8ff]")
 _SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f]+")
 
 
@@ -82,21 +83,36 @@ def split_lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def _fold_table() -> dict[int, str]:
+    table = {ord("œ"): "oe", ord("Œ"): "OE", ord("æ"): "ae", ord("Æ"): "AE"}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if base and base != char and base.isascii():
+            table[code] = base
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+
 def fold(text: str) -> str:
     """Lowercase, accents and ligatures removed, whitespace collapsed: for comparisons."""
-    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return _SPACE_RE.sub(" ", text.lower()).strip()
+    return _SPACE_RE.sub(" ", text.translate(_FOLD_TABLE).lower()).strip()
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity ratio (0-1) of two folded strings."""
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+def similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """Similarity ratio (0-1) of two folded strings; 0 when cheap bounds show it is below ``at_least``."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if at_least and (matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least):
+        return 0.0
+    return matcher.ratio()
 
 
 def strip_markup(text: str) -> str:
     """Remove stray HTML tags, ``/>``, LaTeX commands and escapes, control characters."""
+    if not _MARKUP_TRIGGER_RE.search(text):
+        return text.replace("\t", " ")
     text = _LATEX_CMD_RE.sub(r"\1", text)
     text = _LATEX_ESCAPE_RE.sub(r"\1", text)
     text = text.replace("$", "") if "\\" in text or text.count("$") >= 2 else text
