@@ -1,0 +1,209 @@
+"""Benchmarks: how fast and how big. ``make bench`` runs this script.
+
+Prints one line per figure, ``name value unit``, and writes the same lines to
+docs/benchmarks.md with the date, the machine and the command. Targets (checked here,
+not in timed tests): ingest of the seed within 10x of the scan floor; cold run on the
+seed under 3 s and a no-op rerun under 1 s; 1,000 reports under 60 s in under 1 GiB
+peak RSS with growth under 12; rates over 10 M activities under 2 s and faster than pandas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SEED = ROOT / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
+
+#: One pass over the text picking out every structural line the parser needs: the floor.
+SCAN_RE = re.compile(r"^[^\S\n]*(?:[EÉ]?NGAGEMENT|Activit|Indicateurs|[-•✓✔√☑✅]|Non entam|Progression|Compl).*$", re.M)
+
+
+def median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def bench_ingest(repeat: int) -> list[tuple[str, float, str]]:
+    from pipeline.ingest import ingest_file
+
+    text = SEED.read_text(encoding="utf-8")
+    ingest_file(SEED)  # warm imports and caches
+    ingest_ms = median_ms(lambda: ingest_file(SEED), repeat)
+    scan_ms = median_ms(lambda: SCAN_RE.findall(text), repeat * 5)
+    return [("ingest_seed_ms", ingest_ms, "ms"), ("scan_floor_ms", scan_ms, "ms"), ("ingest_over_scan_floor", ingest_ms / scan_ms, "x")]
+
+
+def run_measured(args: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Run ``python -m pipeline …`` as a child; return (seconds, peak RSS in MiB, exit code)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
+    from pipeline.synth import write_reports
+
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / "seed"
+        (work / "raw").mkdir(parents=True)
+        shutil.copy(SEED, work / "raw" / SEED.name)
+        cold, rss, code = run_measured(["run"], work)
+        out += [("run_seed_cold_s", cold, "s"), ("run_seed_peak_rss_mb", rss, "MiB")]
+        noop, _, _ = run_measured(["run"], work)
+        out.append(("run_noop_s", noop, "s"))
+        if code != 0:
+            out.append(("run_seed_exit_code", code, ""))
+        timings = {}
+        for n in sizes:
+            work = Path(tmp) / f"synth{n}"
+            write_reports(work / "raw", n, seed=7, damage_rate=0.05)
+            for extra in (work / "raw").glob("*.truth.json"):
+                extra.unlink()
+            seconds, rss, _ = run_measured(["run"], work)
+            timings[n] = seconds
+            out += [(f"run_synth_{n}_s", seconds, "s"), (f"run_synth_{n}_peak_rss_mb", rss, "MiB")]
+        if 100 in timings and 1000 in timings:
+            out.append(("growth_1000_over_100", timings[1000] / timings[100], "x"))
+    return out
+
+
+def synthetic_activities(n_activities: int):
+    """Curated-shaped activities and commitments: 100 activities per commitment."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    per_commitment, per_report = 100, 100
+    n_commitments = n_activities // per_commitment
+    commitment_index = np.arange(n_commitments)
+    commitments = pd.DataFrame(
+        {
+            "report_id": pd.array([f"r{i // per_report:05d}" for i in commitment_index], dtype="str"),
+            "commitment_no": commitment_index % per_report + 1,
+            "axis_no": (commitment_index % 5) + 1,
+        }
+    )
+    statuses = np.array(["not_started", "limited", "substantial", "complete", "unknown"])
+    activity_commitment = np.repeat(commitment_index, per_commitment)
+    activities = pd.DataFrame(
+        {
+            "report_id": commitments["report_id"].to_numpy()[activity_commitment],
+            "commitment_no": commitments["commitment_no"].to_numpy()[activity_commitment],
+            "activity_no": np.tile(np.arange(1, per_commitment + 1), n_commitments),
+            "status": statuses[rng.integers(0, 5, n_activities)],
+        }
+    )
+    return activities, commitments
+
+
+def bench_rates(n_activities: int) -> list[tuple[str, float, str]]:
+    """The commitment-rate aggregation of pipeline/sql in DuckDB, and the same in pandas."""
+    import duckdb
+    import pandas as pd
+
+    from pipeline.compute import load_rates_config, status_bands_frame
+
+    activities, commitments = synthetic_activities(n_activities)
+    bands = status_bands_frame(load_rates_config())
+    con = duckdb.connect()
+    con.register("activities_df", activities)
+    con.register("commitments_df", commitments)
+    con.register("bands_df", bands)
+    con.execute("CREATE TABLE activities AS SELECT * FROM activities_df")
+    con.execute("CREATE TABLE commitments AS SELECT * FROM commitments_df")
+    con.execute("CREATE TABLE status_bands AS SELECT * FROM bands_df")
+    sql = (ROOT / "benchmarks" / "commitment_rates.sql").read_text(encoding="utf-8")
+
+    def duck():
+        return con.execute(sql).to_arrow_table()
+
+    def pandas_rates():
+        a = activities.merge(bands, on="status", how="left")
+        a["weight"] = 1.0
+        known = a["rate_pct"].notna()
+        a["w_rate"] = a["weight"] * a["rate_pct"]
+        a["w_known"] = a["weight"].where(known, 0.0)
+        a["w_min"] = a["weight"] * a["rate_min_pct"]
+        a["w_max"] = a["weight"] * a["rate_max_pct"]
+        g = a.groupby(["report_id", "commitment_no"], sort=True)[["w_rate", "w_known", "w_min", "w_max", "weight"]].sum()
+        return pd.DataFrame(
+            {
+                "rate_pct": g["w_rate"] / g["w_known"].where(g["w_known"] > 0),
+                "rate_min_pct": g["w_min"] / g["weight"],
+                "rate_max_pct": g["w_max"] / g["weight"],
+            }
+        )
+
+    duck()
+    duck_s = median_ms(duck, 3) / 1000
+    pandas_s = median_ms(pandas_rates, 1) / 1000
+    check = duck().to_pandas().set_index(["report_id", "commitment_no"]).sort_index()
+    expected = pandas_rates()
+    assert (abs(check["rate_min_pct"] - expected["rate_min_pct"]) < 1e-9).all(), "DuckDB and pandas disagree"
+    return [("rates_10m_s", duck_s, "s"), ("rates_10m_pandas_s", pandas_s, "s"), ("rates_pandas_over_duckdb", pandas_s / duck_s, "x")]
+
+
+def machine() -> str:
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args(argv)
+    sizes = [10, 20] if args.quick else [100, 1000]
+    n_rates = 200_000 if args.quick else 10_000_000
+
+    figures = bench_ingest(5 if args.quick else 21)
+    figures += bench_runs(sizes)
+    figures += bench_rates(n_rates)
+    lines = [f"{name} {value:.3f} {unit}".rstrip() for name, value, unit in figures]
+    for line in lines:
+        print(line, flush=True)
+    command = "make bench" if not args.quick else "python benchmarks/bench.py --quick"
+    doc = [
+        "# Benchmarks",
+        "",
+        f"Measured {dt.date.today().isoformat()} on {machine()}, with `{command}`.",
+        "One line per figure: `name value unit`.",
+        "",
+        "```",
+        *lines,
+        "```",
+        "",
+    ]
+    if not args.quick:
+        args.out.write_text("\n".join(doc), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
