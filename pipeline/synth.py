@@ -1,0 +1,961 @@
+"""Synthetic self-assessment reports in the seed's template, each with its ground truth.
+
+What belongs here: the French word lists, the layout of a report (title, table of
+contents, context, axes, published rates, one section per commitment with its
+two-column table, activities, status checklists and indicators) and the damage a PDF
+export does to it. Every report ``<report_id>.txt`` comes with
+``<report_id>.truth.json``: what a correct ingestion must read from it, and every
+damage put in. Used to test :mod:`pipeline.ingest` on many reports whose right answer
+is known. No external data; the same seed gives the same bytes.
+
+Command line::
+
+    python -m pipeline.synth --reports 20 --seed 1 --out /tmp/synth --damage-rate 0.1
+
+The truth file holds ``report_id``, ``plan_period``, ``as_of``, ``global_rate_pct``,
+``encoding`` (``utf-8`` or ``utf-8-sig``), ``line_ending`` (``lf`` or ``crlf``),
+``line_count``, ``layout`` (which optional parts are present, the check mark, the
+bullet), ``axes`` (``axis_no``, ``name``), ``damage`` (``kind``, ``commitment_no``,
+``activity_no`` or null, ``detail``) and ``commitments``: ``commitment_no``, ``title``
+(as the heading prints it, wrapped parts joined by one space, markup removed),
+``axis_no``, ``responsible_body``, ``published_rate_pct``, ``heading_line``,
+``activities`` (``activity_no``, ``title``, ``status`` as ingestion must read it,
+``heading_line`` of the last copy of a duplicated heading) and ``indicators``
+(``indicator_no``, ``label``, ``raw_value``, ``value``, ``unit``, ``kind``, ``line``).
+Line numbers are 1-based, as an editor shows them.
+
+Page breaks never split a wrapped commitment or activity title: the title's two lines
+stay one blank line apart, so that the truth's joined title is the only reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import functools
+import json
+import logging
+import random
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.io import write_bytes_atomic
+
+log = logging.getLogger("pipeline.synth")
+
+# --- the template's fixed strings ------------------------------------------------------
+
+STATUS_LINES = {
+    "not_started": "Non entamée",
+    "limited": "Progression limitée (1-59%)",
+    "substantial": "Progression significative (60-90%)",
+    "complete": "Complétée (90-100%)",
+}
+STATUSES = tuple(STATUS_LINES)
+CHECK_MARKS = ("✓", "✔", "√", "☑", "✅", "[x]")
+#: Empty box printed on unchecked lines by the exports whose check mark is a box.
+EMPTY_BOXES = {"[x]": "[ ]", "☑": "☐"}
+BULLETS = ("- ", "• ", "")
+
+#: Damage kinds, each applied with probability ``damage_rate`` to every unit it can hit.
+ACTIVITY_DAMAGE = (
+    "check_mark_lost",
+    "two_check_marks",
+    "status_line_garbled",
+    "status_lines_out_of_order",
+    "activity_heading_duplicated",
+    "page_break",
+    "stray_markup",
+)
+COMMITMENT_DAMAGE = ("responsible_body_missing", "published_rate_missing", "page_break", "stray_markup")
+#: Kinds that decide the checklist's fate; at most one of them hits an activity.
+STATUS_DAMAGE = ("check_mark_lost", "two_check_marks", "status_line_garbled")
+
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+PERIODS = [(2016, 2018), (2018, 2020), (2019, 2021), (2021, 2023), (2023, 2025), (2025, 2027)]
+_PERIOD_IN_ID_RE = re.compile(r"pan-(\d{4})-(\d{4})")
+
+# --- word lists ---------------------------------------------------------------------------
+
+_C_ACTIONS = [
+    "Renforcement", "Promotion", "Mise en place", "Amélioration", "Développement", "Publication",
+    "Lancement", "Consolidation", "Généralisation", "Modernisation", "Digitalisation",
+    "Institutionnalisation", "Simplification", "Accompagnement", "Structuration",
+]  # fmt: skip
+_C_OBJECTS = [
+    "la transparence budgétaire", "l'accès à l'information", "la participation citoyenne",
+    "la gouvernance médicale", "la charte des services publics", "un portail national de l'intégrité",
+    "un système d'information intégré", "la publication des données ouvertes",
+    "la transformation digitale de la justice", "l'égalité entre les femmes et les hommes",
+    "la qualité des services publics", "la consultation publique", "la redevabilité des élus",
+    "la commande publique", "la lutte contre la corruption", "la protection de l'enfance",
+    "l'inclusion des personnes en situation de handicap", "la gestion des réclamations",
+    "les procédures administratives", "les aides publiques aux associations",
+    "la politique environnementale", "le budget citoyen", "les statistiques de l'éducation nationale",
+    "la jurisprudence", "le volontariat", "les marchés publics", "la gestion des services de santé",
+    "l'information foncière", "la gouvernance locale", "un observatoire national du service public",
+    "la formation à distance des associations", "la pétition citoyenne", "les archives publiques",
+]  # fmt: skip
+_C_QUALIFIERS = [
+    "", "", "", "au niveau des collectivités territoriales", "dans le secteur de la santé",
+    "au profit des associations", "en faveur des jeunes", "dans les procédures judiciaires",
+    "au niveau des départements ministériels et des établissements publics",
+    "à travers des plateformes numériques", "auprès des citoyens", "au niveau régional",
+    "dans la gestion des affaires publiques", "en partenariat avec la société civile",
+    "et leur diffusion en format ouvert", "pour améliorer sa participation à la vie publique",
+]  # fmt: skip
+_A_ACTIONS = [
+    "Elaboration", "Organisation", "Lancement", "Développement", "Préparation", "Mise en ligne",
+    "Adoption", "Publication", "Réalisation", "Conception", "Intégration", "Animation", "Évaluation",
+    "Révision", "Diffusion", "Actualisation", "Mise en place", "Signature", "Production", "Création",
+]  # fmt: skip
+_A_OBJECTS = [
+    "d'un guide de bonnes pratiques", "du cahier des charges", "de sessions de formation",
+    "de la plateforme électronique", "d'une campagne de communication", "du rapport annuel",
+    "des textes d'application", "d'un référentiel national", "d'une étude de benchmark",
+    "du portail national", "d'ateliers régionaux", "d'une convention de partenariat",
+    "du module de publication proactive", "d'un tableau de bord", "des données statistiques",
+    "d'une charte éthique", "d'un espace numérique dédié", "du réseau des chargés d'information",
+    "d'un mécanisme de consultation permanent", "des procédures administratives",
+    "d'un programme de renforcement des capacités", "du projet de décret", "d'une enquête nationale",
+]  # fmt: skip
+_A_COMPLEMENTS = [
+    "", "", "au profit des associations", "pour le suivi des réclamations des usagers",
+    "au niveau des collectivités territoriales", "avec les partenaires concernés",
+    "relatif au droit d'accès à l'information", "en faveur des femmes et des jeunes",
+    "dans les établissements publics", "sur le portail national du gouvernement ouvert",
+    "à destination des citoyens", "en concertation avec la société civile",
+    "pour la préparation du budget citoyen", "dans le domaine de la participation citoyenne",
+    "au sein des départements ministériels", "et sa mise en ligne sur le portail de formation",
+]  # fmt: skip
+_BODIES = [
+    "Ministère de l'Économie et des Finances", "Ministère délégué chargé du budget",
+    "Ministère de la Transition Numérique et de la Réforme de l'Administration",
+    "Ministère de la Santé et de la Protection Sociale", "Ministère de la Justice",
+    "Ministère de l'Intérieur - Direction Générale des Collectivités Territoriales",
+    "Ministère chargé des Relations avec le Parlement", "Ministère de l'Éducation Nationale",
+    "Instance Nationale de la Probité, de la Prévention et de la Lutte contre la Corruption",
+    "Agence de Développement du Digital", "Haut-Commissariat au Plan",
+    "Ministère de la Solidarité, de l'Insertion Sociale et de la Famille",
+    "Conseil Supérieur du Pouvoir Judiciaire", "Département de l'Environnement",
+    "Ministère de la Jeunesse, de la Culture et de la Communication",
+]  # fmt: skip
+_AXES = [
+    "Transparence et qualité des services publics", "Egalité et inclusion", "Justice ouverte",
+    "Participation citoyenne", "Collectivités territoriales ouvertes",
+    "Intégrité et lutte contre la corruption", "Données ouvertes et innovation",
+    "Redevabilité et communication", "Gouvernance numérique", "Environnement et développement durable",
+]  # fmt: skip
+_PUBLICS = ["cadres associatifs", "chargés d'information", "fonctionnaires", "élus locaux", "jeunes porteurs de projets",
+            "femmes élues", "magistrats", "journalistes", "agents d'accueil"]  # fmt: skip
+_DIRECTIONS = ["la Direction du Budget", "la Direction des Etudes et des Prévisions Financières",
+               "la Direction de la Réforme de l'Administration", "la Direction des Systèmes d'Information",
+               "la Direction Générale des Collectivités Territoriales", "la Direction de la Communication"]  # fmt: skip
+_DOCS = ["guide méthodologique", "référentiel", "rapport de synthèse", "cahier des charges", "projet de loi",
+         "projet de décret", "plan de communication", "manuel de procédures", "tableau de bord"]  # fmt: skip
+_ACTORS = ["les experts", "les partenaires techniques", "les représentants de la société civile",
+           "les départements concernés", "les membres du comité d'implémentation", "les points focaux régionaux"]  # fmt: skip
+_AIMS = ["d'arrêter les termes de référence", "de valider la version finale du document", "de définir le calendrier de mise en œuvre",
+         "de partager les premiers résultats", "de préparer la phase de généralisation", "d'identifier les besoins en formation"]  # fmt: skip
+_SITES = ["www.gouvernement-ouvert.ma", "chafafiya.ma", "data.gov.ma", "www.charaka.ma", "le portail institutionnel"]  # fmt: skip
+_BULLET_ACTIONS = [
+    "Cadrage du projet", "Installation du système de gestion de l'apprentissage", "Préparation du support de formation",
+    "Audit et révision de contenu", "Importation de la formation dans le portail", "Transfert des compétences",
+    "Rédaction des spécifications fonctionnelles", "Recette technique de la plateforme", "Validation du contenu éditorial",
+]  # fmt: skip
+
+_IND_COUNT = [
+    "Nombre de rapports publiés dans les délais", "Nombre d'administrations ayant adhéré à la plateforme",
+    "Nombre des utilisateurs du portail", "Nombre d'attestations de formation obtenues",
+    "Nombre de rencontres consultatives organisées", "Nombres d'acteurs concernés consultés",
+    "Nombre des associations bénéficiaires des sessions de formation", "Nombre de jeux de données publiés",
+    "Nombre de procédures et formalités simplifiées", "Nombre de collectivités territoriales disposant d'un site web",
+]  # fmt: skip
+_IND_RATE = [
+    "Taux d'avancement du développement du système d'information", "Taux de demandes traitées via le portail",
+    "Taux des informations publiées proactivement", "Pourcentage d'institutions engagées à fournir les informations à jour",
+    "Taux d'opérationnalisation du programme", "Pourcentage des réclamations traitées dans les délais",
+    "Taux de satisfaction des usagers", "Taux de couverture des collectivités territoriales",
+]  # fmt: skip
+_IND_OTHER = ["Espace de publication proactive créé et lancé", "Plateforme électronique opérationnelle",
+              "Guide publié sur le portail", "Référentiel adopté"]  # fmt: skip
+_IND_TAILS = ["par rapport aux informations listées dans l'article 10 de la loi 31.13", "sur la période du plan",
+              "au niveau national et régional", "depuis le lancement de l'engagement"]  # fmt: skip
+
+#: Wording changes between a commitment heading and its entry in the axes list.
+_SYNONYMS = {
+    "Renforcement": "Consolidation", "Consolidation": "Renforcement", "Amélioration": "Renforcement",
+    "Promotion": "Encouragement", "Mise en place": "Instauration", "Développement": "Elaboration",
+    "Lancement": "Mise en service", "administratives": "administratifs", "publics": "public",
+    "numériques": "électroniques", "national": "nationale", "de la société civile": "des associations",
+}  # fmt: skip
+
+_STATUS_KEYWORDS = ("entam", "limit", "signific", "complet")
+_BAND_RES = (re.compile(r"\b90\D{0,3}100"), re.compile(r"\b60\D{0,3}90\b"), re.compile(r"\b1\D{0,3}59\b"))
+_GLYPHS = {"o": "0", "e": "c", "i": "l", "l": "1", "a": "o", "m": "rn", "n": "ri", "t": "f", "é": "6", "s": "5",
+           "g": "q", "r": "v", "c": "e", "p": "q", "0": "O", "1": "l", "5": "S", "6": "b", "9": "g"}  # fmt: skip
+
+
+# --- document items ---------------------------------------------------------------------
+
+
+@dataclass
+class _Gap:
+    """Blank lines between two blocks, where the PDF may also break a page (3 blank lines)."""
+
+    blank_lines: int = 1
+    residue: str | None = None  # a stray line (``/>``) the export left in the gap
+
+
+@dataclass
+class _Mark:
+    """A line whose 1-based number the truth needs."""
+
+    text: str
+    key: tuple
+
+
+PAGE_BREAK = 3
+
+
+def render(items: list) -> tuple[list[str], dict[tuple, int]]:
+    """Lines of the document and the line number (1-based) of every marked line."""
+    lines: list[str] = []
+    where: dict[tuple, int] = {}
+    for item in items:
+        if isinstance(item, _Gap):
+            lines.extend([""] * item.blank_lines)
+            if item.residue is not None:
+                lines.append(item.residue)
+                lines.extend([""] * item.blank_lines)
+        elif isinstance(item, _Mark):
+            lines.append(item.text)
+            where[item.key] = len(lines)
+        else:
+            lines.append(item)
+    return lines, where
+
+
+# --- small pure helpers -------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII, accents and ligatures removed (other symbols dropped): for comparisons."""
+    text = text.replace("œ", "oe").replace("Œ", "OE")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def title_tokens(text: str) -> frozenset[str]:
+    """Significant words of a title (folded, longer than two characters)."""
+    return frozenset(w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2)
+
+
+def jaccard(ta: frozenset[str], tb: frozenset[str]) -> float:
+    """Jaccard similarity of two token sets (how the axes list is matched to headings)."""
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
+_FOLDED_STATUS_LINES = [fold(s) for s in STATUS_LINES.values()]
+
+
+def is_status_recognisable(text: str) -> bool:
+    """Whether a (garbled) checklist line still says which status it is."""
+    folded = fold(text)
+    if any(k in folded for k in _STATUS_KEYWORDS) or any(p.search(folded) for p in _BAND_RES):
+        return True
+    for canonical in _FOLDED_STATUS_LINES:
+        matcher = difflib.SequenceMatcher(None, folded, canonical, autojunk=False)
+        if matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6:
+            return True
+    return False
+
+
+def garble(rng: random.Random, text: str) -> str:
+    """OCR-like damage that leaves a checklist line unrecognisable."""
+    for _ in range(100):
+        out = "".join(_GLYPHS[c] if c in _GLYPHS and rng.random() < 0.55 else c for c in text)
+        if not is_status_recognisable(out):
+            return out
+    return "Nnn rcnsclqné (—%)"
+
+
+def with_de(phrase: str) -> str:
+    """``la X`` -> ``de la X``, ``le X`` -> ``du X``, ``les X`` -> ``des X``, ``un X`` -> ``d'un X``."""
+    for article, joined in (("le ", "du "), ("les ", "des "), ("un ", "d'un "), ("une ", "d'une ")):
+        if phrase.startswith(article):
+            return joined + phrase[len(article):]
+    return "de " + phrase
+
+
+def split_for_wrap(text: str, rng: random.Random, *, need_lower: bool) -> tuple[str, str] | None:
+    """Cut ``text`` at a space between 45% and 80% of its length; the rest must not look like a status."""
+    words = text.split(" ")
+    cuts = [k for k in range(2, len(words) - 1) if 0.45 <= len(" ".join(words[:k])) / len(text) <= 0.8]
+    if need_lower:
+        cuts = [k for k in cuts if words[k][:1].islower()]
+    rng.shuffle(cuts)
+    for k in cuts:
+        head, rest = " ".join(words[:k]), " ".join(words[k:])
+        if not any(kw in fold(rest) for kw in _STATUS_KEYWORDS) and sum(c.isalpha() for c in rest) >= 2:
+            return head, rest
+    return None
+
+
+def format_number(value: float, *, decimals: bool) -> str:
+    """French number: ``1 250``, ``12,5``."""
+    if decimals and value != int(value):
+        return f"{value:.1f}".replace(".", ",")
+    whole = int(value)
+    return f"{whole:,}".replace(",", " ") if whole >= 1000 else str(whole)
+
+
+def drop_accent(rng: random.Random, text: str) -> str:
+    words = text.split(" ")
+    accented = [i for i, w in enumerate(words) if fold(w) != w.lower()]
+    if not accented:
+        return text
+    i = rng.choice(accented)
+    words[i] = "".join(c for c in unicodedata.normalize("NFKD", words[i]) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", " ".join(words))
+
+
+def reword(rng: random.Random, title: str) -> str:
+    """The title as the axes list or the rate table may print it: accents or a word changed."""
+    choice = rng.random()
+    if choice < 0.45:
+        return title
+    if choice < 0.65:
+        return drop_accent(rng, title)
+    if choice < 0.85:
+        found = [w for w in _SYNONYMS if re.search(rf"\b{re.escape(w)}\b", title)]
+        if found:
+            w = rng.choice(found)
+            return re.sub(rf"\b{re.escape(w)}\b", _SYNONYMS[w], title, count=1)
+        return title
+    return title.replace(" de la ", " la ", 1) if " de la " in title else drop_accent(rng, title)
+
+
+def dominant(variants: list[str], titles: list[str]) -> list[bool]:
+    """For each axes-list variant, whether it matches its own heading title beyond doubt.
+
+    The variant must score at least 0.6 against its own title and beat, by 0.05, every
+    other score of its row (other titles) and column (other variants). When every
+    variant passes, matching best pairs first (what a reader or a parser does) pairs
+    each variant with its own title, so the truth's ``axis_no`` is recoverable.
+    """
+    n = len(titles)
+    title_sets = [title_tokens(t) for t in titles]
+    scores = [[jaccard(title_tokens(v), ts) for ts in title_sets] for v in variants]
+    ok = []
+    for i in range(n):
+        own = scores[i][i]
+        others = [scores[i][j] for j in range(n) if j != i] + [scores[k][i] for k in range(n) if k != i]
+        ok.append(own >= 0.6 and all(own > s + 0.05 for s in others))
+    return ok
+
+
+# --- one report -------------------------------------------------------------------------
+
+
+class _ReportBuilder:
+    """Builds one report's items and truth; every random choice comes from ``rng`` in a fixed order."""
+
+    def __init__(self, rng: random.Random, report_id: str, damage_rate: float):
+        self.rng = rng
+        self.report_id = report_id
+        self.rate = max(0.0, min(1.0, float(damage_rate)))
+        m = _PERIOD_IN_ID_RE.search(report_id)
+        self.start, self.end = (int(m.group(1)), int(m.group(2))) if m else rng.choice(PERIODS)
+        self.period = f"{self.start}-{self.end}"
+        self.as_of_year = self.end if rng.random() < 0.6 else self.end - 1
+        self.as_of_month = rng.randint(1, 12)
+        self.mark = rng.choice(CHECK_MARKS)
+        self.box = EMPTY_BOXES.get(self.mark) if rng.random() < 0.7 else None
+        self.bullet = rng.choice(BULLETS)
+        self.ind_bullet = rng.choice(("- ", "• "))
+        self.encoding = "utf-8-sig" if rng.random() < 0.2 else "utf-8"
+        self.line_ending = "crlf" if rng.random() < 0.25 else "lf"
+        self.damage: list[dict] = []
+        self.items: list = []
+
+    # -- damage bookkeeping
+
+    def hit(self) -> bool:
+        return self.rng.random() < self.rate
+
+    def record(self, kind: str, commitment_no: int, activity_no: int | None, detail: str = "") -> None:
+        self.damage.append({"kind": kind, "commitment_no": commitment_no, "activity_no": activity_no, "detail": detail})
+
+    # -- content
+
+    def commitment_titles(self, n: int) -> list[str]:
+        titles: list[str] = []
+        seen: list[frozenset] = []
+        while len(titles) < n:
+            action, obj, qual = self.rng.choice(_C_ACTIONS), self.rng.choice(_C_OBJECTS), self.rng.choice(_C_QUALIFIERS)
+            title = f"{action} {with_de(obj)}" + (f" {qual}" if qual else "")
+            tokens = title_tokens(title)
+            if any(jaccard(tokens, s) > 0.5 for s in seen):
+                continue
+            titles.append(title)
+            seen.append(tokens)
+        return titles
+
+    def activity_title(self) -> str:
+        rng = self.rng
+        title = f"{rng.choice(_A_ACTIONS)} {rng.choice(_A_OBJECTS)}"
+        for _ in range(rng.choice((1, 1, 2))):
+            comp = rng.choice(_A_COMPLEMENTS)
+            if comp and comp not in title:
+                title += f" {comp}"
+        return title
+
+    def sentence(self) -> str:
+        rng = self.rng
+        choice = rng.randrange(6)
+        if choice == 0:
+            return f"Organisation de {rng.randint(2, 20)} ateliers de formation au profit de {rng.randint(20, 400)} {rng.choice(_PUBLICS)}."
+        if choice == 1:
+            return f"Un {rng.choice(_DOCS)} a été préparé par {rng.choice(_DIRECTIONS)} et partagé avec {rng.choice(_ACTORS)}."
+        if choice == 2:
+            return f"Plusieurs réunions ont été tenues avec {rng.choice(_ACTORS)} afin {rng.choice(_AIMS)}."
+        if choice == 3:
+            day, month, year = rng.randint(1, 28), rng.choice(MONTHS), self.end - rng.randint(0, 2)
+            return f"La version finale du {rng.choice(_DOCS)} a été validée par le comité de pilotage le {day} {month} {year}."
+        if choice == 4:
+            return f"Mise en ligne du {rng.choice(_DOCS)} sur {rng.choice(_SITES)} et diffusion auprès de {rng.randint(20, 400)} {rng.choice(_PUBLICS)}."
+        return f"Le {rng.choice(_DOCS)} est en cours de finalisation en concertation avec {rng.choice(_ACTORS)}."
+
+    def paragraph(self, k: int) -> str:
+        return " ".join(self.sentence() for _ in range(k))
+
+    def context_paragraph(self) -> str:
+        rng = self.rng
+        parts = [
+            "Le Royaume du Maroc s'est engagé dans un processus de réformes visant à ancrer les valeurs de la démocratie participative et à consacrer les principes de la bonne gouvernance.",
+            "Cette initiative vise à renforcer la transparence, la redevabilité et la participation citoyenne en plaçant le citoyen au cœur de l'action publique.",
+            f"Une plateforme nationale dédiée au gouvernement ouvert a été créée pour permettre à tous de suivre les réalisations concernant ce chantier ({rng.choice(_SITES)}).",
+            "Un système de gouvernance spécifique basé sur un partenariat solide avec la société civile a été mis en place, avec une représentation équitable des administrations et des associations.",
+            f"Dans cette perspective, {rng.randint(5, 15)} réunions consultatives thématiques ont été organisées, réunissant des acteurs publics et des représentants de la société civile.",
+            "Les propositions recueillies lors de la consultation publique ont été examinées par le comité de pilotage afin de retenir celles qui pouvaient être incluses dans les projets d'engagements.",
+        ]
+        return " ".join(rng.sample(parts, rng.randint(2, 4)))
+
+    # -- the report
+
+    def build(self) -> tuple[str, dict]:
+        rng = self.rng
+        n = max(1, min(30, int(rng.gauss(12, 7))))
+        titles = self.commitment_titles(n)
+        has_toc = rng.random() < 0.85
+        has_axes = n >= 2 and rng.random() < 0.85
+        has_rates = rng.random() < 0.85
+        commitments = [self.plan_commitment(no, title, has_rates) for no, title in enumerate(titles, start=1)]
+        axes = self.plan_axes(commitments) if has_axes else []
+        published = [c["published_rate_pct"] for c in commitments if c["published_rate_pct"] is not None]
+        global_rate = round(sum(published) / len(published)) if published else rng.randint(30, 95)
+        if rng.random() < 0.15:
+            global_rate += 0.5
+
+        self.front_matter(commitments, axes, global_rate, has_toc, has_rates)
+        for c in commitments:
+            self.items.extend(c.pop("_items"))
+        lines, where = render(self.items)
+
+        truth_commitments = []
+        for c in commitments:
+            c["heading_line"] = where[("c", c["commitment_no"])]
+            for a in c["activities"]:
+                a["heading_line"] = where[("a", c["commitment_no"], a["activity_no"])]
+            for ind in c["indicators"]:
+                ind["line"] = where[("i", c["commitment_no"], ind["indicator_no"])]
+            truth_commitments.append({k: v for k, v in c.items() if not k.startswith("_")})
+
+        eol = "\r\n" if self.line_ending == "crlf" else "\n"
+        text = ("\ufeff" if self.encoding == "utf-8-sig" else "") + eol.join(lines) + eol
+        truth = {
+            "report_id": self.report_id,
+            "plan_period": self.period,
+            "as_of": f"{self.as_of_year}-{self.as_of_month:02d}",
+            "global_rate_pct": global_rate,
+            "encoding": self.encoding,
+            "line_ending": self.line_ending,
+            "line_count": len(lines),
+            "layout": {"toc": has_toc, "axes_section": has_axes, "rate_table": has_rates,
+                       "check_mark": self.mark, "bullet": self.bullet.strip()},  # fmt: skip
+            "commitments": truth_commitments,
+            "axes": [{"axis_no": a["axis_no"], "name": a["name"]} for a in axes],
+            "damage": self.damage,
+        }
+        return text, truth
+
+    # -- planning a commitment (content, damage, items) ---------------------------------
+
+    def plan_commitment(self, no: int, title: str, has_rates: bool) -> dict:
+        rng = self.rng
+        heading_title = title.upper()
+        c = {
+            "commitment_no": no,
+            "title": heading_title,
+            "axis_no": None,
+            "responsible_body": rng.choice(_BODIES),
+            "activities": [],
+            "indicators": [],
+            "published_rate_pct": None,
+            "_sentence_title": title,
+        }
+        statuses = rng.choices(STATUSES, weights=(15, 15, 20, 50), k=max(1, min(15, int(rng.gauss(5, 3)))))
+        items: list = []
+        colon = " : " if rng.random() < 0.6 else ": "
+        heading = f"ENGAGEMENT {no}{colon}"
+        wrap = split_for_wrap(heading_title, rng, need_lower=False) if len(heading) + len(heading_title) > 75 and rng.random() < 0.6 else None
+        head_lines = [heading + wrap[0], wrap[1]] if wrap else [heading + heading_title]
+        items.append(_Mark(head_lines[0], ("c", no)))
+        if len(head_lines) > 1:
+            items.extend(["", head_lines[1]])
+        c_gaps: list[_Gap] = []
+
+        def gap(blank_lines: int = 1) -> _Gap:
+            g = _Gap(blank_lines)
+            c_gaps.append(g)
+            items.append(g)
+            return g
+
+        gap()
+        if self.hit():
+            self.record("responsible_body_missing", no, None)
+            c["responsible_body"] = None
+        self.two_column_table(c, items, gap)
+        gap()
+        for k, status in enumerate(statuses, start=1):
+            items.extend(self.activity(c, k, status))
+            items.append(_Gap(1))
+        rates = [{"not_started": 0, "limited": rng.randint(10, 59), "substantial": rng.randint(60, 90),
+                  "complete": 100}[s] for s in statuses]  # fmt: skip
+        if has_rates:
+            if self.hit():
+                self.record("published_rate_missing", no, None)
+            else:
+                c["published_rate_pct"] = round(sum(rates) / len(rates))
+        n_ind = rng.choice((0, 1, 2, 2, 3, 3, 4, 5, 6))
+        if n_ind:
+            self.indicators(c, n_ind, items, gap)
+        if self.hit():
+            self.record("page_break", no, None)
+            rng.choice(c_gaps).blank_lines = PAGE_BREAK
+        if self.hit():
+            options = ["heading", "residue"] + (["indicators"] if n_ind else [])
+            where = rng.choice(options)
+            if where == "heading":
+                for i, it in enumerate(items):
+                    if isinstance(it, _Mark) and it.key == ("c", no):
+                        items[i] = _Mark(f"<u>{it.text}</u>", it.key)
+                        break
+            elif where == "indicators":
+                for i, it in enumerate(items):
+                    if isinstance(it, _Mark) and it.key == ("h", no):
+                        items[i] = _Mark(f"<u>{it.text}</u>", it.key)
+            else:
+                rng.choice(c_gaps).residue = "/>"
+            self.record("stray_markup", no, None, where)
+        items.append(_Gap(1))
+        c["_items"] = items
+        return c
+
+    def two_column_table(self, c: dict, items: list, gap) -> None:
+        rng = self.rng
+        rows = []
+        if c["responsible_body"] is not None:
+            if rng.random() < 0.1:
+                rows.append([f"Organisme responsable\t{c['responsible_body']}", "de la mise en œuvre"])
+            else:
+                rows.append([f"Organisme responsable de la mise en œuvre\t{c['responsible_body']}"])
+        for label in ("Problématique", "Solution proposée", "Résultat attendu"):
+            text = self.paragraph(rng.randint(1, 3))
+            style = rng.random()
+            if style < 0.5:
+                rows.append([f"{label}\t{text}"])
+            elif style < 0.85:
+                chunks = wrap_text(text, rng.randint(70, 95))
+                mid = len(chunks) // 2
+                rows.append([("\t" if i != mid else f"{label}\t") + chunk for i, chunk in enumerate(chunks)])
+            else:
+                rows.append([label, "", text])
+        for r, row in enumerate(rows):
+            if r:
+                gap(0)
+            items.extend(row)
+
+    def activity(self, c: dict, k: int, status: str) -> list:
+        rng = self.rng
+        no = c["commitment_no"]
+        title = self.activity_title()
+        a = {"activity_no": k, "title": title, "status": status}
+        c["activities"].append(a)
+        items: list = []
+        gaps: list[_Gap] = []
+
+        def gap(blank_lines: int = 1) -> _Gap:
+            g = _Gap(blank_lines)
+            gaps.append(g)
+            items.append(g)
+            return g
+
+        label = f"Activité {k}" + (" : " if rng.random() < 0.7 else ": ")
+        wrap = split_for_wrap(title, rng, need_lower=True) if len(title) > 60 and rng.random() < 0.35 else None
+        first = label + (wrap[0] if wrap else title)
+        markup_where = rng.choice(("heading", "escape", "status", "residue", "actions")) if self.hit() else None
+        if markup_where == "escape" and "'" not in first:
+            markup_where = "heading"
+        if markup_where == "heading":
+            first = f"<u>{first}</u>"
+        elif markup_where == "escape":
+            first = first.replace("'", "\\'", 1)
+        if self.hit():
+            self.record("activity_heading_duplicated", no, k)
+            items.append(first)
+            gap(rng.choice((1, 1, PAGE_BREAK)))
+        items.append(_Mark(first, ("a", no, k)))
+        if wrap:
+            items.extend(["", wrap[1]])
+        gap()
+
+        checklist = self.checklist(no, k, a, status)
+        if markup_where == "status":
+            i = rng.randrange(len(checklist))
+            checklist[i] = f"<u>{checklist[i]}</u>"
+        body_status: list = []
+        if self.hit():
+            self.record("status_lines_out_of_order", no, k)
+            order = list(range(4))
+            while order == sorted(order):
+                rng.shuffle(order)
+            inserted = rng.sample(range(1, 4), rng.randint(1, 2))
+            for pos, i in enumerate(order):
+                if pos in inserted:
+                    body_status.append(None)
+                    body_status.append(self.sentence())
+                    body_status.append(None)
+                elif pos:
+                    body_status.append(0)
+                body_status.append(checklist[i])
+        else:
+            for i, line in enumerate(checklist):
+                if i:
+                    body_status.append(0)
+                body_status.append(line)
+
+        actions: list = []
+        if rng.random() < 0.75:
+            head = "<u>Actions réalisées</u>" if markup_where == "actions" else "Actions réalisées"
+            if markup_where == "actions":
+                self.record("stray_markup", no, k, "actions heading in <u>…</u>")
+            if rng.random() < 0.15:
+                actions = [f"{head}\t{self.sentence()}"]
+            else:
+                actions = [head, 1]
+                if rng.random() < 0.5:
+                    for j, b in enumerate(rng.sample(_BULLET_ACTIONS, rng.randint(1, 4))):
+                        if j:
+                            actions.append(0)
+                        actions.append(f"- {b}")
+                else:
+                    for j in range(rng.randint(1, 3)):
+                        if j:
+                            actions.append(1)
+                        actions.append(self.paragraph(rng.randint(1, 3)))
+        elif markup_where == "actions":
+            markup_where = "residue"
+
+        blocks = [body_status, actions] if rng.random() < 0.7 or not actions else [actions, body_status]
+        for b, block in enumerate(blk for blk in blocks if blk):
+            if b:
+                gap()
+            for piece in block:
+                if piece is None:
+                    gap()
+                elif isinstance(piece, int):
+                    gap(piece)
+                else:
+                    items.append(piece)
+
+        if markup_where == "residue":
+            rng.choice(gaps).residue = "/>"
+        if markup_where in ("heading", "escape", "status", "residue"):
+            self.record("stray_markup", no, k, markup_where)
+        if self.hit():
+            self.record("page_break", no, k)
+            rng.choice(gaps).blank_lines = PAGE_BREAK
+        return items
+
+    def checklist(self, no: int, k: int, a: dict, status: str) -> list[str]:
+        """The four status lines with their check mark, after any status damage."""
+        rng = self.rng
+        checked = {status}
+        texts = dict(STATUS_LINES)
+        p = min(self.rate, 1 / len(STATUS_DAMAGE))
+        u = rng.random()
+        if u < p:
+            self.record("check_mark_lost", no, k)
+            checked = set()
+            a["status"] = "unknown"
+        elif u < 2 * p:
+            other = rng.choice([s for s in STATUSES if s != status])
+            self.record("two_check_marks", no, k, other)
+            checked = {status, other}
+            a["status"] = "unknown"
+        elif u < 3 * p:
+            target = status if rng.random() < 0.5 else rng.choice([s for s in STATUSES if s != status])
+            texts[target] = garble(rng, texts[target])
+            self.record("status_line_garbled", no, k, "checked line" if target == status else f"unchecked line {target}")
+            if target == status:
+                a["status"] = "unknown"
+        lines = []
+        for s in STATUSES:
+            bullet = "" if rng.random() < 0.03 else self.bullet
+            if s in checked:
+                lines.append(f"{bullet}{self.mark} {texts[s]}")
+            elif self.box:
+                lines.append(f"{bullet}{self.box} {texts[s]}")
+            else:
+                lines.append(f"{bullet}{texts[s]}")
+        return lines
+
+    def indicators(self, c: dict, n: int, items: list, gap) -> None:
+        rng = self.rng
+        no = c["commitment_no"]
+        colon = " :" if rng.random() < 0.6 else ":"
+        items.append(_Mark(f"Indicateurs relatifs à l'engagement {no}{colon}", ("h", no)))
+        gap()
+        for i in range(1, n + 1):
+            kind = rng.choices(("count", "rate", "other"), weights=(55, 35, 10))[0]
+            if kind == "count":
+                label = rng.choice(_IND_COUNT)
+                value = float(rng.choice((rng.randint(1, 60), rng.randint(1, 3000))))
+                percent = rng.random() < 0.1
+                raw = format_number(value, decimals=False) + ("%" if percent else "")
+            elif kind == "rate":
+                label = rng.choice(_IND_RATE)
+                value = float(rng.randint(0, 100)) + (0.5 if rng.random() < 0.1 else 0.0)
+                raw = format_number(value, decimals=True) + rng.choice(("%", "%", " %", ""))
+            else:
+                label = rng.choice(_IND_OTHER)
+                raw = rng.choice(("1", "Oui", "En cours"))
+                value = 1.0 if raw == "1" else None
+            if rng.random() < 0.3:
+                label = f"{label} {rng.choice(_IND_TAILS)}"
+            sep = rng.choice((" : ", " : ", ": ", ":"))
+            c["indicators"].append({"indicator_no": i, "label": label, "raw_value": raw, "value": value,
+                                    "unit": "percent" if "%" in raw else None, "kind": kind})  # fmt: skip
+            if i > 1:
+                gap(0)
+            shape = rng.random()
+            if shape < 0.1:
+                items.append(_Mark(f"{self.ind_bullet}{label}{sep.rstrip()}", ("i", no, i)))
+                gap(0)
+                items.append(f" {raw}")
+            elif shape < 0.18 and (cut := split_for_wrap(label, rng, need_lower=True)):
+                items.append(_Mark(f"{self.ind_bullet}{cut[0]}", ("i", no, i)))
+                gap(0)
+                items.append(f" {cut[1]}{sep}{raw}")
+            else:
+                items.append(_Mark(f"{self.ind_bullet}{label}{sep}{raw}", ("i", no, i)))
+
+    # -- axes and front matter -------------------------------------------------------------
+
+    def plan_axes(self, commitments: list[dict]) -> list[dict]:
+        rng = self.rng
+        n = len(commitments)
+        k = rng.randint(2, min(6, n))
+        names = rng.sample(_AXES, k)
+        cuts = sorted(rng.sample(range(1, n), k - 1))
+        bounds = [0, *cuts, n]
+        axes = []
+        titles = [c["_sentence_title"] for c in commitments]
+        variants = [reword(rng, t) for t in titles]
+        ok = dominant(variants, titles)
+        while not all(ok):
+            variants = [v if good else t for v, t, good in zip(variants, titles, ok)]
+            ok = dominant(variants, titles)
+        for a_no in range(1, k + 1):
+            members = commitments[bounds[a_no - 1] : bounds[a_no]]
+            for c in members:
+                c["axis_no"] = a_no
+            axes.append({"axis_no": a_no, "name": names[a_no - 1],
+                         "items": [variants[c["commitment_no"] - 1] for c in members]})  # fmt: skip
+        return axes
+
+    def front_matter(self, commitments: list[dict], axes: list[dict], global_rate: float, has_toc: bool, has_rates: bool) -> None:
+        rng = self.rng
+        out = self.items
+        dash = rng.choice(("–", "-"))
+        period_dash = f"{self.start} {dash} {self.end}"
+        month = MONTHS[self.as_of_month - 1]
+        out += ["", "", f"Rapport d'auto-évaluation du Plan d'Action National du Gouvernement Ouvert {period_dash}"]
+        out += ["", "", "", f"{month.capitalize()} {self.as_of_year}", ""]
+        if has_toc:
+            out += ["Table des matières", ""]
+            page = 4
+            toc = [("CONTEXTE GENERAL", 1), ("METHODOLOGIE DE COCREATION DU PLAN D'ACTION NATIONAL", 2)]
+            if axes:
+                toc.append((f"PLAN D'ACTION NATIONAL {period_dash}", 2))
+            toc += [("MECANISMES DE SUIVI", 1), ("TAUX DE REALISATION", 0),
+                    ("TAUX D'AVANCEMENT PAR ENGAGEMENT", 2), ("BILAN DES REALISATIONS DES ENGAGEMENTS", 0)]  # fmt: skip
+            for name, pages in toc:
+                out.append(f"{name}\t{page}")
+                page += pages
+            for c in commitments:
+                word = "NGAGEMENT" if rng.random() < 0.05 else "ENGAGEMENT"
+                entry = f"{word} {c['commitment_no']} : {c['title']}"
+                cut = split_for_wrap(entry, rng, need_lower=False) if len(entry) > 90 else None
+                if cut:
+                    out += [f"{cut[0]}\t", f"{cut[1]}\t{page}"]
+                else:
+                    out.append(f"{entry}\t{page}")
+                page += rng.randint(2, 9)
+            out.append("")
+        out += ["Contexte général", "", self.context_paragraph(), "", self.context_paragraph()]
+        out += [_Gap(PAGE_BREAK), "Méthodologie de cocréation du plan d'action national du Gouvernement Ouvert", ""]
+        out += [f"Le plan d'action national du gouvernement ouvert pour la période {self.period} a été élaboré selon une approche participative. " + self.context_paragraph(), ""]
+        if axes:
+            out += [_Gap(PAGE_BREAK), f"Plan d'action national {period_dash}", ""]
+            out.append(
+                f"La version finale du plan d'action national pour la période {self.period} a été approuvée et publiée, "
+                f"comprenant {len(commitments)} engagements répartis sur {len(axes)} axes :"
+            )
+            bullet = rng.choice(("- ", "• "))
+            for axis in axes:
+                out += [_Gap(rng.choice((1, PAGE_BREAK))), axis["name"], ""]
+                out += [f"{bullet}{item}" for item in axis["items"]]
+            out.append(_Gap(PAGE_BREAK))
+        else:
+            out.append("")
+        out += ["Mécanismes de suivi", "", self.context_paragraph(), ""]
+        out += ["Comité d'implémentation", "", "Parmi les missions des membres du comité d'implémentation figurent :", ""]
+        out += ["- Implémentation des engagements ;", "- Reporting de l'état d'avancement de la mise en œuvre des engagements ;", ""]
+        out += [_Gap(PAGE_BREAK), "Plateforme numérique de suivi des engagements en ligne", ""]
+        out += [f"La plateforme nationale du gouvernement ouvert <u>{_SITES[0]}</u> regroupe toutes les informations concernant le chantier du gouvernement ouvert au Maroc.", ""]
+        out += [
+            "Le taux d'avancement du plan d'action est calculé sur la base de la moyenne pondérée de l'avancement des activités "
+            "liées à chaque engagement, en tenant compte du poids de chaque activité.",
+            "",
+            "Remarque : Le classement des activités sur la plateforme est effectué directement par les chefs de projet, "
+            "juste après l'approbation et la publication du plan d'action national.",
+            "",
+        ]
+        rate_text = format_number(global_rate, decimals=True)
+        when = rng.choice((f"jusqu'à fin du mois de {month} {self.as_of_year}", f"à fin {month} {self.as_of_year}"))
+        out += ["Taux de réalisation", "", "Avancement global de mise en œuvre du plan d'action national", ""]
+        out += [f"Le taux d'avancement global de la mise en œuvre du plan d'action national {self.period} {when} est de {rate_text}%.", ""]
+        out += ["Taux d'avancement par axe", _Gap(PAGE_BREAK)]
+        if has_rates:
+            header = "Numéro de l'engagement\tTitre de l'engagement\tTaux de réalisation"
+            out += ["Taux d'avancement par engagement", "", header]
+            since_break, page_size = 0, rng.randint(6, 18)
+            for c in commitments:
+                if since_break == page_size:
+                    out += [_Gap(PAGE_BREAK), header]
+                    since_break = 0
+                title = reword(rng, c["_sentence_title"])
+                rate = c["published_rate_pct"]
+                cell = "" if rate is None else f"{rate}{rng.choice((' %', ' %', '%'))}"
+                cut = split_for_wrap(title, rng, need_lower=False) if len(title) > 80 and rng.random() < 0.3 else None
+                if cut:
+                    out += [f"{c['commitment_no']}\t{cut[0]}\t{cell}", f"\t{cut[1]}\t"]
+                else:
+                    out.append(f"{c['commitment_no']}\t{title}\t{cell}")
+                since_break += 1
+        else:
+            out += ["Les taux d'avancement par engagement sont publiés sur la plateforme nationale du gouvernement ouvert."]
+        out += [_Gap(PAGE_BREAK), "Bilan des réalisations des engagements", ""]
+
+
+def wrap_text(text: str, width: int) -> list[str]:
+    """Greedy word wrap; a last line of fewer than three words joins the previous one."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        if lines and len(current.split(" ")) < 3:
+            lines[-1] = f"{lines[-1]} {current}"
+        else:
+            lines.append(current)
+    return lines
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def generate_report(rng: random.Random, report_id: str, damage_rate: float) -> tuple[str, dict]:
+    """One synthetic report and its ground truth.
+
+    Args:
+        rng: the only source of randomness (same state, same report).
+        report_id: lowercase letters, digits and '-'; a ``pan-YYYY-YYYY`` part sets the plan period.
+        damage_rate: probability of each damage kind on each activity or commitment it can hit.
+
+    Returns:
+        ``(text, truth)``: the file's text (a leading BOM character when the truth's encoding
+        is ``utf-8-sig``, line endings as its ``line_ending`` says) and the truth dictionary.
+    """
+    return _ReportBuilder(rng, report_id, damage_rate).build()
+
+
+def report_rng(seed: int, index: int) -> random.Random:
+    return random.Random(f"pgo-synth:{seed}:{index}")
+
+
+def report_id_for(rng: random.Random, index: int) -> str:
+    start, end = rng.choice(PERIODS)
+    return f"synth-{index:04d}-pan-{start}-{end}"
+
+
+def write_reports(out_dir: Path, n: int, seed: int, damage_rate: float) -> list[Path]:
+    """Write ``n`` reports and their truth files into ``out_dir``; return the report paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(1, n + 1):
+        rng = report_rng(seed, index)
+        report_id = report_id_for(rng, index)
+        text, truth = generate_report(rng, report_id, damage_rate)
+        path = out_dir / f"{report_id}.txt"
+        write_bytes_atomic(path, text.encode("utf-8"))
+        truth_json = json.dumps(truth, ensure_ascii=False, indent=1) + "\n"
+        write_bytes_atomic(out_dir / f"{report_id}.truth.json", truth_json.encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m pipeline.synth", description="Write synthetic PGO self-assessment reports with their ground truth.")
+    p.add_argument("--reports", type=int, required=True, help="number of reports to write")
+    p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same files)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--damage-rate", type=float, default=0.05, help="probability of each damage kind per activity/commitment (default 0.05)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.reports < 0 or not 0.0 <= args.damage_rate <= 1.0:
+        parser.error("--reports must be >= 0 and --damage-rate between 0 and 1")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    paths = write_reports(args.out, args.reports, args.seed, args.damage_rate)
+    log.info("wrote %d report(s) and their truth files into %s", len(paths), args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
