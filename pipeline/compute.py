@@ -270,8 +270,18 @@ def load_weights(raw_dir: Path, activities: pd.DataFrame) -> pd.DataFrame:
     Raises:
         ConfigError: a weights file cannot be read or is invalid (see :func:`parse_weights`).
     """
+    weights, invalid = load_weights_by_report(raw_dir, activities)
+    if invalid:
+        raise next(iter(invalid.values()))
+    return weights
+
+
+def load_weights_by_report(raw_dir: Path, activities: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, ConfigError]]:
+    """:func:`load_weights` that keeps going: the weights of the reports whose file is
+    valid, and the error of each report whose file is not."""
     raw_dir = Path(raw_dir)
     report_ids = sorted(activities["report_id"].unique())
+    invalid: dict[str, ConfigError] = {}
     for stray in sorted(raw_dir.glob(f"*{WEIGHTS_SUFFIX}")):
         stray_id = stray.name[: -len(WEIGHTS_SUFFIX)]
         if stray_id not in report_ids:
@@ -282,17 +292,38 @@ def load_weights(raw_dir: Path, activities: pd.DataFrame) -> pd.DataFrame:
         if not path.is_file():
             continue
         try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except OSError as exc:
-            raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from None
-        except UnicodeDecodeError:
-            raise ConfigError(path, "is not UTF-8 text") from None
-        mine = activities[activities["report_id"] == report_id]
-        keys = set(zip(mine["commitment_no"].astype(int), mine["activity_no"].astype(int)))
-        frames.append(parse_weights(text, str(path), report_id, keys))
+            try:
+                text = path.read_bytes().decode("utf-8-sig")
+            except OSError as exc:
+                raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from None
+            except UnicodeDecodeError:
+                raise ConfigError(path, "is not UTF-8 text") from None
+            mine = activities[activities["report_id"] == report_id]
+            keys = set(zip(mine["commitment_no"].astype(int), mine["activity_no"].astype(int)))
+            frames.append(parse_weights(text, str(path), report_id, keys))
+        except ConfigError as exc:
+            invalid[report_id] = exc
     if not frames:
-        return _empty_weights()
-    return pd.concat(frames, ignore_index=True)
+        return _empty_weights(), invalid
+    return pd.concat(frames, ignore_index=True), invalid
+
+
+def add_weights_errors(findings: pd.DataFrame, invalid: dict[str, ConfigError]) -> pd.DataFrame:
+    """One ``error`` finding (``weights_file_invalid``) per report whose weights file is unusable.
+
+    Such a report keeps its curated rows in the database, with rates at equal
+    weights, but the error keeps it from being published.
+    """
+    frames = [findings]
+    for report_id, exc in sorted(invalid.items()):
+        mine = findings[(findings["report_id"] == report_id) & (findings["stage"] == STAGE)]
+        first = int(mine["finding_no"].max()) if len(mine) else 0
+        message = f"{exc} ; rapport non publié tant que le fichier de poids n'est pas corrigé"
+        row = findings_frame(report_id, STAGE, [Finding("error", "weights_file_invalid", message, "activities", None, exc.line)])
+        row["finding_no"] += first
+        frames.append(row)
+    merged = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else findings
+    return merged.sort_values(ALL_RESOURCES["findings"]["primary_key"], kind="stable").reset_index(drop=True)
 
 
 def describe_weights(raw_dir: Path, report_ids: list[str], weights: pd.DataFrame) -> dict[str, dict]:
@@ -655,17 +686,16 @@ def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir
         log.error("%s: no such folder: run `python -m pipeline ingest` first", curated_dir)
         return exitcodes.USAGE
     tables = read_curated(curated_dir)
-    try:
-        weights = load_weights(raw_dir, tables["activities"])
-    except ConfigError as exc:
-        log.error("activity weights: %s", exc)
-        return exitcodes.USAGE
+    weights, invalid = load_weights_by_report(raw_dir, tables["activities"])
+    for exc in invalid.values():
+        log.error("activity weights: %s (this report is not published)", exc)
     sources = describe_weights(raw_dir, list(tables["reports"]["report_id"]), weights)
     database = curated_dir / DATABASE_NAME
     with atomic_path(database) as tmp:
         out = build_database_file(tmp, tables, config, weights, sources)
+        out["findings"] = add_weights_errors(out["findings"], invalid)
         write_outputs(curated_dir, out, rates_config_record(config, sources))
     _log_plan_rates(out["plan_progress"])
     count = int((out["findings"]["stage"] == STAGE).sum())
     log.info("compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, database)
-    return exitcodes.OK
+    return exitcodes.INPUT_ERROR if invalid else exitcodes.OK

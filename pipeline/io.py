@@ -18,6 +18,9 @@ import pyarrow.parquet as pq
 
 from schemas import TABLES, arrow_schema
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str = ""):
@@ -32,6 +35,7 @@ def atomic_path(path: Path, suffix: str = ""):
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes private files; outputs are for readers
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

@@ -222,7 +222,7 @@ def _extend_title(lines: list[str], h: _Heading, stop: int) -> None:
     parts = [clean_text(h.title)]
     j = h.line + 1
     for _ in range(4):
-        nxt = _next_nonempty(lines, j, stop, max_blank=2)
+        nxt = _next_nonempty(lines, j, stop, max_blank=3)
         if nxt is None:
             break
         text = clean_text(lines[nxt])
@@ -431,7 +431,7 @@ def _parse_activities(ctx: _Context, commitment_no: int, heads: list[tuple[int, 
             ctx.add("error", "activity_number_duplicated", f"engagement {commitment_no} : deux activités portent le numéro {number}", "activities", key, line)
         seen.add(number)
         body_start = line + 1
-        nxt = _next_nonempty(lines, line + 1, end, max_blank=1)
+        nxt = _next_nonempty(lines, line + 1, end, max_blank=3)
         if nxt is not None:
             cont = clean_text(lines[nxt])
             if cont[:1].islower() and not _status_of_line(lines[nxt])[2] and not _label_of(lines[nxt].split("\t")[0], {"a": _ACTIONS_LABELS}):

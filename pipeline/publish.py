@@ -616,11 +616,17 @@ def publish_packages(
     if orphans:
         log.info("findings of %d file(s) with no report row are not published: %s", len(orphans), ", ".join(orphans))
     wanted = known if report_ids is None else [r for r in known if r in report_ids]
+    findings = frames["findings"]
+    blocked = set(findings.loc[(findings["stage"] == "compute") & (findings["severity"] == "error"), "report_id"])
+    for report_id in sorted(blocked & set(wanted)):
+        log.error("report %s is not released: its rates could not be computed (see its compute findings)", report_id)
+    blocked_code = exitcodes.INPUT_ERROR if blocked & set(wanted) else exitcodes.OK
+    wanted = [r for r in wanted if r not in blocked]
     for report_id in sorted(set(report_ids or ()) - set(known)):
         log.warning("report %s is not in %s/reports.parquet: nothing to publish", report_id, curated_dir)
     if not wanted:
         (log.info if report_ids is not None else log.warning)("no report to publish")
-        return exitcodes.OK
+        return blocked_code
 
     refused = []
     jobs = [(report_id, _rows_of(frames, report_id), rates_config, publisher, exports_dir) for report_id in wanted]
@@ -646,4 +652,4 @@ def publish_packages(
     if refused:
         log.error("%d of %d package(s) refused: %s", len(refused), len(wanted), ", ".join(refused))
         return exitcodes.RELEASE_REFUSED
-    return exitcodes.OK
+    return blocked_code

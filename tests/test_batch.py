@@ -178,3 +178,28 @@ def test_status_command(first_run):
     assert out.returncode == 0
     line = [l for l in out.stdout.splitlines() if l.startswith(SEED_ID)][0]
     assert "up to date" in line
+
+
+def test_a_malformed_weights_file_blocks_only_its_report(workdir):
+    text = SEED.read_text(encoding="utf-8")
+    (workdir / "raw" / "copy-b.txt").write_text(text, encoding="utf-8")
+    (workdir / "raw" / "copy-b.weights.csv").write_text("commitment_no,activity_no,weight\n1,1,-2\n", encoding="utf-8")
+    result = pgo(workdir)
+    assert result.returncode == exitcodes.INPUT_ERROR
+    assert "copy-b.weights.csv" in result.stderr
+    assert (workdir / "exports" / f"{SEED_ID}.zip").exists()
+    assert not (workdir / "exports" / "copy-b.zip").exists()
+    import pandas as pd
+
+    f = pd.read_parquet(workdir / "curated" / "findings.parquet")
+    bad = f[(f.report_id == "copy-b") & (f.severity == "error")]
+    assert bad[["stage", "code"]].values.tolist() == [["compute", "weights_file_invalid"]]
+
+
+def test_a_malformed_config_is_a_usage_error_and_publishes_nothing(workdir, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('aggregation = "median"\n', encoding="utf-8")
+    result = pgo(workdir, "--config", str(config))
+    assert result.returncode == exitcodes.USAGE
+    assert "bad.toml" in result.stderr
+    assert not (workdir / "exports" / f"{SEED_ID}.zip").exists()

@@ -402,7 +402,7 @@ def test_a_weights_file_changes_exactly_the_rates_it_should(tmp_path):
     )
 
 
-def test_compute_database_refuses_a_bad_weights_file_with_usage(tmp_path, caplog):
+def test_compute_database_flags_a_bad_weights_file_as_an_input_error(tmp_path, caplog):
     curated, raw = tmp_path / "curated", tmp_path / "raw"
     raw.mkdir()
     from pipeline.io import write_table
@@ -412,9 +412,11 @@ def test_compute_database_refuses_a_bad_weights_file_with_usage(tmp_path, caplog
     weights = raw / f"{R}.weights.csv"
     weights.write_text("commitment_no,activity_no,weight\n1,1,0\n", encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="pipeline.compute"):
-        assert compute_database(curated, None, raw) == exitcodes.USAGE
+        assert compute_database(curated, None, raw) == exitcodes.INPUT_ERROR
     assert f"{weights}, line 2: weight must be a positive number (got '0')" in caplog.text
-    assert not (curated / "pgo.duckdb").exists()
+    findings = pd.read_parquet(curated / "findings.parquet")
+    errors = findings[(findings["stage"] == "compute") & (findings["severity"] == "error")]
+    assert errors[["report_id", "code", "source_line"]].values.tolist() == [[R, "weights_file_invalid", 2]]
     weights.write_text("commitment_no,activity_no,weight\n1,1,3\n", encoding="utf-8")
     assert compute_database(curated, None, raw) == exitcodes.OK
     record = json.loads((curated / "rates_config.json").read_text(encoding="utf-8"))

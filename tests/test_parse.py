@@ -319,3 +319,28 @@ def test_parse_indicator_value(raw, expected):
 @pytest.mark.parametrize("label, kind", [("Nombre de rapports", "count"), ("Taux de demandes", "rate"), ("Pourcentage d'institutions", "rate"), ("Espace créé", "other")])
 def test_indicator_kind(label, kind):
     assert indicator_kind(label) == kind
+
+
+def test_page_break_inside_wrapped_titles():
+    text = """\
+ENGAGEMENT 1 : LANCEMENT DU BUDGET CITOYEN ET LEUR DIFFUSION
+
+
+
+EN FORMAT OUVERT
+
+Organisme responsable de la mise en œuvre\tMinistère des Finances
+
+Activité 1 : Réalisation d'une enquête nationale à destination
+
+
+
+des citoyens
+
+- ✓ Non entamée
+- Progression limitée (1-59%)
+"""
+    tables = parse(text)
+    assert tables["commitments"]["title"].tolist() == ["LANCEMENT DU BUDGET CITOYEN ET LEUR DIFFUSION EN FORMAT OUVERT"]
+    assert tables["activities"]["title"].tolist() == ["Réalisation d'une enquête nationale à destination des citoyens"]
+    assert statuses(tables) == {(1, 1): "not_started"}
