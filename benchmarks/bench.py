@@ -135,7 +135,7 @@ def bench_rates(n_activities: int) -> list[tuple[str, float, str]]:
     sql = (ROOT / "benchmarks" / "commitment_rates.sql").read_text(encoding="utf-8")
 
     def duck():
-        return con.execute(sql).to_arrow_table()
+        return con.sql(sql).to_arrow_table()
 
     def pandas_rates():
         a = activities.merge(bands, on="status", how="left")
