@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -82,6 +83,8 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
             seconds, rss, _ = run_measured(["run"], work)
             timings[n] = seconds
             out += [(f"run_synth_{n}_s", seconds, "s"), (f"run_synth_{n}_peak_rss_mb", rss, "MiB")]
+            manifest = json.loads(sorted((work / "curated" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+            out += [(f"run_synth_{n}_{stage}_s", record["duration_s"], "s") for stage, record in manifest["stages"].items()]
         if 100 in timings and 1000 in timings:
             out.append(("growth_1000_over_100", timings[1000] / timings[100], "x"))
     return out

@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
+import multiprocessing
+import os
 import re
+import shutil
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -93,6 +96,32 @@ def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     return out
 
 
+#: From this many reports on, they are parsed in worker processes (one per core).
+PARALLEL_FROM = 8
+
+
+def _ingest_one(job: tuple) -> dict[str, pd.DataFrame]:
+    """One report's tables: from its cache when the fingerprint matches, else parsed and cached."""
+    path, part_dir, fingerprint, selected, force = job
+    tables = None
+    if not force or not selected:
+        tables = load_partition(part_dir, fingerprint) if selected else load_partition_any(part_dir)
+    if tables is None:
+        tables = ingest_file(path)
+        save_partition(part_dir, tables, fingerprint)
+    return tables
+
+
+def _map(fn, jobs: list) -> list:
+    """``map`` over worker processes when there are enough jobs to pay for them."""
+    progress = {"desc": "ingest", "unit": "report", "total": len(jobs), "disable": not sys.stderr.isatty()}
+    workers = min(os.cpu_count() or 1, len(jobs))
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [fn(job) for job in tqdm(jobs, **progress)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(tqdm(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))), **progress))
+
+
 def load_partition_any(part_dir: Path) -> dict[str, pd.DataFrame] | None:
     """A report's cached tables whatever they were made from (for runs limited to other reports)."""
     if not (part_dir / "meta.json").exists():
@@ -160,19 +189,12 @@ def ingest_reports(raw_dir: Path, curated_dir: Path, *, only: set[str] | None = 
     code_fp = code_fingerprint()
     _remove_stale_partitions(curated_dir, files)
     code = exitcodes.OK
-    parts = []
-    for path in tqdm(files, desc="ingest", unit="report", disable=not sys.stderr.isatty()):
-        part_dir = _partition_dir(curated_dir, path)
-        fingerprint = f"{file_sha256(path)}:{code_fp}"
+    jobs = []
+    for path in files:
         selected = only is None or path.name[: -len(".txt")] in only
-        tables = None
-        if not force or not selected:
-            tables = load_partition(part_dir, fingerprint) if selected else load_partition_any(part_dir)
-        if tables is None:
-            tables = ingest_file(path)
-            save_partition(part_dir, tables, fingerprint)
-        else:
-            log.debug("%s: unchanged, tables read from the cache", path.name)
+        jobs.append((path, _partition_dir(curated_dir, path), f"{file_sha256(path)}:{code_fp}", selected, force))
+    parts = []
+    for path, tables in zip(files, _map(_ingest_one, jobs)):
         parts.append(tables)
         outcome = report_outcome(tables)
         code = max(code, outcome)

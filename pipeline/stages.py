@@ -24,7 +24,8 @@ def _timed(name: str, stages: dict, fn, *args, **kwargs) -> int:
         code = fn(*args, **kwargs)
     except Exception:  # a stage bug must not lose the other stages' record
         log.exception("stage %s failed unexpectedly", name)
-        code = exitcodes.INPUT_ERROR
+        stages[name] = {"exit_code": exitcodes.INPUT_ERROR, "crashed": True, "duration_s": round(time.perf_counter() - started, 3)}
+        return exitcodes.INPUT_ERROR
     stages[name] = {"exit_code": int(code), "duration_s": round(time.perf_counter() - started, 3)}
     log.info("stage %s: exit code %d in %.2f s", name, code, stages[name]["duration_s"])
     return code
@@ -38,17 +39,21 @@ def run_stages(opts, to_process: list[str]) -> tuple[int, dict, dict]:
     stages: dict[str, dict] = {}
     only = None if opts.report is None else {opts.report}
     code = _timed("ingest", stages, ingest_reports, opts.raw, curated, only=only, force=opts.force)
-    if code == exitcodes.USAGE:
+    if code == exitcodes.USAGE or stages["ingest"].get("crashed"):
         return code, stages, {}
 
     from pipeline.validate import validate_curated
 
-    code = max(code, _timed("validate", stages, validate_curated, curated))
+    validate_code = _timed("validate", stages, validate_curated, curated)
+    if validate_code == exitcodes.USAGE or stages["validate"].get("crashed"):
+        log.error("validation could not run: nothing is computed or published")
+        return max(code, validate_code), stages, {}
+    code = max(code, validate_code)
 
     from pipeline.compute import compute_database
 
     compute_code = _timed("compute", stages, compute_database, curated, opts.config, Path(opts.raw))
-    if compute_code == exitcodes.USAGE:
+    if compute_code == exitcodes.USAGE or stages["compute"].get("crashed"):
         log.error("rates could not be computed (configuration or weights file): nothing is published")
         return exitcodes.USAGE, stages, _per_report(curated, exports, to_process, stages)
     code = max(code, compute_code)

@@ -168,3 +168,22 @@ def test_bad_files_are_reported_and_the_good_ones_still_go_through(tmp_path):
 
 def test_missing_raw_folder_is_a_usage_error(tmp_path):
     assert ingest_reports(tmp_path / "nope", tmp_path / "curated") == exitcodes.USAGE
+
+
+def test_parallel_and_sequential_ingestion_give_identical_tables(tmp_path, monkeypatch):
+    import pipeline.ingest as ingest
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    for k in range(3):
+        (raw / f"copy-{k}.txt").write_text(text.replace("est de 82%", f"est de {80 + k}%"), encoding="utf-8")
+    results = {}
+    for label, threshold in (("sequential", 10**6), ("parallel", 1)):
+        monkeypatch.setattr(ingest, "PARALLEL_FROM", threshold)
+        curated = tmp_path / label
+        assert ingest_reports(raw, curated) == exitcodes.OK
+        results[label] = {t: (curated / f"{t}.parquet").read_bytes() for t in TABLES}
+    assert results["parallel"] == results["sequential"]
+    plan = read(tmp_path / "parallel", "published_rates").query("scope == 'plan'")
+    assert plan["rate_pct"].tolist() == [80.0, 81.0, 82.0]
