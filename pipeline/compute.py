@@ -513,8 +513,7 @@ def _reconciliation_findings(reconciliation: pd.DataFrame, rate_line: dict):
             yield r.report_id, Finding("warning", "published_rate_not_computed", message, "published_rates", key, line)
         elif not r.within_bounds:
             message = f"{published} hors de l'intervalle calculé {_pct(r.rate_min_pct)}-{_pct(r.rate_max_pct)} %"
-            code = "published_rate_outside_bounds"
-            yield r.report_id, Finding("warning", code, message, "published_rates", key, line)
+            yield r.report_id, Finding("warning", "published_rate_outside_bounds", message, "published_rates", key, line)
 
 
 def _missing_rate_findings(ranges: pd.DataFrame, aggregation: str, start_line: dict, rate_line: dict):

@@ -175,6 +175,33 @@ def _contents(tables: list[str]) -> str:
     return "\n".join(f"- [`{t}`](#{t}) : {ALL_RESOURCES[t]['title']}" for t in tables)
 
 
+def render_finding_codes() -> str:
+    """The catalogue of finding codes: ingestion and computation, then validation checks."""
+    from schemas.checks import build_schema
+    from schemas.findings import FINDING_CODES
+
+    lines = [
+        "## Codes des constats (`findings.code`)\n",
+        "| code | étape | gravité | signification |",
+        "|---|---|---|---|",
+    ]
+    for code, (stage, severity, description) in sorted(FINDING_CODES.items(), key=lambda kv: (kv[1][0] != "ingest", kv[0])):
+        lines.append(f"| `{code}` | {stage} | {severity} | {description} |")
+    checks: dict[str, tuple[str, str]] = {}
+    for table in TABLES:
+        for name, meta in build_schema(table).metadata["checks"].items():
+            checks.setdefault(name, (meta["severity"], meta["message"]))
+    checks.setdefault("duplicate_primary_key", ("error", "plusieurs lignes partagent la même clé primaire"))
+    checks.setdefault("numbering_gap", ("warning", "des numéros manquent dans une suite (engagements d'un rapport, activités d'un engagement)"))
+    for table in TABLES:
+        for fk in ALL_RESOURCES[table]["foreign_keys"]:
+            parent = fk["reference"]["resource"]
+            checks.setdefault(f"foreign_key_{parent}", ("error", f"la ligne renvoie à un enregistrement absent de « {parent} »"))
+    for name, (severity, message) in sorted(checks.items()):
+        lines.append(f"| `{name}` | validate | {severity} | {message} |")
+    return "\n".join(lines) + "\n"
+
+
 def render_data_dictionary() -> str:
     """The whole data dictionary as Markdown, from :mod:`schemas` alone."""
     parts = [
@@ -188,6 +215,7 @@ def render_data_dictionary() -> str:
         *(render_table(t) for t in TABLES),
         "## Colonnes des tables calculées\n",
         *(render_table(t) for t in COMPUTED_TABLES),
+        render_finding_codes(),
     ]
     return "\n".join(parts)
 

@@ -1,0 +1,66 @@
+"""The catalogue of finding codes written by ingestion and computation.
+
+Each code of the ``findings`` table has a stage, a severity and a French description
+here, so that analysts can read ``docs/data-dictionary.md`` rather than the code. The
+validation stage's codes are the names of its checks (:mod:`schemas.checks`), listed
+from there. A test keeps this catalogue and the codes the pipeline emits in step.
+"""
+
+from __future__ import annotations
+
+# code: (stage, severity, description)
+FINDING_CODES: dict[str, tuple[str, str, str]] = {
+    # The file itself
+    "file_empty": ("ingest", "error", "Le fichier est vide : aucun rapport ingéré."),
+    "file_binary": ("ingest", "error", "Le fichier est binaire (octets NUL ou de contrôle), pas du texte de rapport."),
+    "file_undecodable": ("ingest", "error", "Le fichier n'est lisible ni en UTF-8 ni en Windows-1252."),
+    "invalid_report_id": ("ingest", "error", "Le nom du fichier n'est pas un identifiant de rapport valide (minuscules, chiffres, tirets)."),
+    "no_commitment": ("ingest", "error", "Aucun engagement « ENGAGEMENT N : … » dans le corps du texte : ce n'est pas un rapport du modèle."),
+    "decoded_cp1252": ("ingest", "warning", "Le fichier n'est pas en UTF-8 ; il a été lu en Windows-1252."),
+    # Front matter
+    "as_of_from_date_line": ("ingest", "info", "Le mois d'arrêté des chiffres est pris de la date du rapport, faute de phrase explicite."),
+    "as_of_missing": ("ingest", "warning", "Le mois auquel les chiffres sont arrêtés est introuvable."),
+    "plan_period_inconsistent": ("ingest", "warning", "Le titre et le texte du plan donnent des périodes différentes ; celle du texte est retenue."),
+    "plan_period_missing": ("ingest", "warning", "La période du plan est introuvable."),
+    "axes_section_missing": ("ingest", "info", "Pas de section des axes : les engagements n'ont pas d'axe."),
+    "axes_section_unreadable": ("ingest", "warning", "La section des axes ne contient aucun axe lisible."),
+    "axis_item_unmatched": ("ingest", "warning", "Un intitulé listé sous un axe ne correspond à aucun engagement du rapport."),
+    "commitment_without_axis": ("ingest", "warning", "Un engagement n'apparaît dans la liste d'aucun axe : son axe est inconnu."),
+    "published_plan_rate_missing": ("ingest", "warning", "Le taux d'avancement global publié est introuvable."),
+    "published_axis_rates_missing": ("ingest", "warning", "Les taux par axe annoncés (graphique) n'ont pas survécu à l'extraction du texte."),
+    "published_rate_missing": ("ingest", "warning", "Un engagement n'a pas de taux de réalisation dans le tableau publié."),
+    "published_rate_duplicated": ("ingest", "warning", "Un engagement figure deux fois dans le tableau des taux ; la première ligne est retenue."),
+    "commitment_missing_from_body": ("ingest", "warning", "Un engagement annoncé (table des matières, tableau des taux) est absent du corps du rapport."),
+    # Commitments
+    "commitment_number_duplicated": ("ingest", "error", "Deux sections portent le même numéro d'engagement."),
+    "commitment_without_activities": ("ingest", "warning", "Un engagement n'a aucune activité."),
+    "responsible_body_missing": ("ingest", "warning", "L'organisme responsable de l'engagement n'est pas donné."),
+    "field_label_missing": ("ingest", "warning", "Une rubrique de la fiche (Problématique, Solution proposée, Résultat attendu) est introuvable."),
+    "field_labels_missing": ("ingest", "warning", "Aucune rubrique de la fiche n'a d'étiquette lisible : leur texte n'est pas attribué."),
+    "field_text_unlabelled": ("ingest", "warning", "Du texte de la fiche précède toute étiquette et n'est attribué à aucune rubrique."),
+    "stray_markup": ("ingest", "info", "Du balisage parasite (HTML, LaTeX) a été retiré d'un titre."),
+    # Activities
+    "activity_heading_duplicated": ("ingest", "warning", "L'en-tête d'une activité est répété ; l'occurrence sans liste de statuts est ignorée."),
+    "activity_number_duplicated": ("ingest", "error", "Deux activités d'un engagement portent le même numéro."),
+    "checklist_missing": ("ingest", "warning", "Une activité n'a aucune ligne de statut : statut inconnu."),
+    "checklist_incomplete": ("ingest", "info", "Des quatre lignes de statut, certaines sont absentes ou illisibles."),
+    "status_line_unrecognised": ("ingest", "warning", "Une ligne de statut est illisible (OCR)."),
+    "check_mark_missing": ("ingest", "warning", "Aucune case n'est cochée (coche perdue) : statut inconnu."),
+    "multiple_check_marks": ("ingest", "warning", "Plusieurs cases sont cochées : statut inconnu."),
+    "checked_status_unreadable": ("ingest", "warning", "La ligne cochée est illisible : statut inconnu."),
+    # Indicators
+    "indicator_heading_mismatch": ("ingest", "warning", "Le titre des indicateurs renvoie à un autre numéro d'engagement."),
+    "indicator_heading_duplicated": ("ingest", "warning", "Un engagement a deux titres d'indicateurs ; seul le premier est lu."),
+    "indicator_value_missing": ("ingest", "warning", "Un indicateur n'a pas de valeur."),
+    "indicator_value_not_numeric": ("ingest", "info", "La valeur d'un indicateur n'est pas un nombre."),
+    "indicator_unit_contradicts_kind": ("ingest", "warning", "Un nombre est exprimé en %, ou un taux sans signe %."),
+    # Computation
+    "weights_file_invalid": ("compute", "error", "Le fichier de poids du rapport est inutilisable : le rapport n'est pas publié."),
+    "commitment_without_activity": ("compute", "warning", "Un engagement sans activité n'a pas de taux calculé."),
+    "commitment_status_unknown": ("compute", "warning", "Toutes les activités d'un engagement sont de statut inconnu : pas d'estimation ponctuelle."),
+    "axis_without_commitment": ("compute", "warning", "Un axe sans engagement n'a pas de taux calculé."),
+    "published_rate_outside_bounds": ("compute", "warning", "Un taux publié sort de l'intervalle que permettent les statuts cochés."),
+    "published_rate_not_computed": ("compute", "warning", "Un taux publié n'a pas de taux calculé correspondant."),
+    "missing_rate_range": ("compute", "info", "Les valeurs du taux manquant d'un engagement que permet le taux global publié."),
+    "aggregation_inconsistent": ("compute", "warning", "Aucune valeur du taux manquant ne rend le taux global publié avec l'agrégation configurée."),
+}
