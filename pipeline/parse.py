@@ -288,8 +288,21 @@ def _parse_fields(ctx: _Context, commitment_no: int, start: int, stop: int) -> d
         before = [i for i in content if i < anchors[0][0]]
         if before:
             first_name = anchors[0][1]
-            if first_name == "responsible_body":
-                ctx.add("warning", "field_text_unlabelled", f"engagement {commitment_no} : texte sans étiquette avant « {_FIELD_NAMES_FR[first_name]} »", "commitments", key, before[0])
+            order = list(_FIELD_LABELS)
+            lost = [n for n in order[1 : order.index(first_name)] if n not in {name for _, name in anchors}]
+            if first_name == "responsible_body" or lost:
+                # Text above the first label whose own label is lost: it may be the lost
+                # field's or the first label's; saying which would be a guess.
+                lost_names = ", ".join(f"« {_FIELD_NAMES_FR[n]} »" for n in lost) or "aucune"
+                ctx.add(
+                    "warning",
+                    "field_text_unlabelled",
+                    f"engagement {commitment_no} : lignes {before[0] + 1}-{before[-1] + 1} sans étiquette avant « {_FIELD_NAMES_FR[first_name]} » "
+                    f"(rubrique perdue : {lost_names}) ; texte non attribué",
+                    "commitments",
+                    key,
+                    before[0],
+                )
             else:
                 values[first_name].extend(before)
         for (a_line, a_name), (b_line, b_name) in zip(anchors, anchors[1:] + [(stop, None)]):

@@ -344,3 +344,25 @@ des citoyens
     assert tables["commitments"]["title"].tolist() == ["LANCEMENT DU BUDGET CITOYEN ET LEUR DIFFUSION EN FORMAT OUVERT"]
     assert tables["activities"]["title"].tolist() == ["Réalisation d'une enquête nationale à destination des citoyens"]
     assert statuses(tables) == {(1, 1): "not_started"}
+
+
+def test_text_above_the_first_label_is_not_given_to_it_when_an_earlier_label_is_lost():
+    text = """\
+ENGAGEMENT 1 : UN ENGAGEMENT
+
+\tLes données sont dispersées.
+\tElles sont peu réutilisées.
+Solution proposée\tUn portail unifié.
+Résultat attendu\tDes données réutilisables.
+
+Activité 1 : Une activité
+- ✓ Non entamée
+"""
+    tables = parse(text)
+    c = tables["commitments"].iloc[0]
+    assert pd.isna(c["problem"]) and pd.isna(c["responsible_body"])
+    assert c["solution"] == "Un portail unifié."
+    f = tables["findings"].set_index("code")
+    assert f.loc["field_text_unlabelled", "source_line"] == 3
+    assert "lignes 3-4" in f.loc["field_text_unlabelled", "message"]
+    assert {"field_label_missing", "responsible_body_missing"} <= set(f.index)
