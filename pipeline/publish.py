@@ -19,7 +19,9 @@ curated tables twice gives byte-identical files and zips.
 from __future__ import annotations
 
 import copy
+import ctypes
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -482,8 +484,39 @@ def recover_interrupted_release(exports_dir: Path, report_id: str) -> None:
             os.replace(backup, target)
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system or the file system cannot do it.
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def swap_directory(new_dir: Path, target: Path) -> None:
-    """Rename ``new_dir`` onto ``target``; the previous ``target`` is kept until the rename succeeds."""
+    """Put ``new_dir`` in place of ``target``.
+
+    Where the system allows, the two are exchanged atomically, so ``target`` is never
+    missing; otherwise the previous ``target`` is moved aside and kept until the
+    rename succeeds (a run killed in between is mended by
+    :func:`recover_interrupted_release`).
+    """
+    if target.exists() and exchange_paths(new_dir, target):
+        shutil.rmtree(new_dir)  # now the previous release
+        return
     backup = None
     if target.exists():
         backup = Path(tempfile.mkdtemp(prefix=_staging_prefix("old", target.name), dir=target.parent))

@@ -569,3 +569,22 @@ def test_seed_csv_and_json_values_equal_the_curated_tables(seed_exports, table):
     from_json = json.loads((package / "data" / f"{table}.json").read_text(encoding="utf-8"))
     assert from_csv == expected
     assert from_json == expected
+
+
+def test_swap_directory_replaces_a_release_without_a_moment_where_it_is_missing(tmp_path):
+    from pipeline.publish import exchange_paths, swap_directory
+
+    target, new = tmp_path / "pan-a", tmp_path / ".tmp-pan-a.1"
+    for folder, text in ((target, "old"), (new, "new")):
+        folder.mkdir()
+        (folder / "datapackage.json").write_text(text, encoding="utf-8")
+    swap_directory(new, target)
+    assert (target / "datapackage.json").read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pan-a"]
+    # The exchange is one system call where the system offers it (Linux): both paths exist throughout.
+    other = tmp_path / ".tmp-pan-a.2"
+    other.mkdir()
+    (other / "datapackage.json").write_text("newer", encoding="utf-8")
+    if exchange_paths(other, target):
+        assert (target / "datapackage.json").read_text(encoding="utf-8") == "newer"
+        assert (other / "datapackage.json").read_text(encoding="utf-8") == "new"
