@@ -31,3 +31,8 @@ def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+def is_json_logging() -> bool:
+    """Whether the pipeline's logs go out as JSON lines (then nothing else may print)."""
+    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger("pipeline").handlers)

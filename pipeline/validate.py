@@ -41,6 +41,7 @@ from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.fingerprint import file_sha256
 from pipeline.io import atomic_path, read_table, to_arrow
+from pipeline.logs import is_json_logging
 from schemas import RESOURCES, TABLES, arrow_schema
 from schemas.checks import ERROR, WARNING, build_schema
 
@@ -423,7 +424,11 @@ def validate_curated(curated_dir: Path) -> int:
         log.error("cannot validate %s: %s", curated_dir, exc)
         return exitcodes.USAGE
     write_outputs(curated_dir, result)
-    print(format_summary(result))
+    if is_json_logging():
+        for entry in result.summary():
+            log.info("validation: %s.%s failed on %d row(s)", entry["table"], entry["check"], entry["rows_failed"], extra={"fields": entry})
+    else:
+        print(format_summary(result))
     quarantined = {t: len(q) for t, q in result.quarantined.items() if len(q)}
     if quarantined:
         log.warning(

@@ -203,3 +203,12 @@ def test_a_malformed_config_is_a_usage_error_and_publishes_nothing(workdir, tmp_
     assert result.returncode == exitcodes.USAGE
     assert "bad.toml" in result.stderr
     assert not (workdir / "exports" / f"{SEED_ID}.zip").exists()
+
+
+def test_json_logs_are_one_json_object_per_line_and_nothing_else(workdir):
+    result = pgo(workdir, "--log-format", "json")
+    assert result.returncode == exitcodes.OK
+    assert result.stdout == ""
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {e["logger"] for e in events} >= {"pipeline.run", "pipeline.ingest", "pipeline.validate", "pipeline.publish"}
+    assert any(e.get("check") == "indicator_rate_without_percent" and e.get("rows_failed") == 5 for e in events)
