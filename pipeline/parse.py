@@ -45,6 +45,7 @@ _RESIDUE_RE = re.compile(r"^\s*(?:\d{1,4}|[-\s]*-{3,}[-\s]*|[A-Z][A-Z ]{4,40}[A-
 _BULLET_START_RE = re.compile(r"^\s*(?:[-–—•●○◦▪▫■►➢→*·]|[\uf000-\uf8ff])")
 _NUMBER_RE = re.compile(r"^\s*[~≈]?\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?\s*(%?)\s*[.;]?\s*$")
 _RATE_CELL_RE = re.compile(r"^\s*(\d{1,3}(?:[.,]\d+)?)\s*%?\s*$")
+_AXIS_RATE_RE = re.compile(r"^(\D{3,}?)\s*[:\t-]?\s*(\d{1,3}(?:[.,]\d+)?)\s*%\s*$")
 _GLOBAL_RATE_RE = re.compile(r"taux d.avancement global.*?(?:est|etait|s.eleve a|atteint)\s*(?:de\s*)?(\d{1,3}(?:[.,]\d+)?)\s*%")
 _PERIOD_RE = re.compile(r"plan d.action national[^0-9]{0,40}?(\d{4})\s*[-–—]\s*(\d{4})")
 _ANY_PERIOD_RE = re.compile(r"(\d{4})\s*[-–—]\s*(\d{4})")
@@ -711,7 +712,36 @@ def _assign_axes(ctx: _Context, axes: list[dict], commitments: list[dict]) -> No
             ctx.add("warning", "commitment_without_axis", f"engagement {c['commitment_no']} : absent des listes des axes ; axe inconnu", "commitments", record_key(commitment_no=c["commitment_no"]), c["source_line_start"] - 1)
 
 
-def _parse_published_rates(ctx: _Context, stop: int) -> tuple[list[dict], dict[int, str]]:
+def _parse_axis_rates(ctx: _Context, heading: int, stop: int, axes: list[dict]) -> list[dict]:
+    """Rates printed under « Taux d'avancement par axe », matched to the axes by name.
+
+    In the seed the chart's figures did not survive the PDF's extraction: a finding
+    says so. A figure whose label matches no axis is reported, never dropped quietly.
+    """
+    lines = ctx.lines
+    rows, figures = [], 0
+    names = [(n, _token_set(a["name"])) for n, a in enumerate(axes, start=1)]
+    for j in range(heading + 1, min(stop, heading + 40)):
+        text = clean_text(lines[j])
+        folded = fold(text)
+        if folded.startswith("taux d'avancement par engagement") or "numero de l'engagement" in folded:
+            break
+        m = _AXIS_RATE_RE.match(text)
+        if not m:
+            continue
+        figures += 1
+        label, rate = m.group(1).strip(" :\t-"), float(m.group(2).replace(",", "."))
+        scores = sorted(((_jaccard(_token_set(label), tokens), n) for n, tokens in names), reverse=True)
+        if not scores or scores[0][0] < 0.5 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+            ctx.add("warning", "axis_rate_unmatched", f"le taux « {text[:70]} » ne correspond à aucun axe", "published_rates", None, j)
+            continue
+        rows.append({"scope": "axis", "scope_no": scores[0][1], "rate_pct": rate, "source_line": j + 1})
+    if not figures:
+        ctx.add("warning", "published_axis_rates_missing", "les taux par axe annoncés (graphique) n'ont pas survécu à l'extraction du texte", "published_rates", None, heading)
+    return rows
+
+
+def _parse_published_rates(ctx: _Context, stop: int, axes: list[dict]) -> tuple[list[dict], dict[int, str]]:
     """The global rate sentence, the per-axis figures (if any) and the per-commitment table.
 
     Returns the published_rates rows and the titles printed in the rate table by number.
@@ -730,15 +760,7 @@ def _parse_published_rates(ctx: _Context, stop: int) -> tuple[list[dict], dict[i
 
     for i in range(stop):
         if fold(clean_text(lines[i])) == "taux d'avancement par axe":
-            figures = False
-            for j in range(i + 1, min(stop, i + 40)):
-                text = fold(clean_text(lines[j]))
-                if text.startswith("taux d'avancement par engagement") or "numero de l'engagement" in text:
-                    break
-                if re.search(r"\d\s*%", text):
-                    figures = True
-            if not figures:
-                ctx.add("warning", "published_axis_rates_missing", "les taux par axe annoncés (graphique) n'ont pas survécu à l'extraction du texte", "published_rates", None, i)
+            rows.extend(_parse_axis_rates(ctx, i, stop, axes))
             break
 
     titles: dict[int, str] = {}
@@ -814,7 +836,7 @@ def parse_report(text: str, report_id: str, *, source_file: str, source_sha256: 
     front = _parse_front(ctx, front_stop)
     plan_period = _parse_plan_period(ctx, front["title"])
     axes = _parse_axes(ctx, front_stop)
-    rates, rate_titles = _parse_published_rates(ctx, front_stop)
+    rates, rate_titles = _parse_published_rates(ctx, front_stop, axes)
 
     commitments, activities, indicators = [], [], []
     seen_numbers: dict[int, int] = {}

@@ -28,6 +28,7 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "commitment_without_axis": ("ingest", "warning", "Un engagement n'apparaît dans la liste d'aucun axe : son axe est inconnu."),
     "published_plan_rate_missing": ("ingest", "warning", "Le taux d'avancement global publié est introuvable."),
     "published_axis_rates_missing": ("ingest", "warning", "Les taux par axe annoncés (graphique) n'ont pas survécu à l'extraction du texte."),
+    "axis_rate_unmatched": ("ingest", "warning", "Un taux publié sous « Taux d'avancement par axe » ne correspond à aucun axe."),
     "published_rate_missing": ("ingest", "warning", "Un engagement n'a pas de taux de réalisation dans le tableau publié."),
     "published_rate_duplicated": ("ingest", "warning", "Un engagement figure deux fois dans le tableau des taux ; la première ligne est retenue."),
     "commitment_missing_from_body": ("ingest", "warning", "Un engagement annoncé (table des matières, tableau des taux) est absent du corps du rapport."),

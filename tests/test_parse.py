@@ -366,3 +366,16 @@ Activité 1 : Une activité
     assert f.loc["field_text_unlabelled", "source_line"] == 3
     assert "lignes 3-4" in f.loc["field_text_unlabelled", "message"]
     assert {"field_label_missing", "responsible_body_missing"} <= set(f.index)
+
+
+def test_axis_rates_are_read_when_the_chart_survived():
+    header = HEADER.replace(
+        "Le taux d'avancement global",
+        "Taux d'avancement par axe\n\nTransparence : 75 %\nParticipation\t40%\nAxe inconnu : 10 %\n\nLe taux d'avancement global",
+    )
+    tables = parse(header + COMMITMENT_1.format(check="✓") + "\n" + COMMITMENT_2)
+    rates = tables["published_rates"]
+    assert rows(rates[rates.scope == "axis"], ["scope_no", "rate_pct"]) == [[1, 75.0], [2, 40.0]]
+    f = tables["findings"]
+    assert f[f.code == "axis_rate_unmatched"]["message"].str.contains("Axe inconnu").tolist() == [True]
+    assert "published_axis_rates_missing" not in f["code"].tolist()
