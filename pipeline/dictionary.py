@@ -192,6 +192,7 @@ def render_finding_codes() -> str:
         for name, meta in build_schema(table).metadata["checks"].items():
             checks.setdefault(name, (meta["severity"], meta["message"]))
     checks.setdefault("duplicate_primary_key", ("error", "plusieurs lignes partagent la même clé primaire"))
+    checks.setdefault("report_counts_mismatch", ("warning", "le nombre d'engagements ou d'activités d'un rapport ne correspond pas à ses lignes"))
     checks.setdefault("numbering_gap", ("warning", "des numéros manquent dans une suite (engagements d'un rapport, activités d'un engagement)"))
     for table in TABLES:
         for fk in ALL_RESOURCES[table]["foreign_keys"]:

@@ -270,6 +270,28 @@ def check_numbering(table: str, df: pd.DataFrame) -> pd.DataFrame:
     return _failure_frame(records)
 
 
+REPORT_COUNTS_MISMATCH = "report_counts_mismatch"
+#: Count columns of ``reports`` and the table whose rows they count.
+REPORT_COUNTS = {"commitment_count": "commitments", "activity_count": "activities"}
+
+
+def check_report_counts(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Warning records (check ``report_counts_mismatch``) where a report's counts disagree with its rows."""
+    if table != "reports":
+        return _empty_failures()
+    records = []
+    for column, counted in REPORT_COUNTS.items():
+        actual = tables[counted].groupby("report_id").size()
+        for row, r in df.iterrows():
+            if pd.isna(r[column]):
+                continue
+            rows = int(actual.get(r["report_id"], 0))
+            if int(r[column]) != rows:
+                reason = f"{column} = {int(r[column])} mais {rows} ligne(s) dans « {counted} »"
+                records.append({"table": table, "row": int(row), "check": REPORT_COUNTS_MISMATCH, "severity": WARNING, "reason": reason})
+    return _failure_frame(records)
+
+
 def collect_quarantined(df: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``df`` with an error-level failure, with their check names and reasons."""
     errors = failures[failures["severity"] == ERROR]
@@ -327,6 +349,7 @@ def validate_tables(tables: dict[str, pd.DataFrame]) -> ValidationResult:
                 check_schema(df, table),
                 check_references(table, df, conformed, quarantined_rows),
                 check_numbering(table, df),
+                check_report_counts(table, df, conformed),
             ],
             ignore_index=True,
         )

@@ -293,6 +293,16 @@ def test_gap_in_commitment_numbering_is_a_warning():
     ]
 
 
+def test_report_counts_that_disagree_with_the_rows_are_a_warning():
+    tables = valid_tables()
+    tables["reports"].loc[0, "activity_count"] = 5
+    result = validate_tables(tables)
+    assert quarantined_counts(result) == {}
+    assert result.findings[["code", "message", "table_name"]].values.tolist() == [
+        ["report_counts_mismatch", "activity_count = 5 mais 4 ligne(s) dans « activities »", "reports"]
+    ]
+
+
 def test_count_in_percent_and_rate_without_percent_are_warnings():
     tables = valid_tables()
     tables["indicators"].loc[0, ["raw_value", "unit"]] = ["7%", "percent"]
