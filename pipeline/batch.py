@@ -66,11 +66,16 @@ class Options:
     config: Path | None = None
     report: str | None = None
     force: bool = False
+    publisher: str | None = None
 
 
 @dataclass
 class Plan:
-    """Which reports a run must process, and the fingerprints it will record."""
+    """Which reports a run must process, and the fingerprints it will record.
+
+    A fingerprint joins the SHA-256 of the report, of its weights file, of the rates
+    configuration and of the code, and the publisher named in the packages.
+    """
 
     fingerprints: dict[str, str]
     inputs: dict[str, dict]
@@ -97,7 +102,7 @@ def plan_run(opts: Options, state: dict) -> Plan:
             "weights_file": str(weights) if weights.exists() else None,
             "weights_sha256": file_sha256(weights),
         }
-        parts = [inputs[report_id]["sha256"], inputs[report_id]["weights_sha256"], config_sha, code_fp]
+        parts = [inputs[report_id]["sha256"], inputs[report_id]["weights_sha256"], config_sha, code_fp, opts.publisher or ""]
         fingerprints[report_id] = ":".join(str(p) for p in parts)
     previous = state.get("reports", {})
     selected = [r for r in fingerprints if opts.report in (None, r)]

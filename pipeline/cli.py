@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dirs(p, raw=True, exports=True, config=True)
     p.add_argument("--report", metavar="ID", help="process only this report")
     p.add_argument("--force", action="store_true", help="process even the reports that are up to date")
+    p.add_argument("--publisher", help="publisher named in the packages' metadata")
 
     p = sub.add_parser("ingest", help="parse raw/*.txt into curated Parquet tables")
     _dirs(p, raw=True)
@@ -64,9 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="write and validate the data packages in exports/")
     _dirs(p, exports=True)
     p.add_argument("--report", metavar="ID", help="publish only this report")
+    p.add_argument("--publisher", help="publisher named in the packages' metadata")
 
     p = sub.add_parser("status", help="per report: last run, state, release")
     _dirs(p, raw=True, exports=True, config=True)
+
+    p = sub.add_parser("synth", help="write synthetic reports in the template, with their ground truth")
+    p.add_argument("--reports", type=int, default=10, help="how many reports (default 10)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same files")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--damage-rate", type=float, default=0.05, help="rate of each kind of damage (default 0.05)")
 
     p = sub.add_parser("docs", help="write docs/data-dictionary.md from schemas/")
     p.add_argument("--out", type=Path, default=Path("docs/data-dictionary.md"), help="output file")
@@ -92,7 +100,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from pipeline.batch import Options, run_pipeline
 
-        return run_pipeline(Options(args.raw, args.curated, args.exports, args.config, args.report, args.force))
+        return run_pipeline(Options(args.raw, args.curated, args.exports, args.config, args.report, args.force, args.publisher))
     if args.command == "ingest":
         from pipeline.ingest import ingest_reports
 
@@ -108,11 +116,21 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "publish":
         from pipeline.publish import publish_packages
 
-        return publish_packages(args.curated, args.exports, report_ids={args.report} if args.report else None)
+        from pipeline.publish import DEFAULT_PUBLISHER
+
+        return publish_packages(
+            args.curated, args.exports, report_ids={args.report} if args.report else None, publisher=args.publisher or DEFAULT_PUBLISHER
+        )
     if args.command == "status":
         from pipeline.status import print_status
 
         return print_status(args.raw, args.curated, args.exports, args.config)
+    if args.command == "synth":
+        from pipeline.synth import write_reports
+
+        paths = write_reports(args.out, args.reports, args.seed, args.damage_rate)
+        log.info("%d synthetic report(s) written to %s", len(paths), args.out)
+        return exitcodes.OK
     if args.command == "docs":
         from pipeline.dictionary import main as write_data_dictionary
 

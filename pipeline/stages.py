@@ -58,9 +58,10 @@ def run_stages(opts, to_process: list[str]) -> tuple[int, dict, dict]:
         return exitcodes.USAGE, stages, _per_report(curated, exports, to_process, stages)
     code = max(code, compute_code)
 
-    from pipeline.publish import publish_packages
+    from pipeline.publish import DEFAULT_PUBLISHER, publish_packages
 
-    code = max(code, _timed("publish", stages, publish_packages, curated, exports, report_ids=set(to_process)))
+    publisher = opts.publisher or DEFAULT_PUBLISHER
+    code = max(code, _timed("publish", stages, publish_packages, curated, exports, report_ids=set(to_process), publisher=publisher))
     return code, stages, _per_report(curated, exports, to_process, stages)
 
 

@@ -212,3 +212,18 @@ def test_json_logs_are_one_json_object_per_line_and_nothing_else(workdir):
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert {e["logger"] for e in events} >= {"pipeline.run", "pipeline.ingest", "pipeline.validate", "pipeline.publish"}
     assert any(e.get("check") == "indicator_rate_without_percent" and e.get("rows_failed") == 5 for e in events)
+
+
+def test_a_new_publisher_republishes_and_the_cli_writes_synthetic_reports(workdir):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    synth = subprocess.run(
+        [sys.executable, "-m", "pipeline", "synth", "--reports", "2", "--seed", "3", "--out", "raw"],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert synth.returncode == 0, synth.stderr
+    assert len(list((workdir / "raw").glob("synth-*.truth.json"))) == 2
+    assert pgo(workdir).returncode in (exitcodes.OK, exitcodes.QUARANTINED)
+    result = pgo(workdir, "--publisher", "Ministère de la Transition Numérique")
+    assert "nothing to do" not in result.stderr
+    package = json.loads((workdir / "exports" / SEED_ID / "datapackage.json").read_text(encoding="utf-8"))
+    assert "Ministère de la Transition Numérique" in json.dumps(package, ensure_ascii=False)
