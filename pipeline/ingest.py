@@ -28,7 +28,7 @@ from pipeline.fingerprint import code_fingerprint, file_sha256
 from pipeline.io import read_table, write_table, write_text_atomic
 from pipeline.parse import parse_report
 from pipeline.text import ReportInputError, decode_report
-from schemas import TABLES, arrow_schema
+from schemas import RESOURCES, TABLES, arrow_schema
 
 log = logging.getLogger("pipeline.ingest")
 
@@ -82,8 +82,6 @@ def _failed_file(path: Path, exc: ReportInputError) -> dict[str, pd.DataFrame]:
 
 def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """Concatenate per-report tables, sorted by primary key for stable output."""
-    from schemas import RESOURCES
-
     out = {}
     for table in TABLES:
         frames = [p[table] for p in parts if len(p[table])]

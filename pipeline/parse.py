@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.text import (
@@ -203,7 +204,6 @@ def _classify_headings(lines: list[str], candidates: list[_Heading]) -> tuple[li
                 end = j
         if _PAGE_NUMBER_END_RE.search(lines[end]):
             text = _PAGE_NUMBER_END_RE.sub("", "\t".join(title_parts))
-            m = _COMMITMENT_RE.match(strip_markup(text.split("\t")[0]))
             h.title = join_fragments(strip_markup_keep_tabs(text[text.find(":") + 1 :]).split("\t"))
             h.end_title, h.is_toc = end, True
             toc.append(h)
@@ -250,10 +250,10 @@ def _parse_fields(ctx: _Context, commitment_no: int, start: int, stop: int) -> d
     texts: dict[int, str] = {}
     content: list[int] = []
     for i in range(start, stop):
-        raw = lines_i = ctx.lines[i]
+        raw = ctx.lines[i]
         if not raw.strip() or _is_residue(raw):
             continue
-        frags = lines_i.split("\t")
+        frags = raw.split("\t")
         label, rest = None, []
         for idx, frag in enumerate(frags):
             found = _label_of(frag, _FIELD_LABELS) if label is None and idx < 3 else None
@@ -937,6 +937,4 @@ def _frame(table: str, report_id: str, rows: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with the table's columns and Arrow-compatible dtypes."""
     schema = arrow_schema(table)
     data = [{"report_id": report_id, **row} for row in rows]
-    import pyarrow as pa
-
     return pa.Table.from_pylist(data, schema=schema).to_pandas() if data else schema.empty_table().to_pandas()

@@ -11,7 +11,6 @@ import math
 import random
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
