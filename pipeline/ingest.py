@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -98,16 +99,18 @@ def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
 PARALLEL_FROM = 8
 
 
-def _ingest_one(job: tuple) -> dict[str, pd.DataFrame]:
-    """One report's tables: from its cache when the fingerprint matches, else parsed and cached."""
+def _ingest_one(job: tuple) -> tuple[dict[str, pd.DataFrame], dict]:
+    """One report's tables, from its cache when the fingerprint matches, else parsed and
+    cached; and what happened (``cached`` or ``parsed``, seconds)."""
     path, part_dir, fingerprint, selected, force = job
-    tables = None
+    started = time.perf_counter()
+    tables, how = None, "cached"
     if not force or not selected:
         tables = load_partition(part_dir, fingerprint) if selected else load_partition_any(part_dir)
     if tables is None:
-        tables = ingest_file(path)
+        tables, how = ingest_file(path), "parsed"
         save_partition(part_dir, tables, fingerprint)
-    return tables
+    return tables, {"how": how, "duration_s": round(time.perf_counter() - started, 4)}
 
 
 def _map(fn, jobs: list) -> list:
@@ -169,13 +172,16 @@ def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame], fingerprint:
     write_text_atomic(part_dir / "meta.json", json.dumps({"fingerprint": fingerprint}) + "\n")
 
 
-def ingest_reports(raw_dir: Path, curated_dir: Path, *, only: set[str] | None = None, force: bool = False) -> int:
+def ingest_reports(
+    raw_dir: Path, curated_dir: Path, *, only: set[str] | None = None, force: bool = False, record: dict | None = None
+) -> int:
     """Ingest every report of ``raw_dir`` into ``curated_dir``; return the exit code.
 
     Each report's tables are cached under ``curated/partitions/<report_id>/`` with the
     fingerprint of its bytes and of the code; a report whose fingerprint is unchanged
     is read back instead of parsed again, unless ``force``. With ``only``, the other
     reports are taken from their cache as they are (or parsed when they have none).
+    ``record``, when given, receives per report what happened, for the run manifest.
     """
     raw_dir, curated_dir = Path(raw_dir), Path(curated_dir)
     if not raw_dir.is_dir():
@@ -192,9 +198,11 @@ def ingest_reports(raw_dir: Path, curated_dir: Path, *, only: set[str] | None = 
         selected = only is None or path.name[: -len(".txt")] in only
         jobs.append((path, _partition_dir(curated_dir, path), f"{file_sha256(path)}:{code_fp}", selected, force))
     parts = []
-    for path, tables in zip(files, _map(_ingest_one, jobs)):
+    for path, (tables, done) in zip(files, _map(_ingest_one, jobs)):
         parts.append(tables)
         outcome = report_outcome(tables)
+        if record is not None:
+            record[path.name[: -len(".txt")]] = {**done, "status": "ok" if outcome == exitcodes.OK else "failed"}
         code = max(code, outcome)
         if outcome != exitcodes.OK:
             for row in tables["findings"].itertuples():

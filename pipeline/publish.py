@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -613,14 +614,21 @@ def _rows_of(frames: dict[str, pd.DataFrame], report_id: str) -> dict[str, pd.Da
     return {t: df[df["report_id"] == report_id] for t, df in frames.items()}
 
 
-def _publish_one(job: tuple) -> tuple[str, list[dict], int]:
-    """Build, validate and release one report's package (in a worker process when parallel)."""
+def _publish_one(job: tuple) -> tuple[str, list[dict], int, float]:
+    """Build, validate and release one report's package (in a worker process when parallel).
+
+    Returns the report, its validation errors (empty: released), its number of tables
+    and the seconds it took.
+    """
     report_id, frames, rates_config, publisher, exports_dir = job
+    started = time.perf_counter()
     try:
         files = build_package(report_id, frames, rates_config, publisher)
     except ValueError as exc:
-        return report_id, [{"resource": None, "type": "build-error", "row": None, "field": None, "message": str(exc)}], 0
-    return report_id, release_package(files, exports_dir, report_id), sum(1 for p in files if p.endswith(".csv"))
+        errors = [{"resource": None, "type": "build-error", "row": None, "field": None, "message": str(exc)}]
+        return report_id, errors, 0, time.perf_counter() - started
+    errors = release_package(files, exports_dir, report_id)
+    return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started
 
 
 def publish_packages(
@@ -630,8 +638,11 @@ def publish_packages(
     *,
     report_ids: set[str] | None = None,
     publisher: str = DEFAULT_PUBLISHER,
+    record: dict | None = None,
 ) -> int:
     """Build, validate and release the data package of every report (or of ``report_ids``).
+
+    ``record``, when given, receives per report what happened, for the run manifest.
 
     Returns:
         :data:`pipeline.exitcodes.OK`, or :data:`~pipeline.exitcodes.RELEASE_REFUSED`
@@ -669,7 +680,9 @@ def publish_packages(
             results = list(pool.map(_publish_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
     else:
         results = [_publish_one(job) for job in jobs]
-    for report_id, errors, files in results:
+    for report_id, errors, files, seconds in results:
+        if record is not None:
+            record[report_id] = {"status": "refused" if errors else "released", "duration_s": round(seconds, 4), "errors": len(errors)}
         if errors:
             record_refusal(exports_dir, report_id, errors)
             refused.append(report_id)

@@ -10,6 +10,8 @@ import logging
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from pipeline import exitcodes
 from pipeline.fingerprint import file_sha256
 
@@ -38,7 +40,9 @@ def run_stages(opts, to_process: list[str]) -> tuple[int, dict, dict]:
     curated, exports = Path(opts.curated), Path(opts.exports)
     stages: dict[str, dict] = {}
     only = None if opts.report is None else {opts.report}
-    code = _timed("ingest", stages, ingest_reports, opts.raw, curated, only=only, force=opts.force)
+    ingested: dict[str, dict] = {}
+    published: dict[str, dict] = {}
+    code = _timed("ingest", stages, ingest_reports, opts.raw, curated, only=only, force=opts.force, record=ingested)
     if code == exitcodes.USAGE or stages["ingest"].get("crashed"):
         return code, stages, {}
 
@@ -47,7 +51,7 @@ def run_stages(opts, to_process: list[str]) -> tuple[int, dict, dict]:
     validate_code = _timed("validate", stages, validate_curated, curated)
     if validate_code == exitcodes.USAGE or stages["validate"].get("crashed"):
         log.error("validation could not run: nothing is computed or published")
-        return max(code, validate_code), stages, {}
+        return max(code, validate_code), stages, _per_report(curated, exports, to_process, {"ingest": ingested})
     code = max(code, validate_code)
 
     from pipeline.compute import compute_database
@@ -55,22 +59,27 @@ def run_stages(opts, to_process: list[str]) -> tuple[int, dict, dict]:
     compute_code = _timed("compute", stages, compute_database, curated, opts.config, Path(opts.raw))
     if compute_code == exitcodes.USAGE or stages["compute"].get("crashed"):
         log.error("rates could not be computed (configuration or weights file): nothing is published")
-        return exitcodes.USAGE, stages, _per_report(curated, exports, to_process, stages)
+        return exitcodes.USAGE, stages, _per_report(curated, exports, to_process, {"ingest": ingested})
     code = max(code, compute_code)
 
     from pipeline.publish import DEFAULT_PUBLISHER, publish_packages
 
     publisher = opts.publisher or DEFAULT_PUBLISHER
-    code = max(code, _timed("publish", stages, publish_packages, curated, exports, report_ids=set(to_process), publisher=publisher))
-    return code, stages, _per_report(curated, exports, to_process, stages)
+    code = max(code, _timed("publish", stages, publish_packages, curated, exports, report_ids=set(to_process), publisher=publisher, record=published))
+    return code, stages, _per_report(curated, exports, to_process, {"ingest": ingested, "publish": published})
 
 
-def _per_report(curated: Path, exports: Path, report_ids: list[str], stages: dict) -> dict:
-    """Per processed report: status, row and finding counts, released outputs with hashes."""
+def _per_report(curated: Path, exports: Path, report_ids: list[str], per_stage: dict[str, dict]) -> dict:
+    """Per processed report: status, what each per-report stage did (status, seconds),
+    row and finding counts, quarantined rows, released outputs with hashes."""
     from pipeline.io import read_table
 
     tables = {t: read_table(curated / f"{t}.parquet", t) for t in ["reports", *COUNTED_TABLES]}
     findings = tables["findings"]
+    quarantined: dict[str, int] = {}
+    for path in sorted((curated / "quarantine").glob("*.parquet")):
+        for report_id, n in pq.read_table(path, columns=["report_id"]).to_pandas()["report_id"].value_counts().items():
+            quarantined[report_id] = quarantined.get(report_id, 0) + int(n)
     out = {}
     for report_id in report_ids:
         ingested = bool((tables["reports"]["report_id"] == report_id).any())
@@ -79,6 +88,8 @@ def _per_report(curated: Path, exports: Path, report_ids: list[str], stages: dic
         released = zip_path.exists()
         out[report_id] = {
             "status": "ok" if ingested and released else "failed",
+            "stages": {stage: done[report_id] for stage, done in per_stage.items() if report_id in done},
+            "quarantined_rows": quarantined.get(report_id, 0),
             "rows": {t: int((tables[t]["report_id"] == report_id).sum()) for t in COUNTED_TABLES},
             "findings": {f"{stage}/{severity}": int(n) for (stage, severity), n in mine.groupby(["stage", "severity"]).size().items()},
             "outputs": {str(zip_path): file_sha256(zip_path)} if released else {},

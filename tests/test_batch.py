@@ -69,6 +69,10 @@ def test_cold_run_releases_the_seed_and_writes_a_manifest(first_run):
     assert set(m["stages"]) == {"ingest", "validate", "compute", "publish"}
     report = m["reports"][SEED_ID]
     assert report["status"] == "ok"
+    assert report["stages"]["ingest"]["how"] == "parsed" and report["stages"]["ingest"]["status"] == "ok"
+    assert report["stages"]["publish"]["status"] == "released" and report["stages"]["publish"]["duration_s"] > 0
+    assert report["quarantined_rows"] == 0
+    assert report["findings"]["ingest/warning"] >= 10
     assert report["rows"]["commitments"] == 22 and report["rows"]["activities"] == 147
     assert m["libraries"]["duckdb"].startswith("2.")
     assert any(path.endswith("activities.parquet") for path in m["outputs"])
