@@ -17,12 +17,14 @@ import json
 import logging
 import os
 import platform
+import shutil
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from pipeline import __version__, exitcodes
+from pipeline.atomic import write_text_atomic
 from pipeline.fingerprint import code_fingerprint, file_sha256
 
 log = logging.getLogger("pipeline.run")
@@ -79,6 +81,7 @@ class Plan:
 
     fingerprints: dict[str, str]
     inputs: dict[str, dict]
+    code_fingerprint: str
     to_process: list[str]
     up_to_date: list[str] = field(default_factory=list)
 
@@ -114,7 +117,7 @@ def plan_run(opts: Options, state: dict) -> Plan:
             up_to_date.append(report_id)
         else:
             to_process.append(report_id)
-    return Plan(fingerprints, inputs, to_process, up_to_date)
+    return Plan(fingerprints, inputs, code_fp, to_process, up_to_date)
 
 
 def read_state(curated_dir: Path) -> dict:
@@ -129,8 +132,6 @@ def remove_temporaries(*folders: Path) -> None:
 
     Called under the lock, so no other run is writing them.
     """
-    import shutil
-
     for folder in folders:
         if not folder.is_dir():
             continue
@@ -207,8 +208,6 @@ def _run_locked(opts: Options, stamp: str, started: float) -> int:
             }
         elif old is not None:
             new_state["reports"][report_id] = old
-    from pipeline.io import write_text_atomic
-
     write_text_atomic(curated / STATE_FILE, json.dumps(new_state, indent=2, sort_keys=True) + "\n")
     from pipeline.stages import output_hashes
 
@@ -218,8 +217,6 @@ def _run_locked(opts: Options, stamp: str, started: float) -> int:
 
 
 def _write_manifest(curated: Path, stamp: str, opts: Options, plan: Plan, stages: dict, per_report: dict, code: int, started: float, outputs: dict) -> None:
-    from pipeline.io import write_text_atomic
-
     manifest = {
         "run_id": stamp,
         "started_utc": stamp,
@@ -227,7 +224,7 @@ def _write_manifest(curated: Path, stamp: str, opts: Options, plan: Plan, stages
         "exit_code": code,
         "options": {k: (str(v) if v is not None else None) for k, v in vars(opts).items()},
         "pipeline_version": __version__,
-        "code_fingerprint": code_fingerprint(),
+        "code_fingerprint": plan.code_fingerprint,
         "python": platform.python_version(),
         "libraries": library_versions(),
         "config": {"file": str(opts.config or default_config_path()), "sha256": file_sha256(opts.config or default_config_path())},

@@ -1,55 +1,17 @@
-"""Reading and writing at the edges: atomic file writes and typed Parquet I/O.
-
-Every output is written to a temporary path in its own directory and renamed into
-place, so a reader never sees a half-written file and a killed run leaves the
-previous file intact.
-"""
+"""Typed Parquet I/O at the edges, written atomically (see :mod:`pipeline.atomic`)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from schemas import TABLES, arrow_schema
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path, suffix: str = ""):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
-
-    On an exception the temporary file is removed and ``path`` is left untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes private files; outputs are for readers
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
-
+__all__ = ["atomic_path", "read_curated", "read_table", "to_arrow", "write_bytes_atomic", "write_table", "write_text_atomic"]
 
 def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     """Cast a DataFrame to the table's declared Arrow schema (columns in schema order)."""
