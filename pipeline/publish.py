@@ -610,8 +610,14 @@ def read_rates_config(curated_dir: Path) -> dict | None:
 PARALLEL_FROM = 4
 
 
-def _rows_of(frames: dict[str, pd.DataFrame], report_id: str) -> dict[str, pd.DataFrame]:
-    return {t: df[df["report_id"] == report_id] for t, df in frames.items()}
+def split_by_report(frames: dict[str, pd.DataFrame], report_ids: list[str]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Each report's rows of every table, splitting each table once (not once per report)."""
+    out: dict[str, dict[str, pd.DataFrame]] = {r: {} for r in report_ids}
+    for table, df in frames.items():
+        groups = dict(tuple(df.groupby("report_id", sort=False))) if len(df) else {}
+        for report_id in report_ids:
+            out[report_id][table] = groups.get(report_id, df.iloc[0:0])
+    return out
 
 
 def _publish_one(job: tuple) -> tuple[str, list[dict], int, float]:
@@ -673,7 +679,8 @@ def publish_packages(
         return blocked_code
 
     refused = []
-    jobs = [(report_id, _rows_of(frames, report_id), rates_config, publisher, exports_dir) for report_id in wanted]
+    rows = split_by_report(frames, wanted)
+    jobs = [(report_id, rows[report_id], rates_config, publisher, exports_dir) for report_id in wanted]
     workers = min(os.cpu_count() or 1, len(jobs)) if len(jobs) >= PARALLEL_FROM else 1
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
