@@ -314,7 +314,9 @@ def add_weights_errors(findings: pd.DataFrame, invalid: dict[str, ConfigError]) 
     Such a report keeps its curated rows in the database, with rates at equal
     weights, but the error keeps it from being published.
     """
-    frames = [findings]
+    if not invalid:
+        return findings
+    frames = [findings] if len(findings) else []
     for report_id, exc in sorted(invalid.items()):
         mine = findings[(findings["report_id"] == report_id) & (findings["stage"] == STAGE)]
         first = int(mine["finding_no"].max()) if len(mine) else 0
@@ -322,7 +324,7 @@ def add_weights_errors(findings: pd.DataFrame, invalid: dict[str, ConfigError]) 
         row = findings_frame(report_id, STAGE, [Finding("error", "weights_file_invalid", message, "activities", None, exc.line)])
         row["finding_no"] += first
         frames.append(row)
-    merged = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else findings
+    merged = pd.concat(frames, ignore_index=True)
     return merged.sort_values(ALL_RESOURCES["findings"]["primary_key"], kind="stable").reset_index(drop=True)
 
 

@@ -211,6 +211,14 @@ class _Gap:
     residue: str | None = None  # a stray line (``/>``) the export left in the gap
 
 
+def _add_gap(items: list, gaps: list[_Gap], blank_lines: int = 1) -> _Gap:
+    """Append a gap to the block being built and remember it (damage may later add a page break there)."""
+    g = _Gap(blank_lines)
+    gaps.append(g)
+    items.append(g)
+    return g
+
+
 @dataclass
 class _Mark:
     """A line whose 1-based number the truth needs."""
@@ -521,10 +529,7 @@ class _ReportBuilder:
         c_gaps: list[_Gap] = []
 
         def gap(blank_lines: int = 1) -> _Gap:
-            g = _Gap(blank_lines)
-            c_gaps.append(g)
-            items.append(g)
-            return g
+            return _add_gap(items, c_gaps, blank_lines)
 
         gap()
         if self.hit():
@@ -601,10 +606,7 @@ class _ReportBuilder:
         gaps: list[_Gap] = []
 
         def gap(blank_lines: int = 1) -> _Gap:
-            g = _Gap(blank_lines)
-            gaps.append(g)
-            items.append(g)
-            return g
+            return _add_gap(items, gaps, blank_lines)
 
         label = f"Activité {k}" + (" : " if rng.random() < 0.7 else ": ")
         wrap = split_for_wrap(title, rng, need_lower=True) if len(title) > 60 and rng.random() < 0.35 else None
