@@ -19,12 +19,8 @@ SEED_ID = SEED.stem
 
 
 @pytest.fixture(scope="module")
-def seed_curated(tmp_path_factory) -> Path:
-    raw = tmp_path_factory.mktemp("raw")
-    shutil.copy(SEED, raw / SEED.name)
-    curated = tmp_path_factory.mktemp("curated")
-    assert ingest_reports(raw, curated) == exitcodes.OK
-    return curated
+def seed_curated(seed_ingested) -> Path:
+    return seed_ingested
 
 
 def read(curated: Path, table: str) -> pd.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -30,8 +29,6 @@ from pipeline.validate import (
 from schemas import TABLES, arrow_schema, table_fields
 
 RID = "ma-test-2023"
-ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
 
 
 def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
@@ -585,15 +582,9 @@ def test_unreadable_table_is_a_usage_error_and_writes_nothing(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def seed_curated(tmp_path_factory) -> Path:
-    from pipeline.ingest import ingest_reports
-
-    raw = tmp_path_factory.mktemp("raw")
-    shutil.copy(SEED, raw / SEED.name)
-    curated = tmp_path_factory.mktemp("curated")
-    assert ingest_reports(raw, curated) == exitcodes.OK
-    assert validate_curated(curated) == exitcodes.OK
-    return curated
+def seed_curated(seed_ingested) -> Path:
+    assert validate_curated(seed_ingested) == exitcodes.OK
+    return seed_ingested
 
 
 def test_seed_passes_without_quarantine(seed_curated):
