@@ -20,13 +20,16 @@ import pyarrow as pa
 
 from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.text import (
+    BIDI_CONTROL_RE,
     CHECK_MARK_RE,
     UNCHECKED_BOX_RE,
     clean_text,
     collapse_spaces,
+    describe_code_points,
     fold,
     has_markup,
     join_fragments,
+    remove_invisible,
     similarity,
     split_lines,
     strip_list_marker,
@@ -38,15 +41,26 @@ from schemas import STATUS_BANDS, arrow_schema
 
 # --- line patterns -------------------------------------------------------------------
 
-_COMMITMENT_RE = re.compile(r"^\s*(?:[EÉ]|[Ee])?(?i:ngagement)\s*(\d{1,3})\s*:\s*(.*?)\s*$")
-_ACTIVITY_RE = re.compile(r"^\s*(?:[-•]\s*)?(?i:activit[ée]s?)\s*(\d{1,3})\s*[:.]\s*(.*?)\s*$")
+#: The title is « (?:.*\S)? » rather than a lazy « .*? » before « \s*$ », which is quadratic
+#: in a run of spaces or tabs (seconds for a line of 20,000 tabs).
+_COMMITMENT_RE = re.compile(r"^\s*(?:[EÉ]|[Ee])?(?i:ngagement)\s*(\d{1,3})\s*:\s*((?:.*\S)?)\s*$")
+#: « Activité K » also when decoding replaced its « é », a lone Windows-1252 byte, by U+FFFD.
+_ACTIVITY_RE = re.compile(r"^\s*(?:[-•]\s*)?(?i:activit[ée\ufffd]s?)\s*(\d{1,3})\s*[:.]\s*((?:.*\S)?)\s*$")
 _INDICATORS_RE = re.compile(r"^\s*(?:[-•]\s*)?indicateurs?\s+relatifs?\s+(?:a|au)\s+l.?\s*engagement\s*(\d{1,3})?\s*:?")
-_PAGE_NUMBER_END_RE = re.compile(r"\t\s*\d{1,4}\s*$")
-_RESIDUE_RE = re.compile(r"^\s*(?:\d{1,4}|[-\s]*-{3,}[-\s]*|[A-Z][A-Z ]{4,40}[A-Z]|/>)\s*$")
+#: Page numbers, rules (« ----- »), running headers, stray « /> »; written so that no
+#: quantifier can give back what another takes (« [-\s]*-{3,}[-\s]* » took minutes on a
+#: line of 2,000 dashes).
+_RESIDUE_RE = re.compile(r"^\s*+(?:(?:\d{1,4}|[A-Z][A-Z ]{4,40}[A-Z]|/>)\s*|(?=[-\s]*-{3})[-\s]+)$")
+#: Digits a table-of-contents page number has at most.
+_PAGE_NUMBER_DIGITS = 4
 _BULLET_START_RE = re.compile(r"^\s*(?:[-–—•●○◦▪▫■►➢→*·]|[\uf000-\uf8ff])")
-_NUMBER_RE = re.compile(r"^\s*[~≈]?\s*(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?\s*(%?)\s*[.;]?\s*$")
-_RATE_CELL_RE = re.compile(r"^\s*(\d{1,3}(?:[.,]\d+)?)\s*%?\s*$")
-_AXIS_RATE_RE = re.compile(r"^(\D{3,}?)\s*[:\t-]?\s*(\d{1,3}(?:[.,]\d+)?)\s*%\s*$")
+#: In the patterns below an optional part takes its trailing spaces inside it, so that no
+#: two « \s* » share a run of spaces (quadratic, or worse, on a long line).
+_NUMBER_RE = re.compile(r"^\s*(?:[~≈]\s*)?(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?\s*(?:%\s*)?(?:[.;]\s*)?$")
+_RATE_CELL_RE = re.compile(r"^\s*(\d{1,3}(?:[.,]\d+)?)\s*(?:%\s*)?$")
+#: « Transparence : 75 % »: the label is every non-digit before the figure (its separator
+#: is stripped after), not a lazy group beside optional spaces, which backtracks cubically.
+_AXIS_RATE_RE = re.compile(r"^(\D{3,})(\d{1,3}(?:[.,]\d+)?)\s*%\s*$")
 _GLOBAL_RATE_RE = re.compile(r"taux d.avancement global.*?(?:est|etait|s.eleve a|atteint)\s*(?:de\s*)?(\d{1,3}(?:[.,]\d+)?)\s*%")
 _PERIOD_RE = re.compile(r"plan d.action national[^0-9]{0,40}?(\d{4})\s*[-–—]\s*(\d{4})")
 _ANY_PERIOD_RE = re.compile(r"(\d{4})\s*[-–—]\s*(\d{4})")
@@ -56,7 +70,7 @@ _MONTHS = {
 }  # fmt: skip
 _MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{4})\b")
 _AS_OF_RE = re.compile(r"(?:jusqu.?\s*a|a|au|fin)\s+(?:la\s+)?fin\s+(?:du\s+mois\s+)?(?:de\s+|d.)?(" + "|".join(_MONTHS) + r")\s+(\d{4})")
-_AXES_HEADING_RE = re.compile(r"^plan d.action national\s*(?:\d{4}\s*[-–—]\s*\d{4})?\s*$")
+_AXES_HEADING_RE = re.compile(r"^plan d.action national\s*(?:\d{4}\s*[-–—]\s*\d{4}\s*)?$")
 
 #: Canonical checklist lines, folded, and the status each one stands for.
 _STATUS_LABELS = {
@@ -122,6 +136,29 @@ def _next_nonempty(lines: list[str], start: int, stop: int, max_blank: int = 4) 
         if blanks > max_blank:
             return None
     return None
+
+
+def _page_number_start(line: str) -> int | None:
+    """Where the page number that ends a table-of-contents line starts: the first tab of the
+    whitespace before 1-4 final digits; None when the line does not end so.
+
+    Scanned from the end, so that a line of thousands of tabs costs no more than its length.
+    """
+    body = line.rstrip()
+    if not body[-1:].isdecimal():
+        return None
+    start = len(body)
+    while start > 0 and len(body) - start <= _PAGE_NUMBER_DIGITS and body[start - 1].isdecimal():
+        start -= 1
+    if not 1 <= len(body) - start <= _PAGE_NUMBER_DIGITS:
+        return None
+    before = body[:start]
+    tab = before.find("\t", len(before.rstrip()))
+    return None if tab < 0 else tab
+
+
+def _has_page_number(line: str) -> bool:
+    return _page_number_start(line) is not None
 
 
 def _is_residue(line: str) -> bool:
@@ -192,30 +229,41 @@ def _classify_headings(lines: list[str], candidates: list[_Heading]) -> tuple[li
     later with no structure (activity, label) between it and the next candidate.
     """
     toc, body = [], []
+    comes_back = _number_comes_back(candidates)
     for k, h in enumerate(candidates):
         raw = lines[h.line]
         stop = candidates[k + 1].line if k + 1 < len(candidates) else len(lines)
         title_parts = [raw]
         end = h.line
-        if not _PAGE_NUMBER_END_RE.search(raw):
+        if not _has_page_number(raw):
             j = _next_nonempty(lines, h.line + 1, stop, max_blank=1)
-            if j is not None and _PAGE_NUMBER_END_RE.search(lines[j]) and not _is_structure(lines[j]):
+            if j is not None and _has_page_number(lines[j]) and not _is_structure(lines[j]):
                 title_parts.append(lines[j])
                 end = j
-        if _PAGE_NUMBER_END_RE.search(lines[end]):
-            text = _PAGE_NUMBER_END_RE.sub("", "\t".join(title_parts))
+        if _has_page_number(lines[end]):
+            text = "\t".join(title_parts)
+            text = text[: _page_number_start(text)]
             h.title = join_fragments(strip_markup_keep_tabs(text[text.find(":") + 1 :]).split("\t"))
             h.end_title, h.is_toc = end, True
             toc.append(h)
             continue
-        comes_back = any(c.number == h.number for c in candidates[k + 1 :])
-        if comes_back and not any(_is_structure(lines[j]) for j in range(h.line + 1, stop) if lines[j].strip()):
+        if comes_back[k] and not any(_is_structure(lines[j]) for j in range(h.line + 1, stop) if lines[j].strip()):
             h.is_toc = True
             toc.append(h)
             continue
         _extend_title(lines, h, stop)
         body.append(h)
     return toc, body
+
+
+def _number_comes_back(candidates: list[_Heading]) -> list[bool]:
+    """For each candidate, whether a later candidate has its number (one backward pass)."""
+    later: set[int] = set()
+    out = [False] * len(candidates)
+    for k in range(len(candidates) - 1, -1, -1):
+        out[k] = candidates[k].number in later
+        later.add(candidates[k].number)
+    return out
 
 
 def _extend_title(lines: list[str], h: _Heading, stop: int) -> None:
@@ -422,14 +470,14 @@ def _parse_activities(ctx: _Context, commitment_no: int, heads: list[tuple[int, 
         regions.append((line, number, title, end))
 
     kept = []
+    next_same = _next_same_number_line(regions)
     for k, (line, number, title, end) in enumerate(regions):
-        later_same = [r for r in regions[k + 1 :] if r[1] == number]
         has_checklist = any(_status_of_line(lines[j])[2] for j in range(line + 1, end))
-        if later_same and not has_checklist:
+        if next_same[k] is not None and not has_checklist:
             ctx.add(
                 "warning",
                 "activity_heading_duplicated",
-                f"engagement {commitment_no} : l'en-tête « Activité {number} » est répété (ligne {later_same[0][0] + 1}) ; la première occurrence, sans liste de statuts, est ignorée",
+                f"engagement {commitment_no} : l'en-tête « Activité {number} » est répété (ligne {next_same[k] + 1}) ; la première occurrence, sans liste de statuts, est ignorée",
                 "activities",
                 record_key(commitment_no=commitment_no, activity_no=number),
                 line,
@@ -480,6 +528,17 @@ def _parse_activities(ctx: _Context, commitment_no: int, heads: list[tuple[int, 
             }
         )
     return rows
+
+
+def _next_same_number_line(regions: list[tuple[int, int, str, int]]) -> list[int | None]:
+    """For each activity region, the line of the next region with its number, or None (one backward pass)."""
+    next_line: dict[int, int] = {}
+    out: list[int | None] = [None] * len(regions)
+    for k in range(len(regions) - 1, -1, -1):
+        line, number = regions[k][0], regions[k][1]
+        out[k] = next_line.get(number)
+        next_line[number] = line
+    return out
 
 
 def _strip_actions_label(fragment: str) -> str:
@@ -571,9 +630,6 @@ def _parse_indicators(ctx: _Context, commitment_no: int, start: int, stop: int) 
         kind = indicator_kind(label)
         if raw_value is not None and value is None:
             ctx.add("info", "indicator_value_not_numeric", f"engagement {commitment_no} : valeur non numérique « {raw_value} »", "indicators", key, j)
-        if value is not None and ((kind == "count" and unit == "percent") or (kind == "rate" and unit is None)):
-            what = "un nombre exprimé en %" if kind == "count" else "un taux sans signe %"
-            ctx.add("warning", "indicator_unit_contradicts_kind", f"engagement {commitment_no} : « {label[:60]} » : {what} ({raw_value})", "indicators", key, j)
         rows.append(
             {
                 "commitment_no": commitment_no,
@@ -649,7 +705,7 @@ def _parse_axes(ctx: _Context, stop: int) -> list[dict]:
     lines = ctx.lines
     start = None
     for i in range(stop):
-        if _PAGE_NUMBER_END_RE.search(lines[i]):
+        if _has_page_number(lines[i]):
             continue
         if _AXES_HEADING_RE.match(fold(clean_text(lines[i]))):
             start = i + 1
@@ -798,6 +854,37 @@ def _parse_published_rates(ctx: _Context, stop: int, axes: list[dict]) -> tuple[
 
 # --- the report -------------------------------------------------------------------------------
 
+#: The byte-order mark that may open a text: a mark of the encoding, not an invisible
+#: character of the report to remove with a finding.
+_BOM = "\ufeff"
+#: Findings about the file's bytes, kept when the file turns out not to be a report.
+_FILE_FINDING_CODES = {"decoded_cp1252", "invalid_utf8_bytes"}
+#: Characters of a damaged line quoted in its finding, around the first replaced byte.
+_EXCERPT_CHARS = 80
+
+
+def _report_replaced_bytes(ctx: _Context, replaced_lines: tuple[int, ...]) -> None:
+    """One finding per line whose invalid UTF-8 bytes decoding replaced by U+FFFD."""
+    for number in replaced_lines:
+        line = collapse_spaces(strip_markup(ctx.lines[number - 1])) if number <= len(ctx.lines) else ""
+        start = max(0, line.find("\ufffd") - _EXCERPT_CHARS // 2)
+        excerpt = line[start : start + _EXCERPT_CHARS]
+        ctx.add("warning", "invalid_utf8_bytes", f"ligne {number} : octets invalides en UTF-8 remplacés par « \ufffd » : « {excerpt} »", "reports", None, number - 1)
+
+
+def _remove_invisible_characters(ctx: _Context) -> None:
+    """Remove format characters from every line before any matching, one finding per line touched."""
+    for i, raw in enumerate(ctx.lines):
+        cleaned, removed = remove_invisible(raw)
+        if not removed:
+            continue
+        ctx.lines[i] = cleaned
+        names = describe_code_points(removed)
+        if BIDI_CONTROL_RE.search(removed):
+            ctx.add("warning", "bidi_controls_removed", f"ligne {i + 1} : contrôles de direction du texte retirés : {names}", "reports", None, i)
+        else:
+            ctx.add("info", "invisible_characters_removed", f"ligne {i + 1} : caractères invisibles retirés : {names}", "reports", None, i)
+
 
 def _detect_language(lines: list[str]) -> str:
     sample = " ".join(lines[:400]).lower()
@@ -811,13 +898,26 @@ def _detect_language(lines: list[str]) -> str:
     return "fr"
 
 
-def parse_report(text: str, report_id: str, *, source_file: str, source_sha256: str, encoding: str = "utf-8") -> dict[str, pd.DataFrame]:
+def parse_report(
+    text: str,
+    report_id: str,
+    *,
+    source_file: str,
+    source_sha256: str,
+    encoding: str = "utf-8",
+    replaced_lines: tuple[int, ...] = (),
+) -> dict[str, pd.DataFrame]:
     """Parse one report's text into its rows of every curated table.
+
+    Format characters (soft hyphens, zero-width spaces, bidirectional controls, …) are
+    removed from every line before anything is read, with a finding per line.
 
     Args:
         text: the decoded report.
         report_id: the report's identifier (file name without ``.txt``).
         source_file, source_sha256, encoding: provenance, copied into ``reports``.
+        replaced_lines: 1-based lines where decoding replaced invalid bytes by U+FFFD
+            (:attr:`pipeline.text.DecodedText.replaced_lines`); a finding each.
 
     Returns:
         A DataFrame per curated table (``reports``, ``axes``, ``commitments``,
@@ -825,11 +925,14 @@ def parse_report(text: str, report_id: str, *, source_file: str, source_sha256: 
         the table's Arrow schema says. A report with no commitment gives an
         ``error`` finding ``no_commitment`` and no ``reports`` row.
     """
+    text = text.removeprefix(_BOM)
     lines = split_lines(text)
     line_count = len(lines) - 1 if text.endswith(("\n", "\r")) else len(lines)
     ctx = _Context(report_id, lines)
     if encoding == "cp1252":
         ctx.add("warning", "decoded_cp1252", "le fichier n'est pas en UTF-8 ; il a été lu en Windows-1252", "reports")
+    _remove_invisible_characters(ctx)
+    _report_replaced_bytes(ctx, replaced_lines)
 
     toc, body = _classify_headings(lines, _find_headings(lines))
     front_stop = body[0].line if body else len(lines)
@@ -902,7 +1005,7 @@ def parse_report(text: str, report_id: str, *, source_file: str, source_sha256: 
 
     if not commitments:
         # Without a commitment the file is not a report: the front-matter findings are noise.
-        ctx.findings = [f for f in ctx.findings if f.code == "decoded_cp1252"]
+        ctx.findings = [f for f in ctx.findings if f.code in _FILE_FINDING_CODES]
         ctx.add("error", "no_commitment", "aucun engagement (« ENGAGEMENT N : … ») dans le corps du rapport", "reports")
 
     reports = []

@@ -9,18 +9,63 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from dataclasses import dataclass
+
+#: Largest report file accepted, in bytes (the seed is 0.25 MiB): protects memory and
+#: time from a runaway export or a file that is not a report.
+MAX_REPORT_BYTES = 20 * 1024 * 1024
+#: Most lines a report may have (the seed has 3,529): protects the parser's time.
+MAX_REPORT_LINES = 200_000
+#: Share of lines that may hold bytes invalid in UTF-8 for a file with no better reading
+#: to be read as UTF-8 with those bytes replaced: more damage than this is another
+#: encoding, and reading it as UTF-8 would publish replacement characters throughout.
+MAX_DAMAGED_LINE_SHARE = 0.01
+
+_BOM = b"\xef\xbb\xbf"
+_BYTE_LINE_BREAK_RE = re.compile(rb"\r\n|\r|\n")
+_ASCII_BYTES = bytes(range(0x80))
+#: A well-formed multi-byte UTF-8 sequence (RFC 3629): how much of a file is UTF-8.
+_UTF8_SEQUENCE_RE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]"
+    rb"|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+#: UTF-8 continuation bytes (0x80-0xBF) as Windows-1252 or Latin-1 show them.
+_CONTINUATION_CHARS = re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") + bytes(range(0x80, 0xA0)).decode("latin-1"))
+#: UTF-8 read one byte at a time: « Ã© » for é, « Â« » for «, « Å“ » for œ, « Ø§ » for
+#: Arabic, « â€™ » for ’, « ï»¿ » for the BOM; and C1 controls, which no French text has.
+#: (Not « Ù », which French writes before a no-break space: « OÙ ? ».)
+_MOJIBAKE_RE = re.compile(f"[ÂÃÅØ][{_CONTINUATION_CHARS}]|â[{_CONTINUATION_CHARS}]{{2}}|ï»¿|[\x80-\x9f]")
+
+#: Format characters (Unicode category Cf; the unassigned rest of U+13430-U+1343F too):
+#: invisible, yet a soft hyphen or zero-width space inside « Activité » or « ENGAGEMENT »
+#: hides the heading from the parser, and they must never reach published text. Those
+#: beyond U+FFFF are kept apart: in a character class they make every search three
+#: times slower, so only :data:`INVISIBLE_RE`, run once per line, has them.
+_FORMAT_CHARS_BMP = "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+_FORMAT_CHARS_ASTRAL = "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+INVISIBLE_RE = re.compile(f"[{_FORMAT_CHARS_BMP}{_FORMAT_CHARS_ASTRAL}]")
+#: Bidirectional controls (all format characters): they can reorder what a reader sees
+#: of a line, so their removal is reported under a code of its own.
+BIDI_CONTROL_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 #: Check marks the template's exports put in front of the checked status line.
 CHECK_MARK_RE = re.compile(r"[✓✔√☑✅]|\[\s*[xX]\s*\]")
 UNCHECKED_BOX_RE = re.compile(r"\[\s*\]|[☐□]")
 
-_LIST_MARKER_RE = re.compile(r"^(?:[-–—•●○◦▪▫■►➢→*·]|[\uf000-\uf8ff]|O(?=\s))\s*")
+#: A dash before a digit is a minus sign (« -2+3 »), not a list marker.
+_LIST_MARKER_RE = re.compile(r"^(?:[-–—](?!\d)|[•●○◦▪▫■►➢→*·]|[\uf000-\uf8ff]|O(?=\s))\s*")
+#: Every leading list marker in one match: removing them one at a time copies the line
+#: once per marker, quadratic on a line of dashes.
+_LIST_MARKERS_RE = re.compile(f"(?:{_LIST_MARKER_RE.pattern.removeprefix('^')})*")
 _TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _LATEX_CMD_RE = re.compile(r"\\(?:underline|textbf|textit|emph|url|href)\{([^{}]*)\}")
 _LATEX_ESCAPE_RE = re.compile(r"\\([%'_&#$])")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\ufeff]")
+_CONTROL_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+_CONTROL_RE = re.compile(f"[{_CONTROL_CHARS}{_FORMAT_CHARS_BMP}]")
 _PRIVATE_USE_RE = re.compile(r"[\ue000-\uf8ff]")
-_MARKUP_TRIGGER_RE = re.compile(r"[<>/\\$\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\ufeff\ue000-\uf8ff]")
+_MARKUP_TRIGGER_RE = re.compile(f"[<>/\\\\$\ue000-\uf8ff{_CONTROL_CHARS}{_FORMAT_CHARS_BMP}]")
 _SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f]+")
 
 
@@ -40,14 +85,38 @@ class ReportInputError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
-def decode_report(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
-    """Decode report bytes; return ``(text, encoding)``.
+@dataclass(frozen=True)
+class DecodedText:
+    """A report's bytes as text, and how they were read.
 
-    UTF-8 with or without BOM is the norm; Windows-1252 is accepted as a fallback (the
-    caller records a finding). Raises :class:`ReportInputError` for empty, binary or
-    undecodable input.
+    Attributes:
+        text: the text, without the BOM.
+        encoding: ``utf-8``, ``utf-8-sig`` (UTF-8 with a BOM) or ``cp1252``.
+        replaced_lines: 1-based lines holding bytes invalid in UTF-8, each replaced by
+            U+FFFD; the caller records one finding per line.
     """
-    if not data.strip(b" \t\r\n\x0c\xef\xbb\xbf"):
+
+    text: str
+    encoding: str
+    replaced_lines: tuple[int, ...] = ()
+
+
+def decode_report(data: bytes, path: str = "<bytes>") -> DecodedText:
+    """Decode report bytes.
+
+    Valid UTF-8, with or without BOM, is read as it is. A file that is mostly UTF-8 (its
+    valid multi-byte sequences outnumber its stray bytes, or at most
+    :data:`MAX_DAMAGED_LINE_SHARE` of its lines are damaged) is read as UTF-8 with the
+    stray bytes replaced by U+FFFD, the damaged lines listed. Windows-1252 is read only
+    when the file is not mostly UTF-8 and reads as clean text (no byte Windows-1252
+    leaves undefined, no mojibake); the caller records a finding.
+
+    Raises:
+        ReportInputError: ``file_too_large``, ``file_empty``, ``file_binary`` or
+            ``file_undecodable`` (naming the line of the first bad byte).
+    """
+    check_report_size(len(data), path)
+    if not data.strip(b" \t\r\n\x0c" + _BOM):
         raise ReportInputError(path, "file_empty", "the file is empty (no text at all)")
     sample = data[:65536]
     if b"\x00" in sample:
@@ -55,27 +124,94 @@ def decode_report(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
     if controls > max(8, len(sample) // 100):
         raise ReportInputError(path, "file_binary", f"the file is binary ({controls} control bytes in its first {len(sample)} bytes)")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _decode(data, "utf-8-sig", path), "utf-8-sig"
+    line_count = count_lines(data)
+    if line_count > MAX_REPORT_LINES:
+        raise ReportInputError(path, "file_too_large", f"the file has {line_count} lines, over the limit of {MAX_REPORT_LINES} (MAX_REPORT_LINES)")
+    has_bom = data.startswith(_BOM)
+    body, encoding = (data[len(_BOM) :], "utf-8-sig") if has_bom else (data, "utf-8")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return DecodedText(body.decode("utf-8"), encoding)
     except UnicodeDecodeError as exc:
-        utf8_error = exc
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        line = data[: utf8_error.start].count(b"\n") + 1
+        first_bad = exc.start
+    damaged = damaged_utf8_lines(body)
+    if is_mostly_utf8(body):
+        return DecodedText(body.decode("utf-8", errors="replace"), encoding, damaged)
+    cp1252 = None if has_bom else clean_cp1252(body)
+    if cp1252 is not None:
+        return DecodedText(cp1252, "cp1252")
+    if len(damaged) <= MAX_DAMAGED_LINE_SHARE * line_count:
+        return DecodedText(body.decode("utf-8", errors="replace"), encoding, damaged)
+    raise ReportInputError(
+        path,
+        "file_undecodable",
+        f"the file is neither UTF-8 nor clean Windows-1252 (byte 0x{body[first_bad]:02x}; {len(damaged)} of {line_count} lines are not UTF-8)",
+        damaged[0],
+    )
+
+
+def check_report_size(byte_count: int, path: str = "<bytes>") -> None:
+    """Refuse a report of more than :data:`MAX_REPORT_BYTES` bytes (``file_too_large``)."""
+    if byte_count > MAX_REPORT_BYTES:
         raise ReportInputError(
-            path, "file_undecodable", f"the file is neither UTF-8 nor Windows-1252 (byte 0x{data[utf8_error.start]:02x})", line
-        ) from None
+            path,
+            "file_too_large",
+            f"the file has {byte_count} bytes, over the limit of {MAX_REPORT_BYTES} bytes ({MAX_REPORT_BYTES / 2**20:g} MiB, MAX_REPORT_BYTES)",
+        )
 
 
-def _decode(data: bytes, encoding: str, path: str) -> str:
+def count_lines(data: bytes) -> int:
+    """Lines of a file as an editor counts them (LF, CRLF or CR; a final break opens no line)."""
+    breaks = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return breaks if data.endswith((b"\n", b"\r")) else breaks + 1
+
+
+def damaged_utf8_lines(data: bytes) -> tuple[int, ...]:
+    """1-based numbers of the lines holding bytes that are not valid UTF-8."""
+    damaged = []
+    for number, line in enumerate(_BYTE_LINE_BREAK_RE.split(data), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            damaged.append(number)
+    return tuple(damaged)
+
+
+def is_mostly_utf8(data: bytes) -> bool:
+    """Whether the file's valid multi-byte UTF-8 sequences are at least as many as its stray non-ASCII bytes."""
+    rest, sequences = _UTF8_SEQUENCE_RE.subn(b"", data)
+    stray = len(rest.translate(None, _ASCII_BYTES))
+    return sequences > 0 and sequences >= stray
+
+
+def clean_cp1252(data: bytes) -> str | None:
+    """The bytes as Windows-1252, or None when they hold a byte it leaves undefined or read as mojibake."""
     try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ReportInputError(path, "file_undecodable", f"invalid {encoding} byte 0x{data[exc.start]:02x}", line) from None
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return None if looks_like_mojibake(text) else text
+
+
+def looks_like_mojibake(text: str) -> bool:
+    """Whether ``text`` shows UTF-8 read as Windows-1252 or Latin-1 (« ActivitÃ© »,
+    « lâ€™État »), or C1 control characters.
+
+    U+FFFD is not mojibake: :func:`decode_report` reports the lines it put it on.
+    """
+    return bool(_MOJIBAKE_RE.search(text))
+
+
+def remove_invisible(text: str) -> tuple[str, str]:
+    """``text`` without its format characters (category Cf), and the characters removed, in order."""
+    removed = INVISIBLE_RE.findall(text)
+    return (INVISIBLE_RE.sub("", text), "".join(removed)) if removed else (text, "")
+
+
+def describe_code_points(chars: str) -> str:
+    r"""``"\u00ad\u200b\u00ad"`` -> ``"U+00AD (SOFT HYPHEN), U+200B (ZERO WIDTH SPACE)"``: each once, in order."""
+    return ", ".join(f"U+{ord(c):04X} ({unicodedata.name(c, 'sans nom')})" for c in dict.fromkeys(chars))
 
 
 def split_lines(text: str) -> list[str]:
@@ -128,12 +264,8 @@ def has_markup(text: str) -> bool:
 
 def strip_list_marker(text: str) -> str:
     """Remove leading list markers (``-``, ``•``, ``→``, symbol-font bullets), repeatedly."""
-    previous = None
     text = text.strip()
-    while previous != text:
-        previous = text
-        text = _LIST_MARKER_RE.sub("", text, count=1).strip()
-    return text
+    return text[_LIST_MARKERS_RE.match(text).end() :].strip()
 
 
 def join_fragments(fragments: list[str]) -> str:
@@ -142,22 +274,29 @@ def join_fragments(fragments: list[str]) -> str:
     ``["Formation des f", "formateurs chargés"]`` -> ``"Formation des formateurs chargés"``;
     ``["Progression limitée", "ée (1-59%)"]`` -> ``"Progression limitée (1-59%)"``.
     """
-    out = ""
+    if len(fragments) == 1:
+        return collapse_spaces(fragments[0].strip())
+    head: list[str] = []  # the text up to its last space, in pieces
+    last = ""  # the text's last word: what follows its last space
     for frag in (f.strip() for f in fragments):
         if not frag:
             continue
-        if not out:
-            out = frag
-            continue
-        last = out.rsplit(" ", 1)[-1]
         first = frag.split(" ", 1)[0]
-        if len(last) < len(first) and first.startswith(last) and last.isalpha():
-            out = out[: len(out) - len(last)] + frag
+        if not head and not last:
+            piece = frag
+        elif len(last) < len(first) and first.startswith(last) and last.isalpha():
+            last, piece = "", frag
         elif 1 < len(first) < len(last) and last.endswith(first) and first.isalpha():
-            out = out + frag[len(first):]
+            piece = frag[len(first) :]
         else:
-            out = f"{out} {frag}"
-    return collapse_spaces(out)
+            piece = f" {frag}"
+        space = piece.rfind(" ")
+        if space < 0:
+            last += piece
+        else:
+            head.extend((last, piece[: space + 1]))
+            last = piece[space + 1 :]
+    return collapse_spaces("".join(head) + last)
 
 
 def collapse_spaces(text: str) -> str:

@@ -11,12 +11,17 @@ from __future__ import annotations
 # code: (stage, severity, description)
 FINDING_CODES: dict[str, tuple[str, str, str]] = {
     # The file itself
+    "file_unreadable": ("ingest", "error", "Le fichier ne peut pas être lu (droits, erreur d'entrée-sortie)."),
     "file_empty": ("ingest", "error", "Le fichier est vide : aucun rapport ingéré."),
     "file_binary": ("ingest", "error", "Le fichier est binaire (octets NUL ou de contrôle), pas du texte de rapport."),
     "file_undecodable": ("ingest", "error", "Le fichier n'est lisible ni en UTF-8 ni en Windows-1252."),
     "invalid_report_id": ("ingest", "error", "Le nom du fichier n'est pas un identifiant de rapport valide (minuscules, chiffres, tirets)."),
     "no_commitment": ("ingest", "error", "Aucun engagement « ENGAGEMENT N : … » dans le corps du texte : ce n'est pas un rapport du modèle."),
     "decoded_cp1252": ("ingest", "warning", "Le fichier n'est pas en UTF-8 ; il a été lu en Windows-1252."),
+    "file_too_large": ("ingest", "error", "Le fichier dépasse la taille maximale d'un rapport (20 Mio ou 200 000 lignes) : aucun rapport ingéré."),
+    "invalid_utf8_bytes": ("ingest", "warning", "Une ligne d'un fichier en UTF-8 contient des octets invalides, remplacés par « \ufffd »."),
+    "invisible_characters_removed": ("ingest", "info", "Des caractères invisibles (trait d'union conditionnel, espace sans chasse…) ont été retirés d'une ligne."),
+    "bidi_controls_removed": ("ingest", "warning", "Des caractères de contrôle de la direction du texte ont été retirés d'une ligne."),
     # Front matter
     "as_of_from_date_line": ("ingest", "info", "Le mois d'arrêté des chiffres est pris de la date du rapport, faute de phrase explicite."),
     "as_of_missing": ("ingest", "warning", "Le mois auquel les chiffres sont arrêtés est introuvable."),
@@ -54,7 +59,6 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "indicator_heading_duplicated": ("ingest", "warning", "Un engagement a deux titres d'indicateurs ; seul le premier est lu."),
     "indicator_value_missing": ("ingest", "warning", "Un indicateur n'a pas de valeur."),
     "indicator_value_not_numeric": ("ingest", "info", "La valeur d'un indicateur n'est pas un nombre."),
-    "indicator_unit_contradicts_kind": ("ingest", "warning", "Un nombre est exprimé en %, ou un taux sans signe %."),
     # Computation
     "weights_file_invalid": ("compute", "error", "Le fichier de poids du rapport est inutilisable : le rapport n'est pas publié."),
     "commitment_without_activity": ("compute", "warning", "Un engagement sans activité n'a pas de taux calculé."),

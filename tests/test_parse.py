@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.parse import indicator_kind, parse_indicator_value, parse_report
+from pipeline.parse import _classify_headings, _Context, _Heading, _parse_activities, indicator_kind, parse_indicator_value, parse_report
 
 HEADER = """\
 Rapport d'auto-évaluation du Plan d'Action National du Gouvernement Ouvert 2019 – 2021
@@ -293,11 +293,11 @@ Nombre de textes publiés : 13 782
     ]
     assert i["value"].tolist() == [2700.0, 100.0, 54.0, 13782.0]
     assert i["indicator_no"].tolist() == [1, 2, 3, 4]
-    f = tables["findings"]
-    assert f[f.code == "indicator_unit_contradicts_kind"]["record_key"].tolist() == [
-        "commitment_no=2,indicator_no=2",
-        "commitment_no=2,indicator_no=3",
-    ]
+    assert i["kind"].tolist() == ["count", "count", "rate", "count"]
+    assert i["unit"].fillna("").tolist() == ["", "percent", "", ""]
+    # A unit that contradicts the kind is a validation warning (indicator_count_in_percent,
+    # indicator_rate_without_percent), reported once, not also here.
+    assert "indicator_unit_contradicts_kind" not in set(tables["findings"]["code"])
 
 
 def test_crlf_and_bom_give_the_same_tables():
@@ -379,3 +379,89 @@ def test_axis_rates_are_read_when_the_chart_survived():
     f = tables["findings"]
     assert f[f.code == "axis_rate_unmatched"]["message"].str.contains("Axe inconnu").tolist() == [True]
     assert "published_axis_rates_missing" not in f["code"].tolist()
+
+
+def test_invisible_characters_inside_headings_are_removed_with_one_finding_per_line():
+    text = COMMITMENT_2.replace("ENGAGEMENT 2", "ENGA\u00adGEMENT 2").replace("Activité 1", "Acti\u200bvit\u2060é\u200b 1")
+    tables = parse(text)
+    assert statuses(tables) == {(2, 1): "not_started"}
+    assert tables["activities"]["title"].tolist() == ["Conception du portail"]
+    f = tables["findings"]
+    removed = f[f.code == "invisible_characters_removed"]
+    assert removed[["severity", "source_line"]].values.tolist() == [["info", 1], ["info", 8]]
+    assert removed["message"].tolist()[1] == "ligne 8 : caractères invisibles retirés : U+200B (ZERO WIDTH SPACE), U+2060 (WORD JOINER)"
+
+
+def test_bidi_controls_are_removed_and_arabic_letters_kept():
+    text = COMMITMENT_2.replace("ENGAGEMENT 2: PORTAIL DE LA PARTICIPATION", "ENGAGEMENT 2: \u202eبوابة\u00ad المشاركة\u202c")
+    tables = parse(text)
+    assert tables["commitments"]["title"].tolist() == ["بوابة المشاركة"]
+    f = tables["findings"]
+    assert f[f.code == "bidi_controls_removed"][["severity", "source_line"]].values.tolist() == [["warning", 1]]
+    assert "invisible_characters_removed" not in codes(tables)
+
+
+def test_a_leading_bom_is_no_invisible_character():
+    assert "invisible_characters_removed" not in codes(parse("\ufeff" + COMMITMENT_2))
+
+
+def test_lines_with_replaced_bytes_get_a_finding_each():
+    text = COMMITMENT_2.replace("Peu de participation.", "Peu de parti\ufffdipation.")
+    tables = parse_report(text, "test-report", source_file="t.txt", source_sha256="0" * 64, replaced_lines=(4,))
+    f = tables["findings"]
+    damaged = f[f.code == "invalid_utf8_bytes"]
+    assert damaged[["severity", "source_line"]].values.tolist() == [["warning", 4]]
+    assert "Peu de parti\ufffdipation." in damaged["message"].iloc[0]
+
+
+def test_replaced_bytes_are_reported_even_when_the_file_is_no_report():
+    tables = parse_report("pas un rapport \ufffd\n", "x", source_file="x.txt", source_sha256="0" * 64, replaced_lines=(1,))
+    assert codes(tables) == ["invalid_utf8_bytes", "no_commitment"]
+
+
+def test_an_activity_heading_whose_accent_was_a_stray_byte_is_still_read():
+    tables = parse(COMMITMENT_2.replace("Activité 1", "Activit\ufffd 1"))
+    assert tables["activities"]["title"].tolist() == ["Conception du portail"]
+
+
+class CountingNumber(int):
+    """A heading number that counts how often it is compared or hashed: the parser's work
+    in matching numbers, which must grow linearly with the number of headings."""
+
+    uses = 0
+
+    def __eq__(self, other):
+        CountingNumber.uses += 1
+        return int.__eq__(self, other)
+
+    def __hash__(self):
+        CountingNumber.uses += 1
+        return int.__hash__(self)
+
+
+def test_classifying_headings_compares_numbers_a_linear_number_of_times(monkeypatch):
+    n = 2000
+    lines = [f"ENGAGEMENT {k} : X" for k in range(n)]
+    candidates = [_Heading(CountingNumber(k), k, "X", k) for k in range(n)]
+    monkeypatch.setattr(CountingNumber, "uses", 0)
+    toc, body = _classify_headings(lines, candidates)
+    assert (len(toc), len(body)) == (0, n)
+    assert CountingNumber.uses <= 4 * n  # comparing each with every later one: n² / 2
+
+
+def test_twenty_thousand_headings_of_one_number_are_table_of_contents_but_the_last():
+    n = 20_000
+    text = "ENGAGEMENT 1 : X\n" * n
+    tables = parse(text)
+    assert tables["commitments"]["source_line_start"].tolist() == [n]
+    assert codes(tables).count("commitment_without_activities") == 1
+
+
+def test_duplicated_activity_headings_compare_numbers_a_linear_number_of_times(monkeypatch):
+    n = 2000
+    lines = ["ENGAGEMENT 1 : X"] + ["Activité 1 : X"] * n
+    heads = [(k, CountingNumber(1), "X") for k in range(1, n + 1)]
+    monkeypatch.setattr(CountingNumber, "uses", 0)
+    rows = _parse_activities(_Context("r", lines), 1, heads, len(lines))
+    assert [r["source_line"] for r in rows] == [n + 1]
+    assert CountingNumber.uses <= 10 * n  # each region against every later one: n² / 2
