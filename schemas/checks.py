@@ -25,6 +25,7 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.text import looks_like_mojibake
 from schemas import ALL_RESOURCES, STATUS_BANDS, table_fields
 
 ERROR = "error"
@@ -40,14 +41,38 @@ _TEXT_EXEMPT_TABLES = {"findings"}
 _LIST_MARKER_RE = re.compile(r"(?m)^[ \t]*(?:[-–—*·](?=\s)|[•●○◦▪▫■►➢→]|[\uf000-\uf8ff])")
 _MARKUP_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|/>|\\[A-Za-z]+\{|\\[%'_&#$]")
 _CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: Bidirectional-text controls (embeddings and overrides U+202A-U+202E, isolates
+#: U+2066-U+2069, the marks U+200E, U+200F and U+061C). Invisible, they can reorder
+#: what a reader sees (a title that displays differently from what it holds, the
+#: "Trojan Source" trick). Arabic and mixed French-Arabic text display right without them.
+_BIDI_CONTROL_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+#: A value with nothing readable in it: only whitespace (Unicode spaces included) or
+#: zero-width characters. A required text like this is as good as missing; it would be
+#: published as an empty cell, which frictionless reads as missing and refuses.
+_BLANK_RE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]*$")
 #: A printed number, as the parser reads one (thousands grouped by spaces, decimal
 #: point or comma), with an optional sign, approximation mark and percent sign.
 _NUMBER_RE = re.compile(
     r"^\s*[~≈]?\s*[-−+]?\s*(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?\s*%?\s*[.;]?\s*$"
 )
 
+#: Hygiene checks of free text: (name, severity, message, what is wrong), where what is
+#: wrong is a regular expression found in the text or a function of the text returning
+#: True when the text is wrong. An error quarantines the row: such text is never published.
 _TEXT_CHECKS = [
     ("text_control_characters", ERROR, "caractères de contrôle dans le texte", _CONTROL_RE),
+    (
+        "text_bidi_control",
+        ERROR,
+        "caractère invisible de contrôle du sens d'écriture (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) dans le texte",
+        _BIDI_CONTROL_RE,
+    ),
+    (
+        "text_mojibake",
+        ERROR,
+        "texte mal décodé (UTF-8 lu comme Windows-1252 ou Latin-1 : « Ã© », « â€™ »)",
+        looks_like_mojibake,
+    ),
     ("text_list_marker", WARNING, "le texte commence par une puce de liste", _LIST_MARKER_RE),
     ("text_markup", WARNING, "balisage parasite (HTML, LaTeX) dans le texte", _MARKUP_RE),
 ]
@@ -59,15 +84,20 @@ def build_schema(table: str) -> pa.DataFrameSchema:
     ``schema.metadata["checks"]`` maps each check name to ``{"severity", "message",
     "columns"}`` (``columns``: the values to quote when reporting a failing row). The
     names of pandera's own checks are covered: ``<column>_missing`` for a null in a
-    required column and ``duplicate_primary_key``.
+    required column (and, for a text column, a blank value: only spaces or zero-width
+    characters) and ``duplicate_primary_key``.
     """
     resource = ALL_RESOURCES[table]
     registry: dict[str, dict] = {}
     columns = {}
     for field in table_fields(table):
-        checks = [*_constraint_checks(field, registry), *_text_checks(table, field, registry)]
+        checks = [
+            *_constraint_checks(field, registry),
+            *_text_checks(table, field, registry),
+            *_required_text_checks(field),
+        ]
         if not field["nullable"]:
-            _register(registry, f"{field['name']}_missing", ERROR, f"« {field['name']} » est obligatoire mais vide", [field["name"]])
+            _register(registry, f"{field['name']}_missing", ERROR, _missing_message(field["name"]), [field["name"]])
         columns[field["name"]] = pa.Column(
             PANDAS_DTYPES[field["type"]],
             checks=checks,
@@ -162,17 +192,42 @@ def _text_checks(table: str, field: dict, registry: dict) -> list[pa.Check]:
     if not _is_free_text(table, field):
         return []
     checks = []
-    for check_name, severity, message, regex in _TEXT_CHECKS:
-        checks.append(pa.Check(_lacks(regex), name=check_name, error=message))
+    for check_name, severity, message, wrong in _TEXT_CHECKS:
+        checks.append(pa.Check(_lacks(wrong), name=check_name, error=message))
         _register(registry, check_name, severity, message, [])
     return checks
 
 
-def _lacks(regex: re.Pattern):
-    def check(values: pd.Series) -> pd.Series:
-        return ~values.str.contains(regex, na=False)
+def _lacks(wrong):
+    """A column check passing the values in which ``wrong`` (a regex, or a predicate
+    on one text) finds nothing; a null passes."""
+    if isinstance(wrong, re.Pattern):
+
+        def check(values: pd.Series) -> pd.Series:
+            return ~values.str.contains(wrong, na=False)
+
+    else:
+
+        def check(values: pd.Series) -> pd.Series:
+            return values.map(lambda v: isinstance(v, str) and not wrong(v), na_action="ignore").fillna(True).astype(bool)
 
     return check
+
+
+def _required_text_checks(field: dict) -> list[pa.Check]:
+    """For a required text field: a blank value (see ``_BLANK_RE``) counts as missing.
+
+    The check has the name of pandera's null check, ``<column>_missing``: the row is
+    quarantined either way, and the reason quotes the blank value.
+    """
+    if field["nullable"] or field["type"] != "string":
+        return []
+    name = field["name"]
+    return [pa.Check(_lacks(_BLANK_RE.fullmatch), name=f"{name}_missing", error=_missing_message(name))]
+
+
+def _missing_message(name: str) -> str:
+    return f"« {name} » est obligatoire mais vide"
 
 
 # --- extra checks, by table ------------------------------------------------------------
