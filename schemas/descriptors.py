@@ -10,6 +10,11 @@ Conventions of the published files, which the descriptors declare:
   row, ``\\n`` line endings; an empty cell is a missing value (``missingValues``
   is ``[""]``).
 * JSON: an array of objects keyed by field name, ``null`` for a missing value.
+
+Titles and descriptions are in French (``title``, ``description``) with their Arabic
+versions beside them as extra properties (``title_ar``, ``description_ar``), on each
+field and each resource: frictionless keeps properties it does not know, and
+data.gov.ma is bilingual.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ CSV_DIALECT: dict = {
     "header": True,
 }
 
-_CONSTRAINT_KEYS = ("enum", "minimum", "maximum", "pattern")
+_CONSTRAINT_KEYS = ("enum", "minimum", "maximum", "pattern", "maxLength")
 _MEDIATYPES = {"csv": "text/csv", "json": "application/json"}
 
 
@@ -40,14 +45,19 @@ def field_descriptor(field: dict, *, unique: bool = False) -> dict:
 
     Args:
         field: a resolved field, with ``name``, ``type``, ``title``, ``description``,
-            ``nullable``, ``constraints`` and optionally ``format`` and ``unit``.
+            ``nullable``, ``constraints`` and optionally ``title_ar``,
+            ``description_ar``, ``format`` and ``unit``.
         unique: whether the field alone is the table's primary key.
     """
     out = {"name": field["name"], "type": field["type"]}
     if field.get("format"):
         out["format"] = field["format"]
     out["title"] = field["title"]
+    if field.get("title_ar"):
+        out["title_ar"] = field["title_ar"]
     out["description"] = field["description"]
+    if field.get("description_ar"):
+        out["description_ar"] = field["description_ar"]
     if field.get("unit"):
         out["unit"] = field["unit"]
     constraints = {}
@@ -107,6 +117,8 @@ def resource_descriptor(table: str, path: str, format: str) -> dict:
         out = {"name": table, "type": "table"}
         title = resource["title"]
         description = resource["description"]
+        title_ar = resource["title_ar"]
+        description_ar = resource["description_ar"]
     else:
         out = {"name": json_resource_name(table), "type": "json"}
         title = f"{resource['title']} (JSON)"
@@ -115,6 +127,12 @@ def resource_descriptor(table: str, path: str, format: str) -> dict:
             "au format JSON : un tableau d'objets dont les clés sont les noms des champs, "
             "null pour une valeur manquante."
         )
+        title_ar = f"{resource['title_ar']} (JSON)"
+        description_ar = (
+            f"{resource['description_ar']} السجلات نفسها الواردة في المورد «{table}»، "
+            "بصيغة JSON: مصفوفة من الكائنات مفاتيحها أسماء الحقول، "
+            "وnull للقيمة الناقصة."
+        )
     out.update(
         {
             "path": path,
@@ -122,7 +140,9 @@ def resource_descriptor(table: str, path: str, format: str) -> dict:
             "mediatype": _MEDIATYPES[format],
             "encoding": "utf-8",
             "title": title,
+            "title_ar": title_ar,
             "description": description,
+            "description_ar": description_ar,
         }
     )
     if format == "csv":

@@ -13,9 +13,11 @@ REPORT_ID_FIELD = {
     "name": "report_id",
     "type": "string",
     "title": "Identifiant du rapport",
+    "title_ar": "معرّف التقرير",
     "description": "Identifiant du rapport : nom du fichier source sans l'extension "
-    "(lettres minuscules, chiffres et tirets).",
-    "constraints": {"required": True, "pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"},
+    "(lettres minuscules, chiffres et tirets, 100 caractères au plus).",
+    "description_ar": "معرّف التقرير: اسم الملف المصدر دون الامتداد (حروف لاتينية صغيرة وأرقام وشرطات، 100 حرف على الأكثر).",
+    "constraints": {"required": True, "pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 100},
 }
 
 
@@ -27,21 +29,27 @@ def test_table_schema_of_axes_is_written_out_in_full():
                 "name": "axis_no",
                 "type": "integer",
                 "title": "Numéro de l'axe",
+                "title_ar": "رقم المحور",
                 "description": "Rang de l'axe dans la présentation du plan d'action (à partir de 1).",
+                "description_ar": "ترتيب المحور في عرض خطة العمل (ابتداءً من 1).",
                 "constraints": {"required": True, "minimum": 1},
             },
             {
                 "name": "name",
                 "type": "string",
                 "title": "Nom",
+                "title_ar": "الاسم",
                 "description": "Nom de l'axe tel qu'imprimé.",
+                "description_ar": "اسم المحور كما ورد في التقرير.",
                 "constraints": {"required": True},
             },
             {
                 "name": "source_line",
                 "type": "integer",
                 "title": "Ligne source",
+                "title_ar": "سطر المصدر",
                 "description": "Numéro (à partir de 1) de la ligne du fichier source d'où vient l'enregistrement.",
+                "description_ar": "رقم السطر (ابتداءً من 1) في الملف المصدر الذي جاء منه السجل.",
                 "constraints": {"required": True, "minimum": 1},
             },
         ],
@@ -100,7 +108,9 @@ def test_csv_resource_is_the_tabular_one_named_after_the_table():
         "mediatype": "text/csv",
         "encoding": "utf-8",
         "title": "Axes du plan d'action",
+        "title_ar": "محاور خطة العمل",
         "description": "Axes thématiques du plan d'action, dans l'ordre de leur présentation.",
+        "description_ar": "المحاور الموضوعاتية لخطة العمل، بترتيب عرضها.",
         "dialect": CSV_DIALECT,
         "schema": table_schema("axes"),
     }
