@@ -1,0 +1,921 @@
+"""The release's report page: ``exports/<report_id>/index.html``, for citizens and journalists.
+
+One static, self-contained HTML page in French (the plan's Arabic name under the
+title): no script, no font, no image to fetch. Its styles are inline, its charts
+inline SVG drawn by matplotlib, and its Content-Security-Policy forbids every load
+(:data:`CONTENT_SECURITY_POLICY`), so that it reads the same offline, from a USB key
+or a portal, and a browser would report any attempt to fetch something.
+
+What it shows, from the report's curated and computed tables:
+
+* the plan's computed rate with its interval, beside the rate the report publishes;
+* per axis and per commitment, the computed interval, the computed rate and the
+  published rate as points on a line (a point-and-interval chart, not bars: the
+  computed rate depends on the chosen band values, its interval does not), with the
+  same figures in tables;
+* the statuses of each axis's activities as shares (axes of 53 and 18 activities can
+  be compared), with the axis names;
+* what a reader should know: missing published rates, published rates outside the
+  interval the checked statuses allow, lost check marks.
+
+Every figure shown carries its value in ``data-*`` attributes (``data-scope``,
+``data-scope-no`` on its row; ``data-field``, ``data-value`` on the figure), so that
+a test can compare the page with the database. The colours are the Okabe–Ito
+palette, distinguishable with the common colour-vision deficiencies, and shape tells
+computed from published points too. Everything is derived from the input (the SVG's
+ids from a fixed salt, no date), so the same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import re
+import textwrap
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline import __version__
+from pipeline.publish import LICENCE, cover_period, package_title, round_half_up, select_report_rows
+from pipeline.settings import DEFAULT_PUBLISHER
+from pipeline.workbook import STATUS_LABELS, report_metadata
+from schemas import STATUS_BANDS, STATUS_VALUES, empty_frame
+
+#: The plan's name in Arabic, shown under the French title when the report carries no Arabic title.
+PLAN_NAME_AR = "خطة العمل الوطنية للحكومة المنفتحة"
+#: The Okabe–Ito palette (Okabe & Ito, 2008), safe for the common colour-vision deficiencies.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+STATUS_COLOURS = {
+    "not_started": OKABE_ITO["vermillion"],
+    "limited": OKABE_ITO["orange"],
+    "substantial": OKABE_ITO["sky_blue"],
+    "complete": OKABE_ITO["bluish_green"],
+    "unknown": OKABE_ITO["grey"],
+}
+COMPUTED_COLOUR = OKABE_ITO["blue"]
+INTERVAL_COLOUR = OKABE_ITO["sky_blue"]
+PUBLISHED_COLOUR = OKABE_ITO["vermillion"]
+#: Background of the plan's headline figures (a test looks for it in the screenshot).
+PLAN_BOX_BACKGROUND = "#EAF2F8"
+#: No load of any kind: the page needs nothing but itself.
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+#: matplotlib settings of every chart: fixed SVG ids (``svg.hashsalt``), text as SVG
+#: text (drawing it as paths takes four times as long), the font bundled with matplotlib.
+CHART_FONT_SIZE = 9
+CHART_RC = {
+    "svg.hashsalt": "pgo-report-page",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": CHART_FONT_SIZE,
+}
+#: Chart sizes, in inches: the figure's width, each row's height, the fixed margins.
+CHART_WIDTH_IN = 9.0
+ROW_HEIGHT_IN = 0.42
+STATUS_ROW_HEIGHT_IN = 0.5
+MARGIN_IN = 0.12
+RIGHT_MARGIN_IN = 0.3
+TICK_LABELS_IN = 0.25
+AXIS_TITLE_IN = 0.25
+LEGEND_ROW_IN = 0.27
+LABEL_PAD_IN = 0.2
+#: Gap between a row's name and the plot, in points.
+LABEL_GAP_PT = 6
+#: Room left for a browser font wider than the one the labels were measured with.
+LABEL_SLACK = 1.12
+#: Charts of more rows than this repeat the percentages above the plot.
+TOP_TICK_LABELS_FROM = 8
+#: A chart label's lines, at most this many characters each (cut between words only).
+LABEL_WIDTH_CHARS = 46
+LABEL_MAX_LINES = 2
+ELLIPSIS = "…"
+#: A share of at least this many % gets its figure written on its bar segment.
+MIN_LABELLED_SHARE_PCT = 6.0
+#: French typography: a narrow no-break space before « % ».
+PERCENT_SIGN = "\u202f%"
+MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+             "octobre", "novembre", "décembre"]
+#: How each aggregation makes the plan's and the axes' rates, for the reader.
+AGGREGATION_TEXT = {
+    "commitment_mean": "la moyenne simple des taux de ses engagements",
+    "activity_weighted": "la moyenne des taux de ses activités, pondérée",
+}
+#: Why an activity's status is unknown, by the finding that says so.
+UNKNOWN_STATUS_REASONS = {
+    "check_mark_missing": "aucune case cochée",
+    "multiple_check_marks": "plusieurs cases cochées",
+    "checked_status_unreadable": "ligne cochée illisible",
+    "checklist_missing": "aucune liste de statuts",
+}
+#: The finding saying the report announced rates per axis that the text lost.
+AXIS_RATES_LOST_CODE = "published_axis_rates_missing"
+#: The tables the page reads.
+PAGE_TABLES = ("reports", "axes", "commitments", "activities", "published_rates", "findings", "commitment_progress",
+               "axis_progress", "plan_progress", "reconciliation", "status_summary", "missing_rate_range")
+
+
+# --- numbers and words, in French ----------------------------------------------------
+
+
+def format_number(value: float, decimals: int = 1) -> str:
+    """``74.775`` -> ``"74,8"``: French decimal comma, rounded half up as the published CSV."""
+    return f"{round_half_up(value, decimals):.{decimals}f}".replace(".", ",")
+
+
+def format_published(value: float) -> str:
+    """A published rate as the report prints it: ``82.0`` -> ``"82"``, ``82.5`` -> ``"82,5"``."""
+    return format_number(value, 0 if float(value).is_integer() else 1)
+
+
+def plural(count: int, singular: str, plural_form: str) -> str:
+    """``"1 activité"``, ``"2 activités"``."""
+    return f"{count} {singular if count == 1 else plural_form}"
+
+
+def month_fr(as_of: str | None) -> str | None:
+    """``"2023-07"`` -> ``"juillet 2023"``; None or anything else as it is."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", as_of or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return as_of
+    return f"{MONTHS_FR[int(match.group(2)) - 1]} {match.group(1)}"
+
+
+def sentence_case(text: str) -> str:
+    """A title printed in capitals, in sentence case (``"JUSTICE OUVERTE"`` -> ``"Justice ouverte"``)."""
+    if text != text.upper() or not any(c.isalpha() for c in text):
+        return text
+    lowered = text.lower()
+    return lowered[:1].upper() + lowered[1:]
+
+
+def short_label(text: str, width: int = LABEL_WIDTH_CHARS, max_lines: int = LABEL_MAX_LINES) -> str:
+    """``text`` on at most ``max_lines`` lines of about ``width`` characters, cut between words.
+
+    A longer text ends with « … » after its last whole word; a word is never cut (a
+    single word longer than ``width`` keeps its own line).
+    """
+    lines = textwrap.wrap(" ".join(text.split()), width=width, break_long_words=False, break_on_hyphens=False)
+    if len(lines) <= max_lines:
+        return "\n".join(lines)
+    kept = lines[:max_lines]
+    last = kept[-1]
+    while len(last) + len(ELLIPSIS) > width and " " in last:
+        last = last.rsplit(" ", 1)[0]
+    kept[-1] = last.rstrip(" ,;:–-") + ELLIPSIS
+    return "\n".join(kept)
+
+
+# --- what the page shows, from the tables ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """One line of a rates chart and table: computed interval, computed and published rates."""
+
+    scope: str
+    scope_no: int
+    label: str
+    rate: float | None
+    rate_min: float | None
+    rate_max: float | None
+    published: float | None
+    within_bounds: bool | None
+
+
+@dataclass(frozen=True)
+class StatusShares:
+    """Activities per status of one axis (or of the whole plan)."""
+
+    scope: str
+    scope_no: int
+    label: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def share_pct(self, status: str) -> float:
+        return 100.0 * self.counts.get(status, 0) / self.total if self.total else 0.0
+
+
+def _value(x: object) -> object:
+    return None if x is None or x is pd.NA or (isinstance(x, float) and x != x) else x
+
+
+def _float(x: object) -> float | None:
+    x = _value(x)
+    return None if x is None else float(x)
+
+
+def report_tables(report_id: str, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The report's rows of every table the page reads, sorted by key (an absent table: empty)."""
+    return {
+        t: select_report_rows(frames[t] if t in frames else empty_frame(t), t, report_id)
+        for t in PAGE_TABLES
+    }
+
+
+def _published(tables: dict[str, pd.DataFrame], scope: str) -> dict[int, float]:
+    rates = tables["published_rates"]
+    rows = rates[rates["scope"] == scope]
+    return {int(n): float(r) for n, r in zip(rows["scope_no"], rows["rate_pct"]) if _value(r) is not None}
+
+
+def _within(tables: dict[str, pd.DataFrame], scope: str) -> dict[int, bool]:
+    rec = tables["reconciliation"]
+    rows = rec[rec["scope"] == scope]
+    return {int(n): bool(w) for n, w in zip(rows["scope_no"], rows["within_bounds"]) if _value(w) is not None}
+
+
+def axis_names(tables: dict[str, pd.DataFrame]) -> dict[int, str]:
+    return {int(n): str(name) for n, name in zip(tables["axes"]["axis_no"], tables["axes"]["name"])}
+
+
+def commitment_titles(tables: dict[str, pd.DataFrame]) -> dict[int, str]:
+    c = tables["commitments"]
+    return {int(n): str(_value(t) or "") for n, t in zip(c["commitment_no"], c["title"])}
+
+
+def plan_row(tables: dict[str, pd.DataFrame]) -> RateRow:
+    """The plan's rates (computed ones None when the plan has no computed row)."""
+    plan = tables["plan_progress"]
+    first = plan.iloc[0].to_dict() if len(plan) else {}
+    return RateRow(
+        "plan", 0, "Ensemble du plan",
+        _float(first.get("rate_pct")), _float(first.get("rate_min_pct")), _float(first.get("rate_max_pct")),
+        _published(tables, "plan").get(0),
+        _within(tables, "plan").get(0),
+    )
+
+
+def axis_rows(tables: dict[str, pd.DataFrame]) -> list[RateRow]:
+    """One row per axis of the report, in order, with its computed and published rates."""
+    progress = {int(r["axis_no"]): r for _, r in tables["axis_progress"].iterrows()}
+    published, within = _published(tables, "axis"), _within(tables, "axis")
+    rows = []
+    for no, name in axis_names(tables).items():
+        p = progress.get(no, {})
+        rows.append(RateRow("axis", no, f"Axe {no} · {name}", _float(p.get("rate_pct")), _float(p.get("rate_min_pct")),
+                            _float(p.get("rate_max_pct")), published.get(no), within.get(no)))
+    return rows
+
+
+def commitment_rows(tables: dict[str, pd.DataFrame]) -> list[RateRow]:
+    """One row per commitment, in order, with its computed and published rates."""
+    progress = {int(r["commitment_no"]): r for _, r in tables["commitment_progress"].iterrows()}
+    published, within = _published(tables, "commitment"), _within(tables, "commitment")
+    rows = []
+    for no, title in commitment_titles(tables).items():
+        p = progress.get(no, {})
+        rows.append(RateRow("commitment", no, f"{no}. {sentence_case(title)}", _float(p.get("rate_pct")),
+                            _float(p.get("rate_min_pct")), _float(p.get("rate_max_pct")), published.get(no), within.get(no)))
+    return rows
+
+
+def status_shares(tables: dict[str, pd.DataFrame]) -> list[StatusShares]:
+    """Activities per status for each axis, from ``status_summary`` (with the axis names)."""
+    summary = tables["status_summary"]
+    names = axis_names(tables)
+    out = []
+    axes = summary[summary["scope"] == "axis"]
+    for no in sorted({int(n) for n in axes["scope_no"]}):
+        rows = axes[axes["scope_no"] == no]
+        counts = {str(s): int(c) for s, c in zip(rows["status"], rows["activity_count"])}
+        out.append(StatusShares("axis", no, f"Axe {no} · {names.get(no, '')}".rstrip(" ·"), counts))
+    return out
+
+
+def commitment_axis(tables: dict[str, pd.DataFrame]) -> dict[int, int | None]:
+    c = tables["commitments"]
+    return {int(n): (None if _value(a) is None else int(a)) for n, a in zip(c["commitment_no"], c["axis_no"])}
+
+
+def _record_key(text: object) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in str(_value(text) or "").split(",") if "=" in part)
+
+
+@dataclass(frozen=True)
+class ReaderFinding:
+    """One thing a reader should know: a sentence, and the cases it lists."""
+
+    text: str
+    items: tuple[str, ...] = ()
+
+
+def missing_rate_findings(tables: dict[str, pd.DataFrame]) -> list[ReaderFinding]:
+    """Published rates the report does not give, and what the global rate implies for them."""
+    out = []
+    published = _published(tables, "commitment")
+    plan_published = _published(tables, "plan").get(0)
+    titles = commitment_titles(tables)
+    plan = tables["plan_progress"]
+    aggregation = str(plan["aggregation"].iloc[0]) if len(plan) else None
+    ranges = tables["missing_rate_range"]
+    if plan_published is None and len(titles):
+        out.append(ReaderFinding("Le rapport ne publie pas de taux d'avancement global du plan."))
+    for no, title in titles.items():
+        if no in published:
+            continue
+        text = f"Le rapport ne publie pas de taux pour l'engagement {no} « {sentence_case(title)} »."
+        implied = ranges[(ranges["commitment_no"] == no) & (ranges["aggregation"] == aggregation)]
+        consistent = len(implied) and bool(_value(implied["is_consistent"].iloc[0]))
+        low = _float(implied["implied_rate_min_pct"].iloc[0]) if consistent else None
+        high = _float(implied["implied_rate_max_pct"].iloc[0]) if consistent else None
+        if plan_published is not None and low is not None and high is not None:
+            text += (
+                f" Avec le taux global publié ({format_published(plan_published)}{PERCENT_SIGN}), ce taux est "
+                f"compris entre {format_published(low)} et {format_published(high)}{PERCENT_SIGN}."
+            )
+        out.append(ReaderFinding(text))
+    if len(tables["axes"]) and not _published(tables, "axis"):
+        lost = AXIS_RATES_LOST_CODE in set(tables["findings"]["code"])
+        out.append(ReaderFinding(
+            ("Le rapport annonce des taux par axe, mais son graphique n'a pas survécu à l'extraction du texte"
+             if lost else "Le rapport ne publie pas de taux par axe")
+            + " : par axe, seuls les taux calculés sont montrés."
+        ))
+    return out
+
+
+def outside_bounds_finding(tables: dict[str, pd.DataFrame]) -> list[ReaderFinding]:
+    """Published rates that the checked statuses cannot explain."""
+    rec = tables["reconciliation"]
+    outside = rec[rec["within_bounds"] == False]  # noqa: E712 (a nullable boolean column)
+    if not len(outside):
+        return []
+    titles = commitment_titles(tables)
+    names = axis_names(tables)
+    items = []
+    for _, r in outside.iterrows():
+        no = int(r["scope_no"])
+        where = {
+            "plan": "ensemble du plan",
+            "axis": f"axe {no} « {names.get(no, '')} »",
+            "commitment": f"engagement {no} « {sentence_case(titles.get(no, ''))} »",
+        }.get(str(r["scope"]), f"{r['scope']} {no}")
+        items.append(
+            f"{where} : publié {format_published(float(r['published_rate_pct']))}{PERCENT_SIGN}, intervalle calculé "
+            f"{format_number(float(r['rate_min_pct']))} – {format_number(float(r['rate_max_pct']))}{PERCENT_SIGN}"
+        )
+    text = (
+        f"{len(outside)} des {len(rec)} taux publiés sont hors de l'intervalle que permettent les statuts cochés "
+        "dans le rapport : même en prenant chaque activité au plus haut (ou au plus bas) de sa tranche, on "
+        "n'obtient pas le taux publié."
+        if len(outside) > 1 else
+        f"1 des {len(rec)} taux publiés est hors de l'intervalle que permettent les statuts cochés dans le rapport."
+    )
+    return [ReaderFinding(text, tuple(items))]
+
+
+def unknown_status_finding(tables: dict[str, pd.DataFrame]) -> list[ReaderFinding]:
+    """Activities whose check mark was lost, doubled or unreadable."""
+    acts = tables["activities"]
+    unknown = acts[acts["status"] == "unknown"]
+    if not len(unknown):
+        return []
+    reasons: dict[tuple[int, int], str] = {}
+    findings = tables["findings"]
+    for code, key in zip(findings["code"], findings["record_key"]):
+        if code in UNKNOWN_STATUS_REASONS:
+            k = _record_key(key)
+            if "commitment_no" in k and "activity_no" in k and k["commitment_no"].isdigit() and k["activity_no"].isdigit():
+                reasons.setdefault((int(k["commitment_no"]), int(k["activity_no"])), UNKNOWN_STATUS_REASONS[code])
+    items = []
+    for c, a in zip(unknown["commitment_no"], unknown["activity_no"]):
+        reason = reasons.get((int(c), int(a)))
+        items.append(f"engagement {int(c)}, activité {int(a)}" + (f" : {reason}" if reason else ""))
+    subject = plural(len(unknown), "activité n'a", "activités n'ont")
+    text = (
+        f"{subject} pas de statut lisible (coche perdue, doublée "
+        "ou illisible) : laissées hors du taux calculé, elles comptent pour 0 % dans le bas de l'intervalle et "
+        "pour 100 % dans le haut."
+    )
+    return [ReaderFinding(text, tuple(items))]
+
+
+def period_finding(report: dict) -> list[ReaderFinding]:
+    """The cover's period, when it is not the one the plan's text gives."""
+    printed, period = cover_period(report), report.get("plan_period")
+    if not printed or not period or printed == period:
+        return []
+    return [ReaderFinding(
+        f"La couverture du rapport indique la période {printed.replace('-', ' – ')} ; le texte du plan "
+        f"d'action donne {period}, période retenue ici."
+    )]
+
+
+def reader_findings(tables: dict[str, pd.DataFrame], report: dict) -> list[ReaderFinding]:
+    """What a reader should know, in plain French, in order of importance."""
+    found = (
+        missing_rate_findings(tables) + outside_bounds_finding(tables) + unknown_status_finding(tables)
+        + period_finding(report)
+    )
+    count = len(tables["findings"])
+    if count:
+        found.append(ReaderFinding(
+            f"Au total, la chaîne de traitement a relevé {plural(count, 'constat', 'constats')} de qualité des "
+            "données, détaillés dans le fichier data/findings.csv et la feuille « findings » du classeur."
+        ))
+    return found
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+_SVG_ID_RE = re.compile(r'(\bid="|xlink:href="#|\bhref="#|url\(#)([^")]+)')
+#: What the charts' text asks of the browser: the font the layout was measured with,
+#: then sans-serif fonts no wider than it (the label margins keep some slack).
+SVG_FONT_STACK = "'DejaVu Sans', Verdana, 'Noto Sans', Arial, Helvetica, sans-serif"
+_SVG_FONT_RE = re.compile(r"font-family: ?[^;\"]+")
+
+
+def svg_of(figure, prefix: str) -> str:
+    """The figure as inline SVG: no XML prologue, no date, ids prefixed (unique in the page)."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context(CHART_RC):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = _SVG_FONT_RE.sub(f"font-family: {SVG_FONT_STACK}", svg)
+    return _SVG_ID_RE.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg).strip()
+
+
+@functools.lru_cache(maxsize=None)
+def _char_width_pt(char: str, size: float) -> float:
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    prop = FontProperties(family=CHART_RC["font.family"], size=size)
+    return TextToPath().get_text_width_height_descent(char, prop, ismath=False)[0]
+
+
+def text_width_pt(text: str, size: float = CHART_FONT_SIZE) -> float:
+    """Width, in points, of the widest line of ``text`` in the charts' font at ``size``.
+
+    The sum of its characters' advances (measured once each): kerning, a few percent
+    at most, is covered by :data:`LABEL_SLACK`.
+    """
+    return max((sum(_char_width_pt(c, size) for c in line) for line in text.split("\n")), default=0.0)
+
+
+@dataclass(frozen=True)
+class ChartFrame:
+    """A chart's size and margins, in inches: the plot area is what the margins leave."""
+
+    width: float
+    height: float
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+    def apply(self, figure) -> None:
+        figure.set_size_inches(self.width, self.height)
+        figure.subplots_adjust(
+            left=self.left / self.width, right=1 - self.right / self.width,
+            bottom=self.bottom / self.height, top=1 - self.top / self.height,
+        )
+
+
+def chart_frame(labels: list[str], rows: int, row_height: float, legend_rows: int, top_labels: bool) -> ChartFrame:
+    """Margins that fit the row labels (measured, with slack), the x axis and the legend below."""
+    label_in = LABEL_SLACK * text_width_pt("\n".join(labels)) / 72 + LABEL_PAD_IN
+    top = TICK_LABELS_IN + MARGIN_IN if top_labels else MARGIN_IN
+    bottom = TICK_LABELS_IN + AXIS_TITLE_IN + LEGEND_ROW_IN * legend_rows + MARGIN_IN
+    return ChartFrame(CHART_WIDTH_IN, top + bottom + row_height * rows, label_in, RIGHT_MARGIN_IN, top, bottom)
+
+
+def _percent_axis(ax, top_labels: bool) -> None:
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    ax.set_xlim(0, 100)
+    ax.xaxis.set_major_locator(MultipleLocator(10))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}\u00a0%"))
+    ax.tick_params(axis="x", labeltop=top_labels, top=top_labels)
+    ax.grid(axis="x", color="#DDDDDD", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("right", "top"):
+        ax.spines[side].set_visible(False)
+
+
+def _row_labels(fig, ax, ys: list[int], labels: list[str], bold: list[bool]) -> None:
+    """The rows' names left of the plot, right-aligned (texts: cheaper than tick labels)."""
+    from matplotlib.transforms import offset_copy
+
+    ax.set_yticks([])
+    where = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-LABEL_GAP_PT, units="points")
+    for y, label, strong in zip(ys, labels, bold):
+        ax.text(0, y, label, transform=where, ha="right", va="center", fontweight="bold" if strong else "normal")
+
+
+def interval_chart(rows: list[RateRow], prefix: str, separators: tuple[float, ...] = ()) -> str:
+    """Point-and-interval chart: per row the computed interval, computed rate and published rate."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    labels = [short_label(r.label) for r in rows]
+    top_labels = len(rows) > TOP_TICK_LABELS_FROM
+    ys = [len(rows) - 1 - i for i in range(len(rows))]
+    with matplotlib.rc_context(CHART_RC):
+        fig = Figure()
+        chart_frame(labels, len(rows), ROW_HEIGHT_IN, 1, top_labels).apply(fig)
+        ax = fig.add_subplot()
+        spans = [(y, r.rate_min, r.rate_max) for y, r in zip(ys, rows) if r.rate_min is not None and r.rate_max is not None]
+        if spans:
+            ax.hlines([s[0] for s in spans], [s[1] for s in spans], [s[2] for s in spans], colors=INTERVAL_COLOUR, linewidth=7)
+        computed = [(r.rate, y) for y, r in zip(ys, rows) if r.rate is not None]
+        if computed:
+            ax.plot(*zip(*computed), marker="o", markersize=7, color=COMPUTED_COLOUR, linestyle="none", clip_on=False)
+        published = [(r.published, y) for y, r in zip(ys, rows) if r.published is not None]
+        if published:
+            ax.plot(*zip(*published), marker="D", markersize=6, markerfacecolor=PUBLISHED_COLOUR,
+                    markeredgecolor="black", markeredgewidth=0.6, linestyle="none", clip_on=False)
+        for y in separators:
+            ax.axhline(y, color="#BBBBBB", linewidth=0.8)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        _row_labels(fig, ax, ys, labels, [r.scope == "plan" for r in rows])
+        _percent_axis(ax, top_labels)
+        ax.set_xlabel("Taux d'avancement")
+        handles = [
+            Line2D([], [], color=INTERVAL_COLOUR, linewidth=7, label="Intervalle calculé"),
+            Line2D([], [], marker="o", markersize=7, color=COMPUTED_COLOUR, linestyle="none", label="Taux calculé"),
+            Line2D([], [], marker="D", markersize=6, markerfacecolor=PUBLISHED_COLOUR, markeredgecolor="black",
+                   markeredgewidth=0.6, linestyle="none", label="Taux publié par le rapport"),
+        ]
+        fig.legend(handles=handles, loc="lower center", ncols=3, frameon=False, borderaxespad=0.2)
+        return svg_of(fig, prefix)
+
+
+def status_chart(shares: list[StatusShares], prefix: str) -> str:
+    """100 % stacked bars: each axis's activities per status, as shares."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    labels = [short_label(f"{r.label} ({plural(r.total, 'activité', 'activités')})") for r in shares]
+    legend_columns = 3
+    legend_rows = -(-len(STATUS_VALUES) // legend_columns)
+    ys = [len(shares) - 1 - i for i in range(len(shares))]
+    with matplotlib.rc_context(CHART_RC):
+        fig = Figure()
+        chart_frame(labels, len(shares), STATUS_ROW_HEIGHT_IN, legend_rows, False).apply(fig)
+        ax = fig.add_subplot()
+        lefts = [0.0] * len(shares)
+        for status in STATUS_VALUES:
+            widths = [row.share_pct(status) for row in shares]
+            ax.barh(ys, widths, left=lefts, height=0.62, color=STATUS_COLOURS[status], edgecolor="white", linewidth=0.8)
+            for y, left, width in zip(ys, lefts, widths):
+                if width >= MIN_LABELLED_SHARE_PCT:
+                    ax.text(left + width / 2, y, f"{format_number(width, 0)}\u00a0%", ha="center", va="center", fontsize=8, color="black")
+            lefts = [left + width for left, width in zip(lefts, widths)]
+        ax.set_ylim(-0.6, len(shares) - 0.4)
+        _row_labels(fig, ax, ys, labels, [False] * len(shares))
+        _percent_axis(ax, top_labels=False)
+        ax.set_xlabel("Part des activités de l'axe")
+        handles = [Patch(facecolor=STATUS_COLOURS[s], label=STATUS_LABELS[s]) for s in STATUS_VALUES]
+        fig.legend(handles=handles, loc="lower center", ncols=legend_columns, frameon=False, borderaxespad=0.2)
+        return svg_of(fig, prefix)
+
+
+def axis_separators(rows: list[RateRow], axis_of: dict[int, int | None]) -> tuple[float, ...]:
+    """Where a line separates the commitments of two axes in the commitments chart."""
+    out = []
+    for i in range(1, len(rows)):
+        if axis_of.get(rows[i].scope_no) != axis_of.get(rows[i - 1].scope_no):
+            out.append(len(rows) - 1 - i + 0.5)
+    return tuple(out)
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _figure_span(field: str, value: float | None, text: str) -> str:
+    raw = "" if value is None else repr(float(value))
+    return f'<span data-field="{field}" data-value="{raw}">{_e(text)}</span>'
+
+
+def rate_cells(row: RateRow) -> str:
+    """The table cells of a rates row: computed rate, interval, published rate, within bounds."""
+    rate = _figure_span("rate_pct", row.rate, format_number(row.rate) + PERCENT_SIGN) if row.rate is not None else "—"
+    if row.rate_min is not None and row.rate_max is not None:
+        interval = (
+            _figure_span("rate_min_pct", row.rate_min, format_number(row.rate_min)) + " – "
+            + _figure_span("rate_max_pct", row.rate_max, format_number(row.rate_max)) + PERCENT_SIGN
+        )
+    else:
+        interval = "—"
+    published = (
+        _figure_span("published_rate_pct", row.published, format_published(row.published) + PERCENT_SIGN)
+        if row.published is not None else '<span data-field="published_rate_pct" data-value="">non publié</span>'
+    )
+    within = {True: "oui", False: "<strong>non</strong>", None: "—"}[row.within_bounds]
+    within_value = "" if row.within_bounds is None else str(row.within_bounds).lower()
+    return (
+        f'<td class="num">{rate}</td><td class="num">{interval}</td><td class="num">{published}</td>'
+        f'<td data-field="within_bounds" data-value="{within_value}">{within}</td>'
+    )
+
+
+def _row_attributes(row: RateRow) -> str:
+    return f'data-scope="{row.scope}" data-scope-no="{row.scope_no}"'
+
+
+def axes_table(plan: RateRow, rows: list[RateRow], counts: dict[int, int], total: int) -> str:
+    """The plan's and each axis's rates, with their number of commitments."""
+    body = [
+        f'<tr class="plan" {_row_attributes(plan)}><th scope="row">Ensemble du plan</th><td class="num">{total}</td>{rate_cells(plan)}</tr>'
+    ]
+    for row in rows:
+        body.append(
+            f'<tr {_row_attributes(row)}><th scope="row">{_e(row.label)}</th><td class="num">{counts.get(row.scope_no, 0)}</td>{rate_cells(row)}</tr>'
+        )
+    return (
+        '<table><caption>Taux par axe</caption><thead><tr><th scope="col">Axe</th><th scope="col">Engagements</th>'
+        '<th scope="col">Taux calculé</th><th scope="col">Intervalle calculé</th><th scope="col">Taux publié</th>'
+        '<th scope="col">Publié dans l\'intervalle</th></tr></thead><tbody>' + "".join(body) + "</tbody></table>"
+    )
+
+
+def commitments_table(rows: list[RateRow], tables: dict[str, pd.DataFrame]) -> str:
+    c = tables["commitments"].set_index("commitment_no")
+    progress = tables["commitment_progress"].set_index("commitment_no")
+    body = []
+    for row in rows:
+        info = c.loc[row.scope_no]
+        body_name = _value(info["responsible_body"])
+        axis = _value(info["axis_no"])
+        activities = _value(progress.loc[row.scope_no, "activity_count"]) if row.scope_no in progress.index else None
+        body.append(
+            f'<tr {_row_attributes(row)}><td class="num">{row.scope_no}</td><th scope="row">{_e(sentence_case(str(_value(info["title"]) or "")))}'
+            f'<span class="body">{_e(body_name) if body_name else "organisme responsable non indiqué"}</span></th>'
+            f'<td class="num">{"—" if axis is None else int(axis)}</td><td class="num">{"—" if activities is None else int(activities)}</td>'
+            f"{rate_cells(row)}</tr>"
+        )
+    return (
+        '<table><caption>Taux par engagement</caption><thead><tr><th scope="col">N°</th><th scope="col">Engagement '
+        '(organisme responsable)</th><th scope="col">Axe</th><th scope="col">Activités</th><th scope="col">Taux calculé</th>'
+        '<th scope="col">Intervalle calculé</th><th scope="col">Taux publié</th><th scope="col">Publié dans '
+        "l'intervalle</th></tr></thead><tbody>" + "".join(body) + "</tbody></table>"
+    )
+
+
+def status_table(shares: list[StatusShares]) -> str:
+    head = "".join(f'<th scope="col">{_e(STATUS_LABELS[s])}</th>' for s in STATUS_VALUES)
+    body = []
+    for row in shares:
+        cells = "".join(
+            f'<td class="num" data-field="activity_count" data-status="{s}" data-value="{row.counts.get(s, 0)}">'
+            f"{row.counts.get(s, 0)} ({format_number(row.share_pct(s), 0)}{PERCENT_SIGN})</td>"
+            for s in STATUS_VALUES
+        )
+        body.append(f'<tr data-scope="{row.scope}" data-scope-no="{row.scope_no}"><th scope="row">{_e(row.label)}</th>'
+                    f'<td class="num">{row.total}</td>{cells}</tr>')
+    return (
+        '<table><caption>Activités par statut et par axe : nombre (part)</caption><thead><tr><th scope="col">Axe</th>'
+        f'<th scope="col">Activités</th>{head}</tr></thead><tbody>' + "".join(body) + "</tbody></table>"
+    )
+
+
+def plan_headline(plan: RateRow) -> str:
+    """The plan's computed rate and interval beside the published rate, in large type."""
+    if plan.rate is not None:
+        computed = (
+            f'<p class="big">{_figure_span("rate_pct", plan.rate, format_number(plan.rate))}{PERCENT_SIGN}</p>'
+        )
+    else:
+        computed = '<p class="big">—</p><p>Aucune activité de statut connu : pas d\'estimation.</p>'
+    if plan.rate_min is not None and plan.rate_max is not None:
+        computed += (
+            f'<p>intervalle calculé : {_figure_span("rate_min_pct", plan.rate_min, format_number(plan.rate_min))} – '
+            f'{_figure_span("rate_max_pct", plan.rate_max, format_number(plan.rate_max))}{PERCENT_SIGN}</p>'
+        )
+    if plan.published is not None:
+        published = f'<p class="big">{_figure_span("published_rate_pct", plan.published, format_published(plan.published))}{PERCENT_SIGN}</p>'
+        verdict = {
+            True: "dans l'intervalle calculé",
+            False: "<strong>hors de l'intervalle calculé</strong>",
+            None: "",
+        }[plan.within_bounds]
+        within = "" if plan.within_bounds is None else str(plan.within_bounds).lower()
+        published += f'<p data-field="within_bounds" data-value="{within}">{verdict}</p>'
+    else:
+        published = '<p class="big"><span data-field="published_rate_pct" data-value="">non publié</span></p>'
+    return (
+        f'<div class="headline" {_row_attributes(plan)}>'
+        f'<div class="box computed"><h3>Taux calculé à partir des statuts cochés</h3>{computed}</div>'
+        f'<div class="box published"><h3>Taux publié par le rapport</h3>{published}</div></div>'
+    )
+
+
+def band_text(status: str) -> str:
+    """A status's band in words: ``"0 %"``, ``"1 à 59 %"``."""
+    low, high = STATUS_BANDS[status]
+    return f"{low:g}{PERCENT_SIGN}" if low == high else f"{low:g} à {high:g}{PERCENT_SIGN}"
+
+
+def method_paragraph(tables: dict[str, pd.DataFrame]) -> str:
+    plan = tables["plan_progress"]
+    aggregation = str(plan["aggregation"].iloc[0]) if len(plan) else None
+    bands = ", ".join(f"{STATUS_LABELS[s].lower()} {band_text(s)}" for s in STATUS_VALUES)
+    how = AGGREGATION_TEXT.get(aggregation or "", "l'agrégation de ses engagements")
+    return (
+        "<p>Chaque activité du rapport a une case cochée parmi quatre statuts, chacun correspondant à une tranche "
+        f"d'avancement ({_e(bands)}). Le taux calculé compte chaque activité pour la valeur retenue pour son "
+        "statut ; l'intervalle calculé va du bas au haut des tranches : aucun taux compatible avec les cases "
+        "cochées n'en sort. Un engagement vaut la moyenne de ses activités ; un axe et le plan valent "
+        f"{_e(how)}. Un taux publié hors de l'intervalle ne peut pas s'expliquer par les statuts cochés.</p>"
+    )
+
+
+STYLE = f"""
+:root {{ color-scheme: light; }}
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif;
+  margin: 0; color: #1A1A1A; background: #FFFFFF; line-height: 1.5; }}
+header, main, footer {{ max-width: 1100px; margin: 0 auto; padding: 0 24px; }}
+header {{ padding-top: 24px; border-bottom: 1px solid #DDDDDD; }}
+.kicker {{ text-transform: uppercase; letter-spacing: .05em; font-size: .85rem; color: #555555; margin: 0; }}
+h1 {{ font-size: 1.6rem; margin: .3rem 0; }}
+.ar {{ font-size: 1.3rem; margin: .2rem 0 .6rem; font-family: "Noto Naskh Arabic", "Noto Sans Arabic", "Amiri",
+  "Arial", sans-serif; }}
+.meta {{ color: #444444; margin: 0 0 1rem; }}
+h2 {{ font-size: 1.3rem; margin-top: 2rem; border-bottom: 2px solid {COMPUTED_COLOUR}; padding-bottom: .2rem; }}
+.headline {{ display: flex; gap: 16px; flex-wrap: wrap; background: {PLAN_BOX_BACKGROUND}; padding: 16px; border-radius: 6px; }}
+.box {{ flex: 1 1 300px; background: #FFFFFF; padding: 12px 16px; border-radius: 4px; }}
+.box h3 {{ margin: 0; font-size: 1rem; color: #333333; }}
+.box.computed {{ border-left: 8px solid {COMPUTED_COLOUR}; }}
+.box.published {{ border-left: 8px solid {PUBLISHED_COLOUR}; }}
+.big {{ font-size: 2.6rem; font-weight: 700; margin: .2rem 0; }}
+figure {{ margin: 1rem 0; }}
+figure svg {{ width: 100%; height: auto; display: block; }}
+figcaption {{ color: #444444; font-size: .9rem; }}
+table {{ border-collapse: collapse; width: 100%; margin: 1rem 0; font-size: .9rem; }}
+caption {{ text-align: left; font-weight: 700; padding: .3rem 0; }}
+th, td {{ border-bottom: 1px solid #E0E0E0; padding: .3rem .5rem; text-align: left; vertical-align: top; }}
+thead th {{ background: #F3F3F3; }}
+td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
+tr.plan th, tr.plan td {{ font-weight: 700; }}
+.body {{ display: block; font-weight: 400; color: #555555; font-size: .85rem; }}
+.findings li {{ margin-bottom: .5rem; }}
+footer {{ margin-top: 2rem; padding-bottom: 2rem; border-top: 1px solid #DDDDDD; color: #444444; font-size: .9rem; }}
+"""
+
+
+def arabic_title(report: dict) -> str:
+    """The Arabic title shown under the French one: the report's own, or the plan's name and period."""
+    own = report.get("title_ar")
+    if own:
+        return str(own)
+    return f"{PLAN_NAME_AR} {report['plan_period']}" if report.get("plan_period") else PLAN_NAME_AR
+
+
+#: A period (``2021-2023``) inside Arabic text: isolated left to right, read as in French.
+_PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}")
+
+
+def arabic_html(text: str) -> str:
+    """Escaped Arabic text whose periods are isolated left to right (``<bdi dir="ltr">``)."""
+    out, last = [], 0
+    for match in _PERIOD_RE.finditer(text):
+        out += [_e(text[last:match.start()]), f'<bdi dir="ltr">{_e(match.group(0))}</bdi>']
+        last = match.end()
+    return "".join(out) + _e(text[last:])
+
+
+def findings_list(found: list[ReaderFinding]) -> str:
+    if not found:
+        return "<p>Aucune anomalie relevée.</p>"
+    items = []
+    for f in found:
+        sub = "".join(f"<li>{_e(i)}</li>" for i in f.items)
+        items.append(f"<li>{_e(f.text)}" + (f"<ul>{sub}</ul>" if sub else "") + "</li>")
+    return '<ul class="findings">' + "".join(items) + "</ul>"
+
+
+def plan_section(plan: RateRow, tables: dict[str, pd.DataFrame]) -> str:
+    return '<section id="plan"><h2>Avancement du plan</h2>' + plan_headline(plan) + method_paragraph(tables) + "</section>"
+
+
+def findings_section(tables: dict[str, pd.DataFrame], report: dict) -> str:
+    return '<section id="constats"><h2>Ce qu\'il faut savoir</h2>' + findings_list(reader_findings(tables, report)) + "</section>"
+
+
+def axes_section(plan: RateRow, axes: list[RateRow], tables: dict[str, pd.DataFrame]) -> str:
+    """The plan's and the axes' rates: chart and table."""
+    counts: dict[int, int] = {}
+    for axis in commitment_axis(tables).values():
+        if axis is not None:
+            counts[axis] = counts.get(axis, 0) + 1
+    out = '<section id="axes"><h2>Par axe</h2>'
+    if axes or plan.rate_min is not None:
+        out += (
+            "<figure><figcaption>Taux calculé et son intervalle, taux publié : le plan et chaque axe.</figcaption>"
+            + interval_chart([plan, *axes], "fig-axes", separators=(len(axes) - 0.5,) if axes else ())
+            + "</figure>"
+        )
+    return out + axes_table(plan, axes, counts, len(tables["commitments"])) + "</section>"
+
+
+def statuses_section(shares: list[StatusShares]) -> str:
+    """Each axis's activities per status, as shares: chart and table."""
+    out = '<section id="statuts"><h2>Statuts des activités par axe</h2>'
+    if not shares:
+        return out + "<p>Aucune activité rattachée à un axe.</p></section>"
+    return out + (
+        "<figure><figcaption>Part des activités de chaque axe par statut coché dans le rapport.</figcaption>"
+        + status_chart(shares, "fig-statuts") + "</figure>" + status_table(shares) + "</section>"
+    )
+
+
+def commitments_section(commitments: list[RateRow], tables: dict[str, pd.DataFrame]) -> str:
+    """Each commitment's rates: chart and table."""
+    out = '<section id="engagements"><h2>Par engagement</h2>'
+    if not commitments:
+        return out + "<p>Aucun engagement dans ce rapport.</p></section>"
+    return out + (
+        "<figure><figcaption>Taux calculé et son intervalle, taux publié : chaque engagement (les lignes "
+        "grises séparent les axes).</figcaption>"
+        + interval_chart(commitments, "fig-engagements", axis_separators(commitments, commitment_axis(tables)))
+        + "</figure>" + commitments_table(commitments, tables) + "</section>"
+    )
+
+
+def page_header(report: dict) -> str:
+    meta = [
+        f"Plan d'action national {report['plan_period']}" if report.get("plan_period") else None,
+        f"chiffres arrêtés à fin {month_fr(report.get('as_of'))}" if report.get("as_of") else None,
+        f"source : {report.get('source_file')}",
+    ]
+    return (
+        '<header><p class="kicker">Partenariat pour un Gouvernement Ouvert · Maroc</p>'
+        f"<h1>{_e(package_title(report))}</h1>"
+        f'<p class="ar" lang="ar" dir="rtl">{arabic_html(arabic_title(report))}</p>'
+        f'<p class="meta">{_e(" · ".join(m for m in meta if m))}</p></header>'
+    )
+
+
+def page_footer(report_id: str, report: dict, publisher: str) -> str:
+    return (
+        f"<footer><p>Données extraites du rapport {_e(report.get('source_file'))} (empreinte SHA-256 "
+        f"<code>{_e(report.get('source_sha256'))}</code>), publiées par {_e(publisher)} sous licence "
+        f'<a href="{_e(LICENCE["path"])}">{_e(LICENCE["title"])}</a>.</p>'
+        f'<p>Télécharger : <a href="{_e(report_id)}.xlsx">le classeur Excel</a> · '
+        f'<a href="{_e(report_id)}.zip">le paquet de données complet (CSV et JSON)</a> · '
+        '<a href="datapackage.json">sa description (datapackage.json)</a> · '
+        '<a href="data/findings.csv">les constats de qualité des données</a>.</p>'
+        f"<p>Page produite par pgo-pipeline {_e(__version__)}.</p></footer>"
+    )
+
+
+def render_page(report_id: str, report: dict, tables: dict[str, pd.DataFrame], publisher: str) -> str:
+    """The page's HTML text: the plan, what to know, the axes, the statuses, the commitments."""
+    plan = plan_row(tables)
+    sections = [
+        plan_section(plan, tables),
+        findings_section(tables, report),
+        axes_section(plan, axis_rows(tables), tables),
+        statuses_section(status_shares(tables)),
+        commitments_section(commitment_rows(tables), tables),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
+        f"<title>Avancement du plan d'action : {_e(package_title(report))}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + page_header(report) + "\n<main>\n" + "\n".join(sections) + "\n</main>\n"
+        + page_footer(report_id, report, publisher) + "\n</body>\n</html>\n"
+    )
+
+
+def build_report_page(report_id: str, frames: dict[str, pd.DataFrame], publisher: str = DEFAULT_PUBLISHER) -> bytes:
+    """The UTF-8 bytes of ``report_id``'s report page (``index.html``).
+
+    Args:
+        report_id: the report; ``frames["reports"]`` must hold exactly one row for it.
+        frames: curated and computed tables by name (all reports or this one's), at
+            full precision; an absent table shows as « non disponible » or is left out.
+        publisher: who publishes the data, named in the footer.
+
+    Raises:
+        ValueError: if ``frames["reports"]`` does not hold exactly one row for ``report_id``.
+    """
+    report = report_metadata(report_id, frames)
+    return render_page(report_id, report, report_tables(report_id, frames), publisher).encode("utf-8")
