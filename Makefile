@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench setup clean
+.PHONY: run test test-ckan bench setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The push round trip against a real CKAN 2.9.11 (the portal's version), set up from
+# nothing: Debian packages, CKAN in .ckan-venv/ (cached), a private PostgreSQL and Redis,
+# all stopped at the end. See tests/ckan/run.sh.
+test-ckan: $(STAMP)
+	bash tests/ckan/run.sh $(BIN)/python -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

@@ -17,6 +17,11 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def make_readable(path: Path, directory: bool = False) -> None:
+    """Give ``path`` the umask's default mode (temporary files and folders are private)."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str = ""):
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -30,7 +35,7 @@ def atomic_path(path: Path, suffix: str = ""):
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes private files; outputs are for readers
+        make_readable(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

@@ -16,9 +16,12 @@ from pipeline import exitcodes
 log = logging.getLogger("pipeline")
 
 EPILOG = """exit codes: 0 clean or warnings only; 1 rows quarantined by validation;
-2 usage or configuration error; 3 an input file could not be ingested;
-4 a data package failed validation and was not released; 5 another run holds the lock.
-A run exits with the highest code it met."""
+2 usage or configuration error; 3 an input could not be used;
+4 a data package failed validation and was not released; 5 another command holds the lock;
+70 internal error (a bug: the log names the stage). A run exits with the highest code it met."""
+
+#: Commands that write outputs: each holds the lock while it runs.
+WRITING_COMMANDS = {"run", "ingest", "validate", "compute", "publish"}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -39,11 +42,14 @@ def _dirs(p: argparse.ArgumentParser, *, raw=False, curated=True, exports=False,
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pipeline",
+        prog="pgo",
         description="pgo-pipeline: OGP action-plan reports as open data",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from pipeline import __version__
+
+    parser.add_argument("--version", action="version", version=f"pgo-pipeline {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run every stage over the reports that changed", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,9 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--damage-rate", type=float, default=0.05, help="rate of each kind of damage (default 0.05)")
 
+    p = sub.add_parser(
+        "push",
+        help="push released packages to a CKAN portal (data.gov.ma); the API token is read from $CKAN_API_TOKEN",
+        epilog="The API token is read from an environment variable (CKAN_API_TOKEN, or the one --token-env names), "
+        "never from the command line. exit codes: 0 pushed (or nothing to change); 2 bad option, missing or refused token, "
+        "unknown organisation (nothing sent); 3 missing or altered release, invalid payload (nothing sent); "
+        "4 the portal failed or refused (the log says what is on it; push again to complete); 5 another push of the report runs.",
+    )
+    _dirs(p, curated=False, exports=True)
+    p.add_argument("--ckan", metavar="URL", help="the portal, e.g. https://data.gov.ma (required unless --dry-run)")
+    p.add_argument("--org", metavar="ORG", required=True, help="the CKAN organisation (name or id) that owns the datasets")
+    p.add_argument("--report", metavar="ID", help="push only this report (default: every release in exports/)")
+    p.add_argument("--pushes", type=Path, default=Path("pushes"), help="where the push records go (default: pushes/)")
+    p.add_argument("--token-env", metavar="NAME", default="CKAN_API_TOKEN", help="the environment variable holding the API token (default: CKAN_API_TOKEN)")
+    p.add_argument("--dry-run", action="store_true", help="validate the payload and print what would change; send nothing")
+    p.add_argument("--private", action="store_true", help="leave the datasets private on the portal")
+    # A token given on the command line is refused without being echoed (argparse would print it as unrecognized).
+    p.add_argument("--token", "--api-key", "--apikey", "--api-token", "--ckan-token", dest="token_on_command_line", help=argparse.SUPPRESS)
+
     p = sub.add_parser("docs", help="write docs/data-dictionary.md from schemas/")
     p.add_argument("--out", type=Path, default=Path("docs/data-dictionary.md"), help="output file")
 
+    for action in sub._choices_actions:  # each command's help line is also its description
+        sub.choices[action.dest].description = action.help
     for p in sub.choices.values():
         _common(p)
     return parser
@@ -86,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        parser.print_help()
+        return exitcodes.OK
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
@@ -93,7 +124,25 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.logs import configure
 
     configure(args.log_format, logging.DEBUG if args.verbose else logging.INFO)
-    return dispatch(args)
+    try:
+        if args.command in WRITING_COMMANDS - {"run"}:
+            return dispatch_locked(args)
+        return dispatch(args)
+    except Exception:  # a bug: say so with its own exit code, never as bad input
+        log.exception("internal error in `pgo %s` (exit code %d)", args.command, exitcodes.INTERNAL_ERROR)
+        return exitcodes.INTERNAL_ERROR
+
+
+def dispatch_locked(args: argparse.Namespace) -> int:
+    """A stage command, under the same lock as ``run``."""
+    from pipeline.batch import RunLocked, run_lock
+
+    try:
+        with run_lock(args.curated):
+            return dispatch(args)
+    except RunLocked as exc:
+        log.error("%s: not starting (exit code %d)", exc, exitcodes.LOCKED)
+        return exitcodes.LOCKED
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -115,8 +164,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return compute_database(args.curated, args.config, args.raw)
     if args.command == "publish":
         from pipeline.publish import publish_packages
-
-        from pipeline.publish import DEFAULT_PUBLISHER
+        from pipeline.settings import DEFAULT_PUBLISHER
 
         return publish_packages(
             args.curated, args.exports, report_ids={args.report} if args.report else None, publisher=args.publisher or DEFAULT_PUBLISHER
@@ -131,6 +179,16 @@ def dispatch(args: argparse.Namespace) -> int:
         paths = write_reports(args.out, args.reports, args.seed, args.damage_rate)
         log.info("%d synthetic report(s) written to %s", len(paths), args.out)
         return exitcodes.OK
+    if args.command == "push":
+        from pipeline.push import push_packages
+
+        if args.token_on_command_line is not None:  # refused, and never echoed
+            log.error("the API token is never taken on the command line: export CKAN_API_TOKEN=<token> (and clear your shell history)")
+            return exitcodes.USAGE
+        return push_packages(
+            args.exports, args.org, args.ckan, report_id=args.report, pushes_dir=args.pushes,
+            token_env=args.token_env, dry_run=args.dry_run, private=args.private,
+        )
     if args.command == "docs":
         from pipeline.dictionary import main as write_data_dictionary
 

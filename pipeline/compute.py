@@ -33,13 +33,19 @@ import pyarrow as pa
 
 from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame, record_key
-from pipeline.io import atomic_path, read_curated, to_arrow, write_table, write_text_atomic
+from pipeline.faults import fault_point
+from pipeline.fingerprint import config_sha256, file_sha256, stage_code_fingerprint
+from pipeline.io import atomic_path, read_table, to_arrow, write_table, write_text_atomic
+from pipeline.layers import PROVENANCE_FILE, Layout, built_from, computed_record, layout, write_provenance
+from schemas.fields import FIELDS
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, STATUS_BANDS, TABLES, arrow_schema, empty_frame, table_fields
 
 log = logging.getLogger("pipeline.compute")
 
 STAGE = "compute"
 DATABASE_NAME = "pgo.duckdb"
+#: The oldest DuckDB whose clients must open the database (the 1.x CLI and tools).
+STORAGE_VERSION = "v1.4.0"
 RATES_CONFIG_NAME = "rates_config.json"
 WEIGHTS_SUFFIX = ".weights.csv"
 WEIGHTS_HEADER = ["commitment_no", "activity_no", "weight"]
@@ -201,10 +207,86 @@ def _empty_weights() -> pd.DataFrame:
     )
 
 
+#: Largest activity weight accepted. A commitment's rate is a sum of weight × rate over
+#: a sum of weights, in DOUBLE: weights near 1e308 overflow to infinity and give NaN or
+#: infinite rates (or DuckDB's "Out of range float"). A million to one is far beyond any
+#: real ratio between two activities of a plan.
+MAX_WEIGHT = 1_000_000
+#: Smallest activity weight accepted. Tinier positive weights (down to subnormal numbers
+#: such as 5e-324) lose precision in weight × rate, so a rate would come out wrong.
+#: With MAX_WEIGHT this bounds the ratio of two weights to 1e12, well within a double's
+#: 15 significant digits.
+MIN_WEIGHT = 1e-6
+
+
 def _positive_int(value: str, column: str, label: str, line: int) -> int:
     if not re.fullmatch(r"\d+", value) or int(value) < 1:
         raise ConfigError(label, f"{column} {value!r} is not a positive integer", line)
     return int(value)
+
+
+def _weight(value: str, label: str, line: int) -> float:
+    """The weight written ``value`` on ``line`` of the weights file ``label``.
+
+    Raises:
+        ConfigError: not a number, not positive (zero, negative, NaN), or outside
+            MIN_WEIGHT-MAX_WEIGHT (infinity included).
+    """
+    try:
+        weight = float(value)
+    except ValueError:
+        raise ConfigError(label, f"weight {value!r} is not a number", line) from None
+    if math.isnan(weight) or weight <= 0:
+        raise ConfigError(label, f"weight must be a positive number (got {value!r})", line)
+    if not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+        raise ConfigError(label, f"weight must be between {_plain(MIN_WEIGHT)} and {_plain(MAX_WEIGHT)} (got {value!r})", line)
+    return weight
+
+
+def _plain(number: float) -> str:
+    """``number`` written out without exponent: 1e-06 -> ``0.000001``, 1e6 -> ``1000000``."""
+    return f"{number:f}".rstrip("0").rstrip(".")
+
+
+def read_weights_text(path: Path) -> str | None:
+    """The text of the weights file ``path``, or None when there is none.
+
+    Raises:
+        ConfigError: ``path`` exists but is not a regular file (a directory, a broken
+            link: equal weights would silently replace the intended ones), cannot be
+            read (permissions or any other OSError), or is not UTF-8 text.
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            if path.is_symlink() or path.exists():
+                raise ConfigError(path, "is not a regular file")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(path, "is not UTF-8 text") from None
+
+
+def _csv_lines(text: str, label: str):
+    """``(line, row)`` for each CSV row of ``text`` (``line``: where the row ends).
+
+    Raises:
+        ConfigError: CSV the reader refuses (a cell longer than ``csv.field_size_limit()``),
+            naming the line.
+    """
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ConfigError(label, f"unreadable CSV ({exc})", reader.line_num) from None
+        yield reader.line_num, row
 
 
 def parse_weights(text: str, label: str, report_id: str, activity_keys: set[tuple[int, int]]) -> pd.DataFrame:
@@ -217,29 +299,24 @@ def parse_weights(text: str, label: str, report_id: str, activity_keys: set[tupl
         activity_keys: the report's (commitment_no, activity_no) pairs.
 
     Raises:
-        ConfigError: bad header or row, a weight that is not a positive number, a pair
-            given twice, or a pair that is not an activity of the report.
+        ConfigError: bad header or row, a weight that is not a positive number between
+            MIN_WEIGHT and MAX_WEIGHT, a pair given twice, or a pair that is not an
+            activity of the report.
     """
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    lines = _csv_lines(text, label)
+    header = next(lines, (1, None))[1]
     if header is None or [h.strip() for h in header] != WEIGHTS_HEADER:
         got = ",".join(header) if header else "an empty file"
         raise ConfigError(label, f"the header must be {','.join(WEIGHTS_HEADER)} (got {got})", 1)
     rows, first_line = [], {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in lines:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(WEIGHTS_HEADER):
             raise ConfigError(label, f"expected 3 values, got {len(row)}", line)
         commitment_no = _positive_int(row[0].strip(), "commitment_no", label, line)
         activity_no = _positive_int(row[1].strip(), "activity_no", label, line)
-        try:
-            weight = float(row[2].strip())
-        except ValueError:
-            raise ConfigError(label, f"weight {row[2].strip()!r} is not a number", line) from None
-        if not math.isfinite(weight) or weight <= 0:
-            raise ConfigError(label, f"weight must be a positive number (got {row[2].strip()!r})", line)
+        weight = _weight(row[2].strip(), label, line)
         key = (commitment_no, activity_no)
         if key in first_line:
             problem = f"commitment {commitment_no}, activity {activity_no} is given twice (first on line {first_line[key]})"
@@ -278,7 +355,8 @@ def load_weights(raw_dir: Path, activities: pd.DataFrame) -> pd.DataFrame:
 
 def load_weights_by_report(raw_dir: Path, activities: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, ConfigError]]:
     """:func:`load_weights` that keeps going: the weights of the reports whose file is
-    valid, and the error of each report whose file is not."""
+    valid, and the error of each report whose file is not (invalid, unreadable or not
+    a regular file: see :func:`read_weights_text` and :func:`parse_weights`)."""
     raw_dir = Path(raw_dir)
     report_ids = sorted(activities["report_id"].unique())
     invalid: dict[str, ConfigError] = {}
@@ -289,15 +367,10 @@ def load_weights_by_report(raw_dir: Path, activities: pd.DataFrame) -> tuple[pd.
     frames = []
     for report_id in report_ids:
         path = weights_path(raw_dir, report_id)
-        if not path.is_file():
-            continue
         try:
-            try:
-                text = path.read_bytes().decode("utf-8-sig")
-            except OSError as exc:
-                raise ConfigError(path, f"cannot be read ({exc.strerror or exc})") from None
-            except UnicodeDecodeError:
-                raise ConfigError(path, "is not UTF-8 text") from None
+            text = read_weights_text(path)
+            if text is None:
+                continue
             mine = activities[activities["report_id"] == report_id]
             keys = set(zip(mine["commitment_no"].astype(int), mine["activity_no"].astype(int)))
             frames.append(parse_weights(text, str(path), report_id, keys))
@@ -395,12 +468,17 @@ def table_ddl(table: str) -> str:
     return f'CREATE TABLE "{table}" (\n' + ",\n".join([*columns, f"    PRIMARY KEY ({key})"]) + "\n);"
 
 
+def comment_text(title: str, description: str) -> str:
+    """``Titre : description``, or the description alone when it already opens with the title."""
+    return description if description.startswith(title) else f"{title} : {description}"
+
+
 def comment_statements(table: str, kind: str = "TABLE") -> list[str]:
     """``COMMENT ON`` statements giving a table or view and its columns their French titles."""
     resource = ALL_RESOURCES[table]
-    out = [f'COMMENT ON {kind} "{table}" IS {_literal(resource["title"] + " : " + resource["description"])}']
+    out = [f'COMMENT ON {kind} "{table}" IS {_literal(comment_text(resource["title"], resource["description"]))}']
     for f in table_fields(table):
-        text = f"{f['title']} : {f['description']}"
+        text = comment_text(f["title"], f["description"])
         if f.get("unit") and f"({f['unit']})" not in f["title"]:
             text += f" Unité : {f['unit']}."
         out.append(f'COMMENT ON COLUMN "{table}"."{f["name"]}" IS {_literal(text)}')
@@ -461,6 +539,26 @@ def build_database(
     for table in COMPUTED_TABLES:
         for statement in comment_statements(table, "VIEW"):
             con.execute(statement)
+    for statement in field_comment_statements(con, DATABASE_ONLY_VIEWS):
+        con.execute(statement)
+
+
+#: Views of the database that are not published (their SQL comments their own columns).
+DATABASE_ONLY_VIEWS = ("overview",)
+
+
+def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, ...]) -> list[str]:
+    """``COMMENT ON COLUMN`` for the columns of ``views`` that the SQL left without one
+    and that the field dictionary defines (``report_id``, ``title``…)."""
+    rows = con.sql(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        f"WHERE comment IS NULL AND table_name IN ({', '.join(_literal(v) for v in views)}) ORDER BY ALL"
+    ).fetchall()
+    return [
+        f'COMMENT ON COLUMN "{view}"."{column}" IS {_literal(comment_text(FIELDS[column]["title"], FIELDS[column]["description"]))}'
+        for view, column in rows
+        if column in FIELDS
+    ]
 
 
 def fetch_computed(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -595,11 +693,14 @@ def populate(
     config: dict,
     weights: pd.DataFrame,
     weight_sources: dict[str, dict] | None = None,
+    invalid_weights: dict[str, ConfigError] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the whole database in ``con`` and return the computed tables and the findings.
 
-    The returned dict has every computed table and ``findings``: the curated findings
-    with the ``compute`` ones replaced by this run's, as also stored in the database.
+    The returned dict has every computed table, ``stage_findings`` (this stage's own:
+    what could not be computed, and one error per unusable weights file) and
+    ``findings`` (the tables' findings without earlier ``compute`` ones, then this
+    stage's), which is also the database's ``findings`` table.
     """
     if weight_sources is None:
         report_ids = list(tables.get("reports", empty_frame("reports"))["report_id"])
@@ -609,9 +710,10 @@ def populate(
     loaded = {**tables, "findings": findings[findings["stage"] != STAGE].reset_index(drop=True)}
     build_database(con, loaded, record, status_bands_frame(config), weights)
     computed = fetch_computed(con)
-    new = compute_findings(computed, tables, config["aggregation"])
+    new = add_weights_errors(compute_findings(computed, tables, config["aggregation"]), invalid_weights or {})
     if len(new):
         _insert(con, "findings", to_arrow(new, "findings"))
+    computed["stage_findings"] = new
     computed["findings"] = merge_findings(findings, new)
     return computed
 
@@ -635,25 +737,34 @@ def build_database_file(
     config: dict,
     weights: pd.DataFrame,
     weight_sources: dict[str, dict],
+    invalid_weights: dict[str, ConfigError] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Build the database in the file ``tmp`` (replaced if it exists), closed and checkpointed."""
+    """Build the database in the file ``tmp`` (replaced if it exists), closed and checkpointed.
+
+    The file is written in the storage format of :data:`STORAGE_VERSION`, which DuckDB
+    1.4 and every later client opens (DuckDB 2's default format is refused by 1.x).
+    """
     tmp.unlink(missing_ok=True)
     wal = tmp.with_name(tmp.name + ".wal")
     try:
-        with duckdb.connect(str(tmp), config={"threads": 1}) as con:
-            out = populate(con, tables, config, weights, weight_sources)
-            con.execute("CHECKPOINT")
+        with duckdb.connect(":memory:", config={"threads": 1}) as con:
+            con.execute(f"ATTACH {_literal(str(tmp))} AS pgo (STORAGE_VERSION '{STORAGE_VERSION}')")
+            con.execute("USE pgo")
+            out = populate(con, tables, config, weights, weight_sources, invalid_weights)
+            con.execute("CHECKPOINT pgo")
+            con.execute("USE memory")
+            con.execute("DETACH pgo")
     finally:
         wal.unlink(missing_ok=True)
     return out
 
 
-def write_outputs(curated_dir: Path, out: dict[str, pd.DataFrame], record: dict) -> None:
-    """The computed tables, the findings and the configuration used, each written atomically."""
+def write_outputs(computed_dir: Path, out: dict[str, pd.DataFrame], record: dict) -> None:
+    """The computed tables, this stage's findings and the configuration used, each atomically."""
     for table in COMPUTED_TABLES:
-        write_table(out[table], table, curated_dir / f"{table}.parquet")
-    write_table(out["findings"], "findings", curated_dir / "findings.parquet")
-    write_text_atomic(curated_dir / RATES_CONFIG_NAME, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        write_table(out[table], table, computed_dir / f"{table}.parquet")
+    write_table(out["stage_findings"], "findings", computed_dir / "findings.parquet")
+    write_text_atomic(computed_dir / RATES_CONFIG_NAME, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
 
 def _log_plan_rates(plan: pd.DataFrame) -> None:
@@ -665,38 +776,52 @@ def _log_plan_rates(plan: pd.DataFrame) -> None:
                  show(r.rate_min_pct), show(r.rate_max_pct), r.aggregation)
 
 
-def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir: Path = Path("raw")) -> int:
-    """``python -m pipeline compute``: rates from the curated tables into ``curated/pgo.duckdb``.
+def read_validated(lay: Layout) -> dict[str, pd.DataFrame]:
+    """The validated layer's tables (a missing file reads as empty)."""
+    return {t: read_table(lay.validated / f"{t}.parquet", t) for t in TABLES}
 
-    Also writes every computed table to ``curated/<table>.parquet``, the findings with
-    this stage's ones to ``curated/findings.parquet``, and the configuration used to
-    ``curated/rates_config.json``.
+
+def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir: Path = Path("raw")) -> int:
+    """``python -m pipeline compute``: rates from ``curated/validated/`` into ``curated/computed/``.
+
+    Writes the computed tables as Parquet, this stage's findings (``findings.parquet``:
+    what could not be computed, unusable weights files), the configuration used
+    (``rates_config.json``), then the database ``pgo.duckdb``, built last from the
+    validated tables and every finding, and finally ``provenance.json``.
 
     Returns:
-        :data:`pipeline.exitcodes.OK`, or :data:`~pipeline.exitcodes.USAGE` when the
-        configuration or a weights file is unusable or ``curated_dir`` does not exist
-        (nothing is written then).
+        :data:`pipeline.exitcodes.OK`; :data:`~pipeline.exitcodes.INPUT_ERROR` when a
+        weights file is unusable (its report is computed at equal weights and not
+        published); :data:`~pipeline.exitcodes.USAGE` when the configuration is
+        unusable or nothing was validated (nothing is written then).
     """
-    curated_dir = Path(curated_dir)
+    lay = layout(curated_dir)
     try:
         config = load_rates_config(config_path)
     except ConfigError as exc:
         log.error("rates configuration: %s", exc)
         return exitcodes.USAGE
-    if not curated_dir.is_dir():
-        log.error("%s: no such folder: run `python -m pipeline ingest` first", curated_dir)
+    validated = built_from(lay.validated)
+    if validated is None:
+        log.error("%s has no complete validated layer: run `pgo validate` (or `pgo run`) first", lay.validated)
         return exitcodes.USAGE
-    tables = read_curated(curated_dir)
+    tables = read_validated(lay)
     weights, invalid = load_weights_by_report(raw_dir, tables["activities"])
     for exc in invalid.values():
         log.error("activity weights: %s (this report is not published)", exc)
+    report_ids = sorted(validated.get("reports", {}))
     sources = describe_weights(raw_dir, list(tables["reports"]["report_id"]), weights)
-    database = curated_dir / DATABASE_NAME
-    with atomic_path(database) as tmp:
-        out = build_database_file(tmp, tables, config, weights, sources)
-        out["findings"] = add_weights_errors(out["findings"], invalid)
-        write_outputs(curated_dir, out, rates_config_record(config, sources))
+    weights_sha = {r: file_sha256(weights_path(raw_dir, r)) for r in report_ids}
+    record = computed_record(validated, weights_sha, config_sha256(config_path), stage_code_fingerprint(STAGE))
+    (lay.computed / PROVENANCE_FILE).unlink(missing_ok=True)
+    with atomic_path(lay.database) as tmp:
+        out = build_database_file(tmp, tables, config, weights, sources, invalid)
+        fault_point("compute.after_tables")
+        write_outputs(lay.computed, out, rates_config_record(config, sources))
+        fault_point("compute.before_database_rename")
+    fault_point("compute.before_provenance")
+    write_provenance(lay.computed, record)
     _log_plan_rates(out["plan_progress"])
-    count = int((out["findings"]["stage"] == STAGE).sum())
-    log.info("compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, database)
+    count = len(out["stage_findings"])
+    log.info("compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, lay.database)
     return exitcodes.INPUT_ERROR if invalid else exitcodes.OK

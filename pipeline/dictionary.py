@@ -27,12 +27,13 @@ _INTRO = """\
 Chaque table est définie une seule fois, dans `schemas/` (`fields.py` : type, titre, description,
 unité et contraintes de chaque colonne ; `resources.py` : colonnes, clés et description de chaque
 table). Les fichiers Parquet de `curated/`, les contrôles de validation, la base DuckDB
-`curated/pgo.duckdb` et les paquets de données publiés en sont tous tirés.
+`curated/computed/pgo.duckdb` et les paquets de données publiés en sont tous tirés.
 
-- **Tables de données** : extraites des rapports par l'ingestion (`curated/<table>.parquet`,
-  tables de la base DuckDB).
+- **Tables de données** : extraites des rapports par l'ingestion (`curated/ingested/<report_id>/<table>.parquet`,
+  un dossier par rapport), puis validées (`curated/validated/<table>.parquet` ; les lignes refusées
+  vont dans `curated/validated/quarantine/<table>.parquet`) ; tables de la base DuckDB.
 - **Tables calculées** : taux d'avancement calculés dans DuckDB à partir des tables de données
-  (vues de la base DuckDB, `curated/<table>.parquet`).
+  validées (vues de la base DuckDB, `curated/computed/<table>.parquet`).
 
 Une colonne « obligatoire » n'est jamais vide. Les taux sont en pourcentage (0 à 100).
 """
@@ -59,11 +60,11 @@ _RATES = """\
 """
 
 _DATABASE = """\
-## Base DuckDB `curated/pgo.duckdb`
+## Base DuckDB `curated/computed/pgo.duckdb`
 
 Construite par `python -m pipeline compute`, dans un fichier temporaire renommé une fois complet.
-Elle contient les tables de données (chargées, avec clés primaires et commentaires), les tables
-calculées sous forme de vues, et :
+Elle contient les tables de données validées (chargées, avec clés primaires et commentaires ;
+`findings` réunit les constats de toutes les étapes), les tables calculées sous forme de vues, et :
 
 - `status_bands` : avancement retenu pour chaque statut (`rate_pct`) et bornes de sa tranche ;
 - `activity_weights` : poids des activités lus dans `raw/<report_id>.weights.csv` (une activité
@@ -72,7 +73,7 @@ calculées sous forme de vues, et :
   empreinte, méthode d'agrégation, avancement par statut, source des poids de chaque rapport ;
 - `commitment_rates` : vue de travail, taux des engagements avec le poids total de leurs activités.
 
-La même configuration est écrite dans `curated/rates_config.json`.
+La même configuration est écrite dans `curated/computed/rates_config.json`.
 """
 
 
@@ -97,7 +98,7 @@ def _number(value: float) -> str:
 
 
 def render_constraints(constraints: dict) -> str:
-    """A field's constraints in words: ``≥ 0``, ``≤ 100``, allowed values, pattern."""
+    """A field's constraints in words: ``≥ 0``, ``≤ 100``, allowed values, pattern, length."""
     parts = []
     if "minimum" in constraints:
         parts.append(f"≥ {_number(constraints['minimum'])}")
@@ -107,6 +108,8 @@ def render_constraints(constraints: dict) -> str:
         parts.append("valeurs : " + ", ".join(_code(v) for v in constraints["enum"]))
     if "pattern" in constraints:
         parts.append("motif : " + _code(constraints["pattern"]))
+    if "maxLength" in constraints:
+        parts.append(f"{constraints['maxLength']} caractères au plus")
     return " ; ".join(parts)
 
 
@@ -115,6 +118,18 @@ def render_foreign_key(fk: dict) -> str:
     ref = fk["reference"]
     target = ", ".join(_code(f) for f in ref["fields"])
     return f"({fields}) → [`{ref['resource']}`](#{ref['resource']}) ({target})"
+
+
+def table_files(table: str) -> str:
+    """The line naming the Parquet file(s) a table is written to (see :mod:`pipeline.layers`)."""
+    if table in COMPUTED_TABLES:
+        return f"- Fichier : `curated/computed/{table}.parquet`"
+    if table == "findings":
+        return (
+            "- Fichiers : `curated/validated/findings.parquet` (ingestion et validation), "
+            "`curated/computed/findings.parquet` (calcul) ; tous dans la table `findings` de la base"
+        )
+    return f"- Fichier : `curated/validated/{table}.parquet`"
 
 
 def render_table(table: str) -> str:
@@ -132,7 +147,7 @@ def render_table(table: str) -> str:
     if fks:
         lines.append("- Clés étrangères : " + " ; ".join(render_foreign_key(fk) for fk in fks))
     lines += [
-        f"- Fichier : `curated/{table}.parquet`",
+        table_files(table),
         "",
         "| Colonne | Type | Obligatoire | Unité | Contraintes | Titre | Description |",
         "|---|---|---|---|---|---|---|",

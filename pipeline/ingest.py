@@ -1,19 +1,20 @@
-"""Ingestion stage: every ``raw/*.txt`` report into the curated Parquet tables.
+"""Ingestion stage: every ``raw/<report_id>.txt`` into ``curated/ingested/<report_id>/``.
 
-Load (read bytes, check the name, decode), process (:func:`pipeline.parse.parse_report`),
-save (one Parquet file per table, all reports together, written atomically). A file
-that cannot be read as a report gets an ``error`` finding and a clear log line naming
-the file; the other reports still go through and the exit code says so.
+Load (list the inputs, read bytes, decode), process (:func:`pipeline.parse.parse_report`),
+save (one Parquet file per table in the report's own partition, then its
+``provenance.json``: the input's checksum and the ingest code). This stage writes
+nothing else. A file that cannot be read as a report gets an ``error`` finding in its
+partition and a clear log line naming the file and line; a ``*.txt`` entry that is no
+report at all (bad name, directory, FIFO, broken link) is refused by name. The other
+reports still go through and the exit code says so.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
-import re
 import shutil
 import sys
 import time
@@ -25,32 +26,34 @@ from tqdm import tqdm
 
 from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame
-from pipeline.fingerprint import code_fingerprint, file_sha256
-from pipeline.io import read_table, write_table, write_text_atomic
+from pipeline.faults import fault_point
+from pipeline.fingerprint import file_sha256, stage_code_fingerprint
+from pipeline.inputs import RefusedInput, list_inputs, report_id_of, report_id_problem
+from pipeline.io import read_table, write_table
+from pipeline.layers import PROVENANCE_FILE, Layout, layout, partition_record, read_provenance, write_provenance
 from pipeline.parse import parse_report
-from pipeline.text import ReportInputError, decode_report
+from pipeline.text import ReportInputError, check_report_size, decode_report
 from schemas import RESOURCES, TABLES, arrow_schema
 
 log = logging.getLogger("pipeline.ingest")
 
-REPORT_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def report_files(raw_dir: Path) -> list[Path]:
-    """The report files of ``raw_dir``: every ``*.txt``, in name order."""
-    return sorted(p for p in Path(raw_dir).glob("*.txt") if p.is_file())
-
-
 def check_report_id(path: Path) -> str:
     """The report_id of a file (its name without ``.txt``), or :class:`ReportInputError`."""
-    report_id = path.name[: -len(".txt")]
-    if not REPORT_ID_RE.fullmatch(report_id):
-        raise ReportInputError(
-            path,
-            "invalid_report_id",
-            f"file name '{path.name}' is not a valid report_id: use lowercase letters, digits and '-' only",
-        )
+    report_id = report_id_of(path)
+    problem = report_id_problem(report_id)
+    if problem is not None:
+        raise ReportInputError(path, "invalid_report_id", f"file name '{path.name}': {problem}")
     return report_id
+
+
+def read_report_bytes(path: Path) -> bytes:
+    """A report file's bytes, its size checked first; :class:`ReportInputError` when it
+    is too large or cannot be read (permissions, I/O error)."""
+    try:
+        check_report_size(path.stat().st_size, str(path))
+        return path.read_bytes()
+    except OSError as exc:
+        raise ReportInputError(path, "file_unreadable", f"the file cannot be read ({exc.strerror or exc})") from None
 
 
 def ingest_file(path: Path) -> dict[str, pd.DataFrame]:
@@ -61,23 +64,24 @@ def ingest_file(path: Path) -> dict[str, pd.DataFrame]:
     path = Path(path)
     try:
         report_id = check_report_id(path)
-        data = path.read_bytes()
-        text, encoding = decode_report(data, str(path))
+        data = read_report_bytes(path)
+        decoded = decode_report(data, str(path))
     except ReportInputError as exc:
         return _failed_file(path, exc)
     return parse_report(
-        text,
+        decoded.text,
         report_id,
         source_file=path.name,
         source_sha256=hashlib.sha256(data).hexdigest(),
-        encoding=encoding,
+        encoding=decoded.encoding,
+        replaced_lines=decoded.replaced_lines,
     )
 
 
 def _failed_file(path: Path, exc: ReportInputError) -> dict[str, pd.DataFrame]:
     finding = Finding("error", exc.code, f"{path.name}: {exc.problem}", "reports", None, exc.line)
     tables = {t: arrow_schema(t).empty_table().to_pandas() for t in TABLES}
-    tables["findings"] = findings_frame(path.name[: -len(".txt")] or path.name, "ingest", [finding])
+    tables["findings"] = findings_frame(report_id_of(path) or path.name, "ingest", [finding])
     return tables
 
 
@@ -95,22 +99,58 @@ def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     return out
 
 
-#: From this many reports on, they are parsed in worker processes (one per core).
-PARALLEL_FROM = 8
+def report_outcome(tables: dict[str, pd.DataFrame]) -> int:
+    """Exit code for one file's result: INPUT_ERROR when it could not be ingested."""
+    return exitcodes.OK if len(tables["reports"]) else exitcodes.INPUT_ERROR
 
 
-def _ingest_one(job: tuple) -> tuple[dict[str, pd.DataFrame], dict]:
-    """One report's tables, from its cache when the fingerprint matches, else parsed and
-    cached; and what happened (``cached`` or ``parsed``, seconds)."""
-    path, part_dir, fingerprint, selected, force = job
+def summarise(tables: dict[str, pd.DataFrame]) -> dict:
+    """What a partition's provenance notes of its outcome: exit code, rows, error findings."""
+    findings = tables["findings"]
+    errors = findings[findings["severity"] == "error"]
+    return {
+        "exit_code": report_outcome(tables),
+        "rows": {t: len(tables[t]) for t in TABLES},
+        "errors": [
+            {"code": row.code, "message": row.message, "source_line": None if pd.isna(row.source_line) else int(row.source_line)}
+            for row in errors.itertuples()
+        ],
+    }
+
+
+# --- the partitions: one folder per report, written only here ------------------------------
+
+
+def load_partition(part_dir: Path) -> dict[str, pd.DataFrame]:
+    """A report's ingested tables (a missing table reads as empty)."""
+    return {t: read_table(Path(part_dir) / f"{t}.parquet", t) for t in TABLES}
+
+
+def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame], record: dict) -> dict:
+    """Write a report's tables, then its provenance (last: a partial partition never matches).
+
+    Returns the outcome noted in the provenance (see :func:`summarise`).
+    """
+    (Path(part_dir) / PROVENANCE_FILE).unlink(missing_ok=True)
+    for table in TABLES:
+        write_table(tables[table], table, Path(part_dir) / f"{table}.parquet")
+    fault_point("ingest.before_partition_provenance")
+    outcome = summarise(tables)
+    write_provenance(part_dir, record, outcome=outcome)
+    return outcome
+
+
+def _ingest_one(job: tuple) -> tuple[dict, dict]:
+    """Parse one report into its partition unless the partition was built from the same
+    input and code; return the partition's outcome and what happened (``cached`` or
+    ``parsed``, seconds). Runs in a worker process when there are many reports."""
+    path, part_dir, record, reuse = job
     started = time.perf_counter()
-    tables, how = None, "cached"
-    if not force or not selected:
-        tables = load_partition(part_dir, fingerprint) if selected else load_partition_any(part_dir)
-    if tables is None:
-        tables, how = ingest_file(path), "parsed"
-        save_partition(part_dir, tables, fingerprint)
-    return tables, {"how": how, "duration_s": round(time.perf_counter() - started, 4)}
+    provenance = read_provenance(part_dir)
+    if provenance is not None and (provenance["built_from"] == record or reuse == "any"):
+        return provenance.get("outcome", {}), {"how": "cached", "duration_s": round(time.perf_counter() - started, 4)}
+    outcome = save_partition(part_dir, ingest_file(path), record)
+    return outcome, {"how": "parsed", "duration_s": round(time.perf_counter() - started, 4)}
 
 
 def _map(fn, jobs: list) -> list:
@@ -123,97 +163,72 @@ def _map(fn, jobs: list) -> list:
         return list(tqdm(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))), **progress))
 
 
-def load_partition_any(part_dir: Path) -> dict[str, pd.DataFrame] | None:
-    """A report's cached tables whatever they were made from (for runs limited to other reports)."""
-    if not (part_dir / "meta.json").exists():
-        return None
-    return {t: read_table(part_dir / f"{t}.parquet", t) for t in TABLES}
+#: From this many reports on, they are parsed in worker processes (one per core).
+PARALLEL_FROM = 8
 
 
-def _remove_stale_partitions(curated_dir: Path, files: list[Path]) -> None:
-    base = curated_dir / PARTITIONS
-    if not base.is_dir():
+def remove_stale_partitions(lay: Layout, report_ids: set[str]) -> None:
+    """Remove the partitions of reports no longer in raw/ (only this stage writes them)."""
+    if not lay.partitions.is_dir():
         return
-    keep = {p.name[: -len(".txt")] for p in files}
-    for part in base.iterdir():
-        if part.is_dir() and part.name not in keep:
-            log.info("report %s is no longer in raw/: its cached tables are removed", part.name)
+    for part in sorted(lay.partitions.iterdir()):
+        if part.is_dir() and part.name not in report_ids:
+            log.info("report %s is no longer in raw/: its ingested tables are removed", part.name)
             shutil.rmtree(part, ignore_errors=True)
 
 
-def report_outcome(tables: dict[str, pd.DataFrame]) -> int:
-    """Exit code for one file's result: INPUT_ERROR when it could not be ingested."""
-    return exitcodes.OK if len(tables["reports"]) else exitcodes.INPUT_ERROR
-
-
-PARTITIONS = "partitions"
-
-
-def _partition_dir(curated_dir: Path, path: Path) -> Path:
-    return curated_dir / PARTITIONS / path.name[: -len(".txt")]
-
-
-def load_partition(part_dir: Path, fingerprint: str) -> dict[str, pd.DataFrame] | None:
-    """A report's cached tables, if they were made from the same input and code."""
-    meta = part_dir / "meta.json"
-    try:
-        if json.loads(meta.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
-            return None
-        return {t: read_table(part_dir / f"{t}.parquet", t) for t in TABLES}
-    except (OSError, ValueError):
-        return None
-
-
-def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame], fingerprint: str) -> None:
-    """Cache a report's tables; meta.json goes last, so a partial partition never matches."""
-    (part_dir / "meta.json").unlink(missing_ok=True)
-    for table in TABLES:
-        write_table(tables[table], table, part_dir / f"{table}.parquet")
-    write_text_atomic(part_dir / "meta.json", json.dumps({"fingerprint": fingerprint}) + "\n")
+def log_refused(refused: list[RefusedInput]) -> None:
+    for entry in refused:
+        log.error(entry.message(), extra={"fields": {"file": str(entry.path), "code": entry.code}})
 
 
 def ingest_reports(
     raw_dir: Path, curated_dir: Path, *, only: set[str] | None = None, force: bool = False, record: dict | None = None
 ) -> int:
-    """Ingest every report of ``raw_dir`` into ``curated_dir``; return the exit code.
+    """Ingest every report of ``raw_dir`` into ``curated/ingested/<report_id>/``; return the exit code.
 
-    Each report's tables are cached under ``curated/partitions/<report_id>/`` with the
-    fingerprint of its bytes and of the code; a report whose fingerprint is unchanged
-    is read back instead of parsed again, unless ``force``. With ``only``, the other
-    reports are taken from their cache as they are (or parsed when they have none).
+    A report whose partition records the same input checksum and ingest code is not
+    parsed again, unless ``force``. With ``only``, the other reports keep the partition
+    they have (or are parsed when they have none). ``*.txt`` entries that are not
+    reports (bad name, directory, FIFO, broken link) are refused by name (exit 3).
     ``record``, when given, receives per report what happened, for the run manifest.
     """
     raw_dir, curated_dir = Path(raw_dir), Path(curated_dir)
     if not raw_dir.is_dir():
         log.error("raw folder %s does not exist", raw_dir)
         return exitcodes.USAGE
-    files = report_files(raw_dir)
-    if not files:
+    reports, refused = list_inputs(raw_dir)
+    log_refused(refused)
+    if not reports:
         log.warning("no report (*.txt) in %s", raw_dir)
-    code_fp = code_fingerprint()
-    _remove_stale_partitions(curated_dir, files)
-    code = exitcodes.OK
+    lay = layout(curated_dir)
+    remove_stale_partitions(lay, {r.report_id for r in reports})
+    ingest_code = stage_code_fingerprint("ingest")
     jobs = []
-    for path in files:
-        selected = only is None or path.name[: -len(".txt")] in only
-        jobs.append((path, _partition_dir(curated_dir, path), f"{file_sha256(path)}:{code_fp}", selected, force))
-    parts = []
-    for path, (tables, done) in zip(files, _map(_ingest_one, jobs)):
-        parts.append(tables)
-        outcome = report_outcome(tables)
+    for report in reports:
+        selected = only is None or report.report_id in only
+        reuse = "never" if force and selected else ("same" if selected else "any")
+        expected = partition_record(report.report_id, file_sha256(report.path), ingest_code)
+        jobs.append((report.path, lay.partition(report.report_id), expected, reuse))
+    code = exitcodes.INPUT_ERROR if refused else exitcodes.OK
+    ingested = 0
+    for report, (outcome, done) in zip(reports, _map(_ingest_one, jobs)):
+        report_code = int(outcome.get("exit_code", exitcodes.INPUT_ERROR))
         if record is not None:
-            record[path.name[: -len(".txt")]] = {**done, "status": "ok" if outcome == exitcodes.OK else "failed"}
-        code = max(code, outcome)
-        if outcome != exitcodes.OK:
-            for row in tables["findings"].itertuples():
-                if row.severity == "error":
-                    where = f"{path}:{int(row.source_line)}" if pd.notna(row.source_line) else str(path)
-                    log.error("%s: %s (%s)", where, row.message, row.code)
-        else:
-            counts = {t: len(tables[t]) for t in ("commitments", "activities", "indicators", "findings")}
-            log.info("%s: %s", path.name, ", ".join(f"{n} {t}" for t, n in counts.items()))
-    combined = combine(parts)
-    for table, df in combined.items():
-        write_table(df, table, curated_dir / f"{table}.parquet")
-    log.info("ingested %d of %d report(s) into %s", len(combined["reports"]), len(files), curated_dir)
+            record[report.report_id] = {**done, "status": "ok" if report_code == exitcodes.OK else "failed", "exit_code": report_code}
+        code = max(code, report_code)
+        if report_code != exitcodes.OK:
+            for error in outcome.get("errors", []):
+                where = f"{report.path}:{error['source_line']}" if error.get("source_line") else str(report.path)
+                log.error("%s: %s (%s)", where, error["message"], error["code"])
+            continue
+        ingested += 1
+        rows = outcome.get("rows", {})
+        log.info("%s: %s (%s)", report.path.name, ", ".join(f"{rows.get(t, 0)} {t}" for t in COUNTED), done["how"])
+    fault_point("ingest.after_partitions")
+    log.info("ingested %d of %d report(s) into %s", ingested, len(reports) + len(refused), lay.partitions)
     return code
+
+
+#: Tables whose row counts the log gives per report.
+COUNTED = ("commitments", "activities", "indicators", "findings")

@@ -37,5 +37,5 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
 
 
 def read_curated(curated_dir: Path) -> dict[str, pd.DataFrame]:
-    """All curated tables of ``curated_dir``, keyed by table name."""
+    """Every table of one layer's folder (``curated/validated``, say), keyed by table name."""
     return {t: read_table(Path(curated_dir) / f"{t}.parquet", t) for t in TABLES}

@@ -1,16 +1,18 @@
 """Publish stage: one validated frictionless data package per report, for data.gov.ma.
 
-For every report, ``exports/<report_id>/`` holds ``datapackage.json``, ``ckan.json``
-and, under ``data/``, each table of the report as CSV and as JSON;
-``exports/<report_id>.zip`` holds the same files. What belongs here:
+For every report, ``exports/<report_id>/`` holds ``datapackage.json``, ``ckan.json``,
+under ``data/`` each table of the report as CSV and as JSON, ``<report_id>.zip`` with
+the same files, and ``release.json`` (what the release was built from, and every
+file's size and SHA-256). What belongs here:
 
 * pure builders that turn a report's DataFrames into the package's files (bytes
   keyed by relative path), with no disk access: :func:`build_package` and the
   helpers it calls;
 * the release at the edge: write the files into a staging directory, validate it
   with frictionless (the check ``frictionless validate datapackage.json`` runs),
-  then swap it into place and replace the zip; an invalid package is refused and
-  the previous release stays (:func:`release_package`, :func:`publish_packages`).
+  then add its zip and record and swap the whole folder into place; an invalid
+  package is refused and the previous release stays (:func:`release_package`,
+  :func:`publish_packages`).
 
 Everything is derived from the input (no wall clock), so publishing the same
 curated tables twice gives byte-identical files and zips.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import csv
+import decimal
 import errno
 import hashlib
 import io
@@ -29,6 +32,7 @@ import logging
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -40,13 +44,17 @@ import frictionless
 import pandas as pd
 
 from pipeline import exitcodes
+from pipeline.atomic import make_readable
+from pipeline.faults import fault_point
+from pipeline.fingerprint import stage_code_fingerprint
 from pipeline.io import read_table, write_bytes_atomic
+from pipeline.settings import DEFAULT_PUBLISHER
+from pipeline.layers import RELEASE_FILE, Layout, built_from, canonical_json, layout, release_inputs
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 from schemas.descriptors import resource_descriptor
 
 log = logging.getLogger("pipeline.publish")
 
-DEFAULT_PUBLISHER = "Plateforme nationale du gouvernement ouvert (Maroc)"
 LICENCE = {
     "name": "ODbL-1.0",
     "path": "https://opendatacommons.org/licenses/odbl/1-0/",
@@ -63,15 +71,36 @@ KEYWORDS = [
     "redevabilité",
     "Maroc",
 ]
-#: A text cell starting with one of these is read as a formula by spreadsheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: The same keywords in Arabic: data.gov.ma is bilingual, and so are its tags.
+KEYWORDS_AR = [
+    "الحكومة المنفتحة",
+    "شراكة الحكومة المنفتحة",
+    "خطة العمل الوطنية",
+    "التقييم الذاتي",
+    "الالتزامات",
+    "المساءلة",
+    "المغرب",
+]
+#: The languages of every package's metadata: French, and Arabic beside it.
+METADATA_LANGUAGES = ["fr", "ar"]
+#: A period as a report cover prints it (``2021 – 2022``): what :func:`package_title` replaces.
+PERIOD_IN_TITLE_RE = re.compile(r"(\d{4})\s*[-–—]\s*(\d{4})")
+#: The file, beside the package's files, that ``ckan.json`` names for the data dictionary.
+DATA_DICTIONARY_PATH = "data-dictionary.csv"
+#: A text cell starting with one of these is read as a formula by spreadsheets (CSV
+#: injection): the ASCII signs, tab and carriage return, and the full-width and small
+#: forms of the signs (＝ U+FF1D, ﹦ U+FE66, ＋ U+FF0B, － U+FF0D, ＠ U+FF20), which a
+#: spreadsheet may fold to ASCII (Unicode compatibility forms) before reading a cell.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\ufe66", "\uff0b", "\uff0d", "\uff20")
 RATES_CONFIG_FILE = "rates_config.json"
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
 NEUTRALISATION_NOTE = (
     "Pour éviter qu'un tableur n'interprète une cellule comme une formule, toute valeur "
-    "textuelle commençant par =, +, -, @, une tabulation ou un retour chariot est précédée "
-    "d'une apostrophe (') dans les fichiers CSV et JSON publiés ; les nombres ne sont pas modifiés."
+    "textuelle commençant par =, +, -, @ (ou leurs formes pleine chasse ou petites : ＝, ﹦, ＋, －, ＠), "
+    "une tabulation ou un retour chariot est précédée d'une apostrophe (') dans les fichiers CSV "
+    "et JSON publiés, comme le titre et la description du paquet ; le reste du texte n'est pas "
+    "modifié (« -2+3 » est publié « '-2+3 ») et les nombres ne le sont pas."
 )
 
 
@@ -79,7 +108,12 @@ NEUTRALISATION_NOTE = (
 
 
 def neutralise_formula(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (``=1+1`` -> ``'=1+1``)."""
+    """Prefix ``'`` to text a spreadsheet would run as a formula (``=1+1`` -> ``'=1+1``).
+
+    Text starting with one of :data:`FORMULA_PREFIXES` gets the prefix and is otherwise
+    unchanged (``-2+3`` -> ``'-2+3``); other text is returned as it is. Applying it
+    twice gives the same as once.
+    """
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
@@ -90,13 +124,26 @@ def select_report_rows(df: pd.DataFrame, table: str, report_id: str) -> pd.DataF
     return rows.sort_values(ALL_RESOURCES[table]["primary_key"], kind="mergesort").reset_index(drop=True)
 
 
-def _cell(value: object, field_type: str) -> object:
+#: Decimals of the computed figures in the published files (the database keeps full
+#: precision): a reader wants 81.7, not 81.7357142857143.
+PUBLISHED_DECIMALS = 1
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """``value`` rounded half away from zero, as DuckDB's ``round`` and spreadsheets do
+    (``78.25`` -> ``78.3``, where Python's ``round`` gives ``78.2``); never ``-0.0``."""
+    quantum = decimal.Decimal(1).scaleb(-decimals)
+    rounded = decimal.Decimal(repr(value)).quantize(quantum, rounding=decimal.ROUND_HALF_UP)
+    return float(rounded) + 0.0
+
+
+def _cell(value: object, field_type: str, decimals: int | None = None) -> object:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if field_type == "integer":
         return int(value)
     if field_type == "number":
-        return float(value)
+        return float(value) if decimals is None else round_half_up(float(value), decimals)
     if field_type == "boolean":
         return bool(value)
     text = str(value)
@@ -107,10 +154,12 @@ def table_records(rows: pd.DataFrame, table: str) -> list[dict]:
     """Rows as dicts of Python values typed by the schema, keys in schema order.
 
     Missing values become ``None``, and so does an empty string (an empty CSV cell
-    means missing); text is neutralised with :func:`neutralise_formula`.
+    means missing); text is neutralised with :func:`neutralise_formula`; the numbers of
+    computed tables are rounded to :data:`PUBLISHED_DECIMALS`.
     """
     fields = table_fields(table)
-    columns = {f["name"]: [_cell(v, f["type"]) for v in rows[f["name"]].tolist()] for f in fields}
+    decimals = PUBLISHED_DECIMALS if table in COMPUTED_TABLES else None
+    columns = {f["name"]: [_cell(v, f["type"], decimals) for v in rows[f["name"]].tolist()] for f in fields}
     names = list(columns)
     return [dict(zip(names, values)) for values in zip(*columns.values())]
 
@@ -161,6 +210,67 @@ def rates_method(rates_config: dict | None, plan_rows: pd.DataFrame | None, repo
     return method
 
 
+def _version(report: dict, data_files: dict[str, bytes]) -> str:
+    """``<year>.<month>.0+<12 hex of the data's SHA-256>``: the report's as_of and the content."""
+    digest = hashlib.sha256()
+    for path in sorted(data_files):
+        digest.update(path.encode("utf-8") + b"\0" + data_files[path] + b"\0")
+    as_of = report.get("as_of") or ""
+    year, _, month = as_of.partition("-")
+    release = f"{int(year)}.{int(month)}.0" if year.isdigit() and month.isdigit() else "0.0.0"
+    return f"{release}+{digest.hexdigest()[:12]}"
+
+
+NEUTRALISATION_NOTE_AR = (
+    "لتفادي أن يفسّر برنامج الجداول خانةً ما على أنها صيغة حسابية، تُسبَق كل قيمة نصية تبدأ "
+    "بـ = أو + أو - أو @ (أو بأشكالها كاملة العرض أو الصغيرة: ＝، ﹦، ＋، －، ＠)، أو بعلامة جدولة "
+    "أو بعلامة رجوع إلى بداية السطر، بفاصلة عليا (') في ملفات CSV وJSON المنشورة، وكذلك عنوان "
+    "الحزمة ووصفها؛ ولا يُغيَّر باقي النص (تُنشر «-2+3» على شكل «'-2+3») ولا تُغيَّر الأعداد."
+)
+
+
+def cover_period(report: dict) -> str | None:
+    """The plan period printed in the report's title (its cover), as ``YYYY-YYYY``, or None."""
+    match = PERIOD_IN_TITLE_RE.search(report.get("title") or "")
+    return f"{match.group(1)}-{match.group(2)}" if match else None
+
+
+def package_title(report: dict) -> str:
+    """The dataset's French title: the cover's title with the plan period the pipeline retains.
+
+    The cover of the 2023 report prints « 2021 – 2022 » where its text, its file name
+    and its rate tables say 2021-2023 (finding ``plan_period_inconsistent``): the
+    period printed in the title is replaced by ``plan_period``. The cover's wording
+    stays in the report's own metadata (``reports.title``, the package's ``report``
+    property and source title, the CKAN extra ``report_title``).
+    """
+    title = report["title"]
+    period = report.get("plan_period")
+    if not period:
+        return title
+    return PERIOD_IN_TITLE_RE.sub(period, title, count=1)
+
+
+def package_title_ar(report: dict) -> str:
+    """The dataset's Arabic title, built from the report's metadata (the reports are in French)."""
+    title = "تقرير التقييم الذاتي لخطة العمل الوطنية للحكومة المنفتحة"
+    return f"{title} {report['plan_period']}" if report.get("plan_period") else title
+
+
+def _period_note(report: dict) -> tuple[str, str] | None:
+    """French and Arabic sentences saying the cover's period is not the one retained, if so."""
+    printed, period = cover_period(report), report.get("plan_period")
+    if not printed or not period or printed == period:
+        return None
+    match = PERIOD_IN_TITLE_RE.search(report["title"])
+    return (
+        f"La couverture du rapport indique la période « {match.group(0)} » ; le texte du plan d'action "
+        f"donne {period}, période retenue dans ce jeu de données (constat plan_period_inconsistent).",
+        f"يذكر غلاف التقرير الفترة «{match.group(0)}»، بينما يذكر نص خطة العمل الفترة {period}، "
+        "وهي الفترة المعتمدة في مجموعة البيانات هذه (الملاحظة plan_period_inconsistent).",
+    )
+
+
 def _package_description(report: dict, tables: list[str], method: dict | None) -> str:
     parts = [
         f"Données ouvertes extraites du rapport d'auto-évaluation « {report['title']} » "
@@ -168,6 +278,11 @@ def _package_description(report: dict, tables: list[str], method: dict | None) -
         + (f", plan d'action national {report['plan_period']}" if report.get("plan_period") else "")
         + (f", chiffres arrêtés à {report['as_of']}" if report.get("as_of") else "")
         + ".",
+    ]
+    note = _period_note(report)
+    if note:
+        parts.append(note[0])
+    parts += [
         "Tables : " + ", ".join(f"{t} ({ALL_RESOURCES[t]['title']})" for t in tables) + ", "
         "chacune en CSV (UTF-8, virgule, une ligne d'en-tête, cellule vide = valeur manquante) "
         "et en JSON (tableau d'objets, null = valeur manquante).",
@@ -183,27 +298,79 @@ def _package_description(report: dict, tables: list[str], method: dict | None) -
     return "\n\n".join(parts)
 
 
-def _version(report: dict, data_files: dict[str, bytes]) -> str:
-    """``<year>.<month>.0+<12 hex of the data's SHA-256>``: the report's as_of and the content."""
-    digest = hashlib.sha256()
-    for path in sorted(data_files):
-        digest.update(path.encode("utf-8") + b"\0" + data_files[path] + b"\0")
-    as_of = report.get("as_of") or ""
-    year, _, month = as_of.partition("-")
-    release = f"{int(year)}.{int(month)}.0" if year.isdigit() and month.isdigit() else "0.0.0"
-    return f"{release}+{digest.hexdigest()[:12]}"
+def _package_description_ar(report: dict, tables: list[str], method: dict | None) -> str:
+    """The Arabic description: the same paragraphs as :func:`_package_description`."""
+    parts = [
+        f"بيانات مفتوحة مستخرجة من تقرير التقييم الذاتي «{report['title']}» "
+        f"(الملف {report['source_file']}، بصمة SHA-256: {report['source_sha256']})"
+        + (f"، خطة العمل الوطنية للحكومة المنفتحة {report['plan_period']}" if report.get("plan_period") else "")
+        + (f"، والأرقام محصورة إلى غاية {report['as_of']}" if report.get("as_of") else "")
+        + ".",
+    ]
+    note = _period_note(report)
+    if note:
+        parts.append(note[1])
+    parts += [
+        "الجداول: " + "، ".join(f"{t} ({ALL_RESOURCES[t]['title_ar']})" for t in tables) + "، "
+        "وكل منها بصيغة CSV (ترميز UTF-8، والفاصلة فاصلًا بين الخانات، وسطر عناوين واحد، والخانة "
+        "الفارغة قيمة ناقصة) وبصيغة JSON (مصفوفة من الكائنات، وnull قيمة ناقصة).",
+        NEUTRALISATION_NOTE_AR,
+    ]
+    computed = [t for t in tables if t in COMPUTED_TABLES]
+    if method is not None and computed:
+        parts.append(
+            f"الجداول {'، '.join(computed)} محسوبة انطلاقًا من حالات الأنشطة؛ وترد المطابقة بين الحالة "
+            "والتقدم وطريقة التجميع المستعملتان في الخاصية rates_method من واصف الحزمة."
+        )
+    return "\n\n".join(parts)
+
+
+def _left_out_keys_ar(resources: list[dict]) -> list[dict]:
+    """Copies of ``resources`` whose Arabic description names the foreign keys left out.
+
+    :func:`build_package` leaves out a foreign key that some rows fill in part and says
+    so in the French description; the Arabic one says it too: a key that the table's
+    definition declares towards a table of the package but that the schema lacks.
+    """
+    present = {r["name"] for r in resources if r.get("format") == "csv"}
+    out = []
+    for resource in resources:
+        resource = copy.deepcopy(resource)
+        table = resource["name"].removesuffix("-json")
+        if table in ALL_RESOURCES and "description_ar" in resource:
+            declared = resource.get("schema", {}).get("foreignKeys", [])
+            for fk in ALL_RESOURCES[table]["foreign_keys"]:
+                target = fk["reference"]["resource"]
+                if target in present and not any(d["fields"] == fk["fields"] and d["reference"]["resource"] == target for d in declared):
+                    resource["description_ar"] += (
+                        f" لم يُصرَّح في هذه الحزمة بالمفتاح الخارجي ({', '.join(fk['fields'])}) نحو {target}: "
+                        "بعض السجلات لا تملؤه إلا جزئيًا."
+                    )
+        out.append(resource)
+    return out
 
 
 def package_descriptor(
     report: dict, resources: list[dict], version: str, method: dict | None, publisher: str
 ) -> dict:
-    """``datapackage.json`` of one report: French metadata and the resources given."""
+    """``datapackage.json`` of one report: French and Arabic metadata and the resources given.
+
+    The title is the cover's with the plan period the pipeline retains
+    (:func:`package_title`); ``title_ar`` and ``description_ar`` carry the Arabic
+    (frictionless keeps extra properties), and ``report`` the report's own metadata
+    as printed (its cover title, plan period, month of the figures). Titles and
+    descriptions taken from the report or given (the publisher) are neutralised like
+    the data (:func:`neutralise_formula`): portals and spreadsheets show them too.
+    """
     tables = [r["name"] for r in resources if r["format"] == "csv"]
-    keywords = KEYWORDS + ([report["plan_period"]] if report.get("plan_period") else [])
+    keywords = KEYWORDS + KEYWORDS_AR + ([report["plan_period"]] if report.get("plan_period") else [])
+    languages = list(dict.fromkeys([report["language"], *METADATA_LANGUAGES]))
     descriptor = {
         "name": report["report_id"],
-        "title": report["title"],
-        "description": _package_description(report, tables, method),
+        "title": neutralise_formula(package_title(report)),
+        "title_ar": neutralise_formula(package_title_ar(report)),
+        "description": neutralise_formula(_package_description(report, tables, method)),
+        "description_ar": neutralise_formula(_package_description_ar(report, tables, method)),
         "version": version,
         "licenses": [dict(LICENCE)],
         "sources": [
@@ -213,63 +380,201 @@ def package_descriptor(
                 "hash": f"sha256:{report['source_sha256']}",
             }
         ],
-        "contributors": [{"title": publisher, "role": "publisher"}],
-        "publisher": publisher,
+        "contributors": [{"title": neutralise_formula(publisher), "role": "publisher"}],
+        "publisher": neutralise_formula(publisher),
         "keywords": keywords,
-        "languages": [report["language"]],
+        "languages": languages,
+        "report": {
+            "title": neutralise_formula(report["title"]),
+            "plan_period": report.get("plan_period"),
+            "as_of": report.get("as_of"),
+        },
     }
     if method is not None:
         descriptor["rates_method"] = method
-    descriptor["resources"] = resources
+    descriptor["resources"] = _left_out_keys_ar(resources)
     return descriptor
 
 
-def ckan_dataset(descriptor: dict) -> dict:
-    """The dataset as CKAN's ``package_create`` takes it, resources by relative URL.
+#: Columns of the data dictionary published beside the tables (``data-dictionary.csv``).
+DATA_DICTIONARY_COLUMNS = [
+    "table", "table_title", "table_title_ar", "field", "type", "required", "unit",
+    "title", "title_ar", "description", "description_ar", "constraints",
+]
 
-    ``owner_org`` is left to the portal team (``ckanapi action package_create
-    owner_org=<org> -I ckan.json``); resource URLs are relative to the package folder.
+
+def render_data_dictionary_csv(descriptor: dict) -> bytes:
+    """The package's data dictionary as CSV, from its ``datapackage.json`` alone.
+
+    One row per column of each table (the CSV resources): type, whether it is
+    required, unit, French and Arabic title and description, and the other
+    constraints as JSON. Same descriptor, same bytes: ``pgo push`` renders it again
+    from the released descriptor and checks it against the SHA-256 in ``ckan.json``.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DATA_DICTIONARY_COLUMNS)
+    for resource in descriptor.get("resources", []):
+        if resource.get("format") != "csv":
+            continue
+        for field in resource.get("schema", {}).get("fields", []):
+            constraints = dict(field.get("constraints", {}))
+            required = constraints.pop("required", False)
+            cells = [
+                resource["name"], resource.get("title", ""), resource.get("title_ar", ""),
+                field["name"], field["type"], "true" if required else "false", field.get("unit", ""),
+                field.get("title", ""), field.get("title_ar", ""),
+                field.get("description", ""), field.get("description_ar", ""),
+                json.dumps(constraints, ensure_ascii=False, sort_keys=True) if constraints else "",
+            ]
+            writer.writerow([neutralise_formula(str(c)) for c in cells])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _ckan_resource(name: str, name_ar: str, description: str, description_ar: str, fmt: str, mimetype: str, path: str) -> dict:
+    return {
+        "name": name,
+        "name_ar": name_ar,
+        "description": description,
+        "description_ar": description_ar,
+        "format": fmt,
+        "mimetype": mimetype,
+        "url": path,
+    }
+
+
+def ckan_companion_resources(report_id: str) -> list[dict]:
+    """Files released beside the package that ``pgo push`` uploads when the release holds them.
+
+    The workbook and the report page are written after ``ckan.json`` (they are not part
+    of the data package), so ``ckan.json`` cannot list them: ``pgo push`` adds these
+    entries, after the data dictionary, for those that ``release.json`` lists.
+    """
+    return [
+        _ckan_resource(
+            "Classeur Excel (XLSX)",
+            "مصنف Excel (XLSX)",
+            "Les tables du paquet dans un classeur : une feuille par table, chaque cellule typée (nombres, "
+            "entiers, booléens, texte), titres des colonnes en français ; une première feuille décrit le paquet.",
+            "جداول الحزمة في مصنف واحد: ورقة لكل جدول، وكل خانة بنوعها (أعداد، أعداد صحيحة، قيم منطقية، نصوص)، "
+            "وعناوين الأعمدة بالفرنسية؛ وتصف الورقة الأولى الحزمة.",
+            "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{report_id}.xlsx",
+        ),
+        _ckan_resource(
+            "Page de synthèse du rapport (HTML)",
+            "صفحة ملخص التقرير (HTML)",
+            "Page autonome, sans script ni ressource externe : taux d'avancement calculés et publiés du plan, "
+            "des axes et des engagements, statuts des activités, points d'attention.",
+            "صفحة مستقلة، دون نصوص برمجية أو موارد خارجية: نسب الإنجاز المحسوبة والمنشورة للخطة والمحاور "
+            "والالتزامات، وحالات الأنشطة، والنقاط التي تستدعي الانتباه.",
+            "HTML", "text/html", "index.html",
+        ),
+    ]
+
+
+def ckan_dataset(descriptor: dict) -> dict:
+    """The dataset as CKAN's ``package_create`` takes it, less ``owner_org``: what ``pgo push`` sends.
+
+    Titles and notes in French (``title``, ``notes``), in both languages as the
+    multilingual fields of ckanext-scheming/fluent portals (``title_translated``,
+    ``notes_translated``), and in Arabic as extras (``title_ar``, ``notes_ar``) that
+    a CKAN without those extensions keeps; each resource has ``name_ar`` and
+    ``description_ar``. The resources are the files portal users want: each table as
+    CSV, the data dictionary (:func:`render_data_dictionary_csv`), the zip of the
+    whole package and ``datapackage.json``; the JSON copies are in the zip, not
+    listed. A resource's ``url`` is the file's path relative to the release folder:
+    ``pgo push`` uploads that file, its SHA-256 kept in ``hash`` (the zip's, written
+    after this, is taken from ``release.json``). The title, notes and author are
+    neutralised (:func:`neutralise_formula`) even if ``descriptor`` was not built by
+    :func:`package_descriptor`.
     """
     source = descriptor["sources"][0]
+    title = neutralise_formula(descriptor["title"])
+    notes = neutralise_formula(descriptor["description"])
+    title_ar = neutralise_formula(descriptor.get("title_ar") or "")
+    notes_ar = neutralise_formula(descriptor.get("description_ar") or "")
+    report = descriptor.get("report") or {}
     extras = [
         {"key": "source_file", "value": source["path"]},
         {"key": "source_sha256", "value": source["hash"].removeprefix("sha256:")},
         {"key": "language", "value": ",".join(descriptor["languages"])},
     ]
+    if title_ar:
+        extras.append({"key": "title_ar", "value": title_ar})
+    if notes_ar:
+        extras.append({"key": "notes_ar", "value": notes_ar})
+    if report.get("title"):
+        extras.append({"key": "report_title", "value": neutralise_formula(report["title"])})
+    for key in ("plan_period", "as_of"):
+        if report.get(key):
+            extras.append({"key": key, "value": report[key]})
     if "rates_method" in descriptor:
         extras.append({"key": "rates_method", "value": json.dumps(descriptor["rates_method"], ensure_ascii=False)})
-    resources = [
-        {
-            "name": r["title"] if r["format"] == "json" else f"{r['title']} (CSV)",
-            "description": r["description"],
-            "format": r["format"].upper(),
-            "mimetype": r["mediatype"],
-            "url": r["path"],
-            "size": r["bytes"],
-            "hash": r["hash"],
-        }
-        for r in descriptor["resources"]
-    ]
+    resources = []
+    for r in descriptor["resources"]:
+        if r["format"] != "csv":
+            continue
+        resource = _ckan_resource(
+            f"{r['title']} (CSV)", f"{r.get('title_ar', '')} (CSV)", r["description"], r.get("description_ar", ""),
+            "CSV", r["mediatype"], r["path"],
+        )
+        resources.append({**resource, "size": r["bytes"], "hash": r["hash"]})
+    dictionary = render_data_dictionary_csv(descriptor)
     resources.append(
         {
-            "name": "Descripteur du paquet de données (datapackage.json)",
-            "description": "Descripteur Frictionless Data Package : schémas des tables, clés, licence, sources.",
-            "format": "JSON",
-            "mimetype": "application/json",
-            "url": "datapackage.json",
+            **_ckan_resource(
+                "Dictionnaire des données (CSV)",
+                "قاموس البيانات (CSV)",
+                "Une ligne par colonne de chaque table : type, caractère obligatoire, unité, titre et "
+                "description en français et en arabe, contraintes.",
+                "سطر واحد لكل عمود من أعمدة كل جدول: النوع، والإلزامية، والوحدة، والعنوان والوصف "
+                "بالفرنسية والعربية، والقيود.",
+                "CSV", "text/csv", DATA_DICTIONARY_PATH,
+            ),
+            "size": len(dictionary),
+            "hash": f"sha256:{sha256_hex(dictionary)}",
         }
     )
-    return {
+    resources.append(
+        _ckan_resource(
+            "Paquet de données complet (zip)",
+            "حزمة البيانات كاملة (zip)",
+            "Tous les fichiers du paquet de données dans une archive zip : datapackage.json et chaque "
+            "table en CSV et en JSON.",
+            "جميع ملفات حزمة البيانات في أرشيف zip واحد: الملف datapackage.json وكل جدول بصيغتي CSV وJSON.",
+            "ZIP", "application/zip", f"{descriptor['name']}.zip",
+        )
+    )
+    resources.append(
+        _ckan_resource(
+            "Descripteur du paquet de données (datapackage.json)",
+            "واصف حزمة البيانات (datapackage.json)",
+            "Descripteur Frictionless Data Package : schémas des tables, clés, licence, sources.",
+            "واصف حزمة البيانات وفق معيار Frictionless Data Package: مخططات الجداول، والمفاتيح، "
+            "والترخيص، والمصادر.",
+            "JSON", "application/json", "datapackage.json",
+        )
+    )
+    dataset = {
         "name": descriptor["name"],
-        "title": descriptor["title"],
-        "notes": descriptor["description"],
-        "license_id": CKAN_LICENCE_ID,
-        "version": descriptor["version"],
-        "author": descriptor["publisher"],
-        "tags": [{"name": k} for k in descriptor["keywords"]],
-        "extras": extras,
-        "resources": resources,
+        "title": title,
+        "notes": notes,
     }
+    if title_ar:
+        dataset["title_translated"] = {"fr": title, "ar": title_ar}
+    if notes_ar:
+        dataset["notes_translated"] = {"fr": notes, "ar": notes_ar}
+    dataset.update(
+        {
+            "license_id": CKAN_LICENCE_ID,
+            "version": descriptor["version"],
+            "author": neutralise_formula(descriptor["publisher"]),
+            "tags": [{"name": k} for k in descriptor["keywords"]],
+            "extras": extras,
+            "resources": resources,
+        }
+    )
+    return dataset
 
 
 def split_foreign_keys(
@@ -455,13 +760,6 @@ def write_package_files(files: dict[str, bytes], package_dir: Path) -> None:
         target.write_bytes(data)
 
 
-def _make_readable(path: Path, directory: bool) -> None:
-    """Give ``path`` the umask's default mode (temporary files and directories are private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
-
-
 def _staging_prefix(kind: str, report_id: str) -> str:
     # A report id has no dot, so ".tmp-a." cannot match the staging folders of report "a-b".
     return f".{kind}-{report_id}."
@@ -470,9 +768,9 @@ def _staging_prefix(kind: str, report_id: str) -> str:
 def recover_interrupted_release(exports_dir: Path, report_id: str) -> None:
     """Tidy what a killed publish of ``report_id`` left in ``exports_dir``.
 
-    Staging folders are removed. A backup of the previous release is put back if the
-    run died between moving it aside and renaming the new package into place, and
-    removed otherwise.
+    Staging folders (which, after an exchange, hold the previous release) are removed.
+    A backup of the previous release is put back if the run died between moving it
+    aside and renaming the new package into place, and removed otherwise.
     """
     target = Path(exports_dir) / report_id
     for staging in sorted(Path(exports_dir).glob(_staging_prefix("tmp", report_id) + "*")):
@@ -516,6 +814,7 @@ def swap_directory(new_dir: Path, target: Path) -> None:
     :func:`recover_interrupted_release`).
     """
     if target.exists() and exchange_paths(new_dir, target):
+        fault_point("publish.after_exchange")
         shutil.rmtree(new_dir)  # now the previous release
         return
     backup = None
@@ -528,16 +827,39 @@ def swap_directory(new_dir: Path, target: Path) -> None:
         if backup is not None:
             os.replace(backup, target)
         raise
+    fault_point("publish.after_exchange")
     if backup is not None:
         shutil.rmtree(backup)
 
 
-def release_package(files: dict[str, bytes], exports_dir: Path, report_id: str) -> list[dict]:
+def release_record(report_id: str, inputs: dict, files: dict[str, bytes]) -> dict:
+    """The content of ``release.json``: what the release was built from, and its files."""
+    return {
+        "report_id": report_id,
+        "built_from": inputs,
+        "files": {path: {"bytes": len(data), "sha256": sha256_hex(data)} for path, data in sorted(files.items())},
+    }
+
+
+def release_package(
+    files: dict[str, bytes],
+    exports_dir: Path,
+    report_id: str,
+    inputs: dict | None = None,
+    *,
+    frames: dict[str, pd.DataFrame] | None = None,
+    publisher: str = DEFAULT_PUBLISHER,
+) -> list[dict]:
     """Write, validate and release one package; return the validation errors (empty: released).
 
-    The files go to ``exports/.tmp-<report_id>.*/``; only a valid package is renamed
-    to ``exports/<report_id>/`` and zipped to ``exports/<report_id>.zip`` (atomic
-    replace). An invalid one is deleted and the previous release left as it was.
+    The files go to ``exports/.tmp-<report_id>.*/``; only a valid package gets its zip
+    (``<report_id>.zip``, inside the folder), given ``frames`` (the report's tables) its
+    report page ``index.html`` and workbook ``<report_id>.xlsx`` (beside the package:
+    not in ``datapackage.json`` nor in the zip), and its ``release.json`` (``inputs``:
+    what it was built from, and every file's size and SHA-256), and only then is the
+    whole folder swapped into place as ``exports/<report_id>/``: the package, its zip,
+    page, workbook and record change together. An invalid one is deleted and the
+    previous release left as it was.
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -545,14 +867,25 @@ def release_package(files: dict[str, bytes], exports_dir: Path, report_id: str) 
     staging = Path(tempfile.mkdtemp(prefix=_staging_prefix("tmp", report_id), dir=exports_dir))
     try:
         write_package_files(files, staging)
+        fault_point("publish.after_staging")
         errors = validate_package_dir(staging)
         if errors:
             return errors
-        _make_readable(staging, directory=True)
+        fault_point("publish.after_package_validation")
+        released = {**files, f"{report_id}.zip": zip_package(files)}
+        if frames is not None:
+            from pipeline.report_page import build_report_page  # matplotlib: loaded only to release
+            from pipeline.workbook import build_workbook
+
+            released["index.html"] = build_report_page(report_id, frames, publisher)
+            released[f"{report_id}.xlsx"] = build_workbook(report_id, frames, publisher)
+        write_package_files({path: data for path, data in released.items() if path not in files}, staging)
+        record = release_record(report_id, inputs or {}, released)
+        write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
+        for path in staging.rglob("*"):
+            make_readable(path, directory=path.is_dir())
+        make_readable(staging, directory=True)
         swap_directory(staging, exports_dir / report_id)
-        zip_path = exports_dir / f"{report_id}.zip"
-        write_bytes_atomic(zip_path, zip_package(files))
-        _make_readable(zip_path, directory=False)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return []
@@ -578,32 +911,53 @@ def record_refusal(exports_dir: Path, report_id: str, errors: list[dict]) -> Non
     write_bytes_atomic(errors_path(exports_dir, report_id), render_json(payload))
 
 
-def read_publishable_tables(curated_dir: Path) -> dict[str, pd.DataFrame]:
-    """Curated tables (a missing file reads as empty) and the computed tables whose file exists."""
-    curated_dir = Path(curated_dir)
-    frames = {t: read_table(curated_dir / f"{t}.parquet", t) for t in TABLES}
-    missing = []
+def combine_findings(validated: pd.DataFrame, computed: pd.DataFrame) -> pd.DataFrame:
+    """One ``findings`` table from the validated layer's and the compute stage's."""
+    frames = [f for f in (validated, computed) if len(f)]
+    if not frames:
+        return validated.iloc[0:0]
+    merged = pd.concat(frames, ignore_index=True)
+    return merged.sort_values(ALL_RESOURCES["findings"]["primary_key"], kind="stable").reset_index(drop=True)
+
+
+def read_publishable_tables(lay: Layout) -> dict[str, pd.DataFrame]:
+    """The validated tables, the computed tables, and the findings of both layers combined."""
+    frames = {t: read_table(lay.validated / f"{t}.parquet", t) for t in TABLES}
+    frames["findings"] = combine_findings(frames["findings"], read_table(lay.computed / "findings.parquet", "findings"))
     for table in COMPUTED_TABLES:
-        path = curated_dir / f"{table}.parquet"
-        if path.exists():
-            frames[table] = read_table(path, table)
-        else:
-            missing.append(table)
-    if missing:
-        log.warning(
-            "computed table(s) %s not found in %s: packages are published without them",
-            ", ".join(missing),
-            curated_dir,
-        )
+        frames[table] = read_table(lay.computed / f"{table}.parquet", table)
     return frames
 
 
-def read_rates_config(curated_dir: Path) -> dict | None:
-    """``curated/rates_config.json`` written by the compute stage, or ``None`` if absent."""
-    path = Path(curated_dir) / RATES_CONFIG_FILE
+def read_rates_config(computed_dir: Path) -> dict | None:
+    """``curated/computed/rates_config.json`` written by the compute stage, or ``None`` if absent."""
+    path = Path(computed_dir) / RATES_CONFIG_FILE
     if not path.exists():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def retract_removed(lay: Layout, report_ids: set[str]) -> list[str]:
+    """Move the releases of reports no longer in the computed layer to ``exports/_retracted/``.
+
+    A release is recognised by its ``release.json``; the retracted copy replaces an
+    earlier retracted one of the same report. Returns the reports retracted.
+    """
+    if not lay.exports.is_dir():
+        return []
+    retracted = []
+    for folder in sorted(lay.exports.iterdir()):
+        if folder.name in report_ids or not (folder / RELEASE_FILE).is_file() or folder.name.startswith((".", "_")):
+            continue
+        lay.retracted.mkdir(parents=True, exist_ok=True)
+        target = lay.retracted / folder.name
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(folder, target)
+        errors_path(lay.exports, folder.name).unlink(missing_ok=True)
+        log.warning("report %s is no longer in raw/: its release is retracted to %s", folder.name, target)
+        retracted.append(folder.name)
+    return retracted
 
 
 #: Below this many packages, publishing in one process is faster than starting workers.
@@ -626,15 +980,20 @@ def _publish_one(job: tuple) -> tuple[str, list[dict], int, float]:
     Returns the report, its validation errors (empty: released), its number of tables
     and the seconds it took.
     """
-    report_id, frames, rates_config, publisher, exports_dir = job
+    report_id, frames, rates_config, publisher, exports_dir, inputs = job
     started = time.perf_counter()
     try:
         files = build_package(report_id, frames, rates_config, publisher)
     except ValueError as exc:
         errors = [{"resource": None, "type": "build-error", "row": None, "field": None, "message": str(exc)}]
         return report_id, errors, 0, time.perf_counter() - started
-    errors = release_package(files, exports_dir, report_id)
+    errors = release_package(files, exports_dir, report_id, inputs, frames=frames, publisher=publisher)
     return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started
+
+
+def blocked_reports(findings: pd.DataFrame) -> set[str]:
+    """Reports that must not be released: the compute stage met an error for them."""
+    return set(findings.loc[(findings["stage"] == "compute") & (findings["severity"] == "error"), "report_id"])
 
 
 def publish_packages(
@@ -645,42 +1004,58 @@ def publish_packages(
     report_ids: set[str] | None = None,
     publisher: str = DEFAULT_PUBLISHER,
     record: dict | None = None,
+    retract: bool | None = None,
 ) -> int:
     """Build, validate and release the data package of every report (or of ``report_ids``).
 
-    ``record``, when given, receives per report what happened, for the run manifest.
+    Reads ``curated/validated/`` and ``curated/computed/`` (which must be complete),
+    writes only ``exports/``. Each release records what it was built from: the
+    computed layer's record for the report, this stage's code and the publisher.
+    With ``retract`` (default: when every report is published), the releases of
+    reports no longer in the computed layer are retracted. ``record``, when given, receives per report what happened.
 
     Returns:
-        :data:`pipeline.exitcodes.OK`, or :data:`~pipeline.exitcodes.RELEASE_REFUSED`
-        if at least one package was invalid (its previous release stays; its errors
-        are logged and written to ``exports/<report_id>.errors.json``).
+        :data:`pipeline.exitcodes.OK`; :data:`~pipeline.exitcodes.INPUT_ERROR` if a
+        report could not be released because its rates could not be computed;
+        :data:`~pipeline.exitcodes.RELEASE_REFUSED` if at least one package was
+        invalid (its previous release stays; its errors are logged and written to
+        ``exports/<report_id>.errors.json``); :data:`~pipeline.exitcodes.USAGE` when
+        the computed layer is missing or incomplete.
     """
-    curated_dir, exports_dir = Path(curated_dir), Path(exports_dir)
-    frames = read_publishable_tables(curated_dir)
+    lay = layout(curated_dir, exports_dir)
+    computed = built_from(lay.computed)
+    if computed is None:
+        log.error("%s has no complete computed layer: run `pgo compute` (or `pgo run`) first", lay.computed)
+        return exitcodes.USAGE
+    frames = read_publishable_tables(lay)
     if rates_config is None:
-        rates_config = read_rates_config(curated_dir)
-        if rates_config is None and any(t in frames for t in COMPUTED_TABLES):
-            log.warning("%s not found: the metadata give only the aggregation of the computed rates", curated_dir / RATES_CONFIG_FILE)
+        rates_config = read_rates_config(lay.computed)
+    if retract or (retract is None and report_ids is None):
+        retract_removed(lay, set(computed.get("reports", {})))
     known = sorted(set(frames["reports"]["report_id"].dropna()))
-    orphans = sorted(set(frames["findings"]["report_id"].dropna()) - set(known))
-    if orphans:
-        log.info("findings of %d file(s) with no report row are not published: %s", len(orphans), ", ".join(orphans))
     wanted = known if report_ids is None else [r for r in known if r in report_ids]
+    blocked = blocked_reports(frames["findings"]) & set(wanted)
     findings = frames["findings"]
-    blocked = set(findings.loc[(findings["stage"] == "compute") & (findings["severity"] == "error"), "report_id"])
-    for report_id in sorted(blocked & set(wanted)):
-        log.error("report %s is not released: its rates could not be computed (see its compute findings)", report_id)
-    blocked_code = exitcodes.INPUT_ERROR if blocked & set(wanted) else exitcodes.OK
+    for report_id in sorted(blocked):
+        errors = findings[(findings["report_id"] == report_id) & (findings["stage"] == "compute") & (findings["severity"] == "error")]
+        log.error("report %s is not released: %s", report_id, "; ".join(errors["message"]))
+        if record is not None:
+            record[report_id] = {"status": "blocked", "duration_s": 0.0, "errors": 0}
+    blocked_code = exitcodes.INPUT_ERROR if blocked else exitcodes.OK
     wanted = [r for r in wanted if r not in blocked]
     for report_id in sorted(set(report_ids or ()) - set(known)):
-        log.warning("report %s is not in %s/reports.parquet: nothing to publish", report_id, curated_dir)
+        log.warning("report %s has no validated report row: nothing to publish", report_id)
     if not wanted:
         (log.info if report_ids is not None else log.warning)("no report to publish")
         return blocked_code
 
+    publish_code = stage_code_fingerprint("publish")
     refused = []
     rows = split_by_report(frames, wanted)
-    jobs = [(report_id, rows[report_id], rates_config, publisher, exports_dir) for report_id in wanted]
+    jobs = [
+        (report_id, rows[report_id], rates_config, publisher, lay.exports, release_inputs(computed, report_id, publish_code, publisher))
+        for report_id in wanted
+    ]
     workers = min(os.cpu_count() or 1, len(jobs)) if len(jobs) >= PARALLEL_FROM else 1
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -691,15 +1066,15 @@ def publish_packages(
         if record is not None:
             record[report_id] = {"status": "refused" if errors else "released", "duration_s": round(seconds, 4), "errors": len(errors)}
         if errors:
-            record_refusal(exports_dir, report_id, errors)
+            record_refusal(lay.exports, report_id, errors)
             refused.append(report_id)
             continue
-        errors_path(exports_dir, report_id).unlink(missing_ok=True)
+        errors_path(lay.exports, report_id).unlink(missing_ok=True)
         log.info(
             "released %s: %d tables as CSV and JSON, %s",
             report_id,
             files,
-            exports_dir / f"{report_id}.zip",
+            lay.release_zip(report_id),
             extra={"fields": {"report_id": report_id}},
         )
     if refused:

@@ -1,7 +1,12 @@
-"""The stages in order, timed, with what each produced: the body of a ``run``.
+"""The stages of a ``run`` in order, timed, and what each report came to.
 
 Kept apart from :mod:`pipeline.batch` so that the heavy libraries (pandas, pandera,
-DuckDB, frictionless) are imported only when a run has work to do.
+DuckDB, frictionless) are imported only when a run has work to do. A shared layer
+(validated, computed) is rebuilt when its record differs from the current inputs or
+a report of the run was ingested again; each report's release is rebuilt when it is
+in the plan. A stage that crashes (a bug, a full disk) stops the later ones and
+gives :data:`~pipeline.exitcodes.INTERNAL_ERROR`, the log naming the stage and the
+reports; a report's outcome is read back from the outputs, not assumed.
 """
 
 from __future__ import annotations
@@ -10,94 +15,111 @@ import logging
 import time
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import exitcodes
-from pipeline.fingerprint import file_sha256
+from pipeline.layers import layout, read_provenance, read_release
 
 log = logging.getLogger("pipeline.run")
 
-COUNTED_TABLES = ["axes", "commitments", "activities", "indicators", "published_rates", "findings"]
+#: A stage result that stops the stages after it.
+STOPPING = {exitcodes.USAGE, exitcodes.INTERNAL_ERROR}
 
 
-def _timed(name: str, stages: dict, fn, *args, **kwargs) -> int:
+def timed(name: str, stages: dict, reports: list[str], fn, *args, **kwargs) -> int:
+    """Run one stage, record its exit code and duration; a crash becomes INTERNAL_ERROR."""
     started = time.perf_counter()
     try:
-        code = fn(*args, **kwargs)
-    except Exception:  # a stage bug must not lose the other stages' record
-        log.exception("stage %s failed unexpectedly", name)
-        stages[name] = {"exit_code": exitcodes.INPUT_ERROR, "crashed": True, "duration_s": round(time.perf_counter() - started, 3)}
-        return exitcodes.INPUT_ERROR
-    stages[name] = {"exit_code": int(code), "duration_s": round(time.perf_counter() - started, 3)}
+        code = int(fn(*args, **kwargs))
+    except Exception as exc:  # a stage's bug must not lose the run's record
+        log.exception(
+            "stage %s crashed (reports: %s): %s", name, ", ".join(reports) or "-", exc,
+            extra={"fields": {"stage": name, "reports": reports}},
+        )
+        stages[name] = {"exit_code": exitcodes.INTERNAL_ERROR, "crashed": True, "duration_s": round(time.perf_counter() - started, 3)}
+        return exitcodes.INTERNAL_ERROR
+    stages[name] = {"exit_code": code, "duration_s": round(time.perf_counter() - started, 3)}
     log.info("stage %s: exit code %d in %.2f s", name, code, stages[name]["duration_s"])
     return code
 
 
-def run_stages(opts, to_process: list[str]) -> tuple[int, dict, dict]:
-    """Ingest, validate, compute and publish; return (exit code, stages record, per-report record)."""
+def run_stages(opts, plan) -> tuple[int, dict, dict]:
+    """Ingest, validate, compute and publish as the plan needs; return
+    (exit code, stages record, per-report outcome)."""
+    from pipeline.batch import publisher_name
     from pipeline.ingest import ingest_reports
 
-    curated, exports = Path(opts.curated), Path(opts.exports)
+    lay = layout(opts.curated, opts.exports)
     stages: dict[str, dict] = {}
+    done: dict[str, dict] = {"ingest": {}, "publish": {}}
+    todo = plan.to_process
     only = None if opts.report is None else {opts.report}
-    ingested: dict[str, dict] = {}
-    published: dict[str, dict] = {}
-    code = _timed("ingest", stages, ingest_reports, opts.raw, curated, only=only, force=opts.force, record=ingested)
-    if code == exitcodes.USAGE or stages["ingest"].get("crashed"):
-        return code, stages, {}
+    code = timed("ingest", stages, todo, ingest_reports, opts.raw, lay.curated, only=only, force=opts.force, record=done["ingest"])
+    failed_at = "ingest" if code in STOPPING else None
+    reparsed = any(d.get("how") == "parsed" for d in done["ingest"].values())
+    if failed_at is None and (opts.force or reparsed or "validated" in plan.stale_layers or "computed" in plan.stale_layers or opts.report):
+        from pipeline.validate import validate_curated
 
-    from pipeline.validate import validate_curated
+        code = max(code, timed("validate", stages, todo, validate_curated, lay.curated))
+        failed_at = "validate" if stages["validate"]["exit_code"] in STOPPING else None
+        if failed_at is None:
+            from pipeline.compute import compute_database
 
-    validate_code = _timed("validate", stages, validate_curated, curated)
-    if validate_code == exitcodes.USAGE or stages["validate"].get("crashed"):
-        log.error("validation could not run: nothing is computed or published")
-        return max(code, validate_code), stages, _per_report(curated, exports, to_process, {"ingest": ingested})
-    code = max(code, validate_code)
+            code = max(code, timed("compute", stages, todo, compute_database, lay.curated, opts.config, Path(opts.raw)))
+            failed_at = "compute" if stages["compute"]["exit_code"] in STOPPING else None
+    if failed_at is None and (todo or plan.removed):
+        from pipeline.publish import publish_packages
 
-    from pipeline.compute import compute_database
-
-    compute_code = _timed("compute", stages, compute_database, curated, opts.config, Path(opts.raw))
-    if compute_code == exitcodes.USAGE or stages["compute"].get("crashed"):
-        log.error("rates could not be computed (configuration or weights file): nothing is published")
-        return exitcodes.USAGE, stages, _per_report(curated, exports, to_process, {"ingest": ingested})
-    code = max(code, compute_code)
-
-    from pipeline.publish import DEFAULT_PUBLISHER, publish_packages
-
-    publisher = opts.publisher or DEFAULT_PUBLISHER
-    code = max(code, _timed("publish", stages, publish_packages, curated, exports, report_ids=set(to_process), publisher=publisher, record=published))
-    return code, stages, _per_report(curated, exports, to_process, {"ingest": ingested, "publish": published})
+        publish = timed(
+            "publish", stages, todo, publish_packages, lay.curated, lay.exports,
+            report_ids=set(todo), publisher=publisher_name(opts), record=done["publish"], retract=opts.report is None,
+        )
+        code = max(code, publish)
+        failed_at = "publish" if publish in STOPPING else None
+    if failed_at is not None:
+        log.error("stage %s stopped the run: the stages after it did not run", failed_at)
+    return code, stages, report_outcomes(lay, plan, stages, done, failed_at)
 
 
-def _per_report(curated: Path, exports: Path, report_ids: list[str], per_stage: dict[str, dict]) -> dict:
-    """Per processed report: status, what each per-report stage did (status, seconds),
-    row and finding counts, quarantined rows, released outputs with hashes."""
-    from pipeline.io import read_table
+def _quarantined_counts(validated_dir: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in sorted((validated_dir / "quarantine").glob("*.parquet")):
+        column = pq.read_table(path, columns=["report_id"]).column("report_id")
+        for entry in pc.value_counts(column).to_pylist():
+            counts[entry["values"]] = counts.get(entry["values"], 0) + entry["counts"]
+    return counts
 
-    tables = {t: read_table(curated / f"{t}.parquet", t) for t in ["reports", *COUNTED_TABLES]}
-    findings = tables["findings"]
-    quarantined: dict[str, int] = {}
-    for path in sorted((curated / "quarantine").glob("*.parquet")):
-        for report_id, n in pq.read_table(path, columns=["report_id"]).to_pandas()["report_id"].value_counts().items():
-            quarantined[report_id] = quarantined.get(report_id, 0) + int(n)
+
+def report_outcomes(lay, plan, stages: dict, done: dict, failed_at: str | None) -> dict:
+    """Per processed report: ok (its release now records the current inputs) or failed,
+    with the exit code and stage that explain it, row counts and released files."""
+    quarantined = _quarantined_counts(lay.validated)
     out = {}
-    for report_id in report_ids:
-        ingested = bool((tables["reports"]["report_id"] == report_id).any())
-        mine = findings[findings["report_id"] == report_id]
-        zip_path = exports / f"{report_id}.zip"
-        released = zip_path.exists()
+    for report_id in plan.to_process:
+        partition = read_provenance(lay.partition(report_id)) or {}
+        ingest = done["ingest"].get(report_id, {})
+        publish = done["publish"].get(report_id, {})
+        release = read_release(lay.release(report_id))
+        released = release is not None and release.get("built_from") == plan.expected[report_id]
+        code, stage = exitcodes.OK, None
+        if ingest.get("exit_code", exitcodes.OK) != exitcodes.OK:
+            code, stage = ingest["exit_code"], "ingest"
+        elif failed_at is not None:
+            code, stage = stages[failed_at]["exit_code"], failed_at
+        elif publish.get("status") == "refused":
+            code, stage = exitcodes.RELEASE_REFUSED, "publish"
+        elif publish.get("status") == "blocked":
+            code, stage = exitcodes.INPUT_ERROR, "compute"
+        elif not released:
+            code, stage = exitcodes.QUARANTINED if quarantined.get(report_id) else exitcodes.INTERNAL_ERROR, "publish"
         out[report_id] = {
-            "status": "ok" if ingested and released else "failed",
-            "stages": {stage: done[report_id] for stage, done in per_stage.items() if report_id in done},
+            "status": "ok" if released and code == exitcodes.OK else "failed",
+            "exit_code": code,
+            "failed_stage": stage,
+            "stages": {name: record[report_id] for name, record in done.items() if report_id in record},
             "quarantined_rows": quarantined.get(report_id, 0),
-            "rows": {t: int((tables[t]["report_id"] == report_id).sum()) for t in COUNTED_TABLES},
-            "findings": {f"{stage}/{severity}": int(n) for (stage, severity), n in mine.groupby(["stage", "severity"]).size().items()},
-            "outputs": {str(zip_path): file_sha256(zip_path)} if released else {},
+            "rows": partition.get("outcome", {}).get("rows", {}),
+            "release": None if release is None else {name: f["sha256"] for name, f in release.get("files", {}).items() if name.endswith(".zip")},
         }
     return out
-
-
-def output_hashes(curated: Path) -> dict[str, str | None]:
-    """SHA-256 of the curated tables and the database, for the run manifest."""
-    paths = sorted(Path(curated).glob("*.parquet")) + sorted(Path(curated).glob("quarantine/*.parquet")) + [Path(curated) / "pgo.duckdb"]
-    return {str(p): file_sha256(p) for p in paths if p.exists()}

@@ -8,24 +8,21 @@ indicators with it) and contiguous numbering (a gap is a warning). All of them y
 the same failure records: ``table``, ``row`` (position in the table), ``check``,
 ``severity`` and a readable ``reason``.
 
-A row failing an ``error`` check moves to ``curated/quarantine/<table>.parquet`` with
-the names and reasons of its failed checks; a ``warning`` leaves the row in place and
-becomes a ``findings`` row of stage ``validate``. Nothing is dropped: curated plus
+A row failing an ``error`` check goes to ``curated/validated/quarantine/<table>.parquet``
+with the names and reasons of its failed checks; a ``warning`` leaves the row in place
+and becomes a ``findings`` row of stage ``validate``. Nothing is dropped: validated plus
 quarantine hold every ingested row. A duplicated primary key quarantines every row
 sharing it, since nothing says which one is right.
 
 :func:`validate_tables` is pure (tables in, :class:`ValidationResult` out);
-:func:`validate_curated` does the I/O: it merges back the rows quarantined by an
-earlier run (so validating twice changes nothing and loses nothing; a quarantine file
-whose curated table was written again by ingestion since is stale and left out),
-replaces the earlier ``validate`` findings, writes every output atomically and prints
-a summary.
+:func:`validate_curated` does the I/O: it reads the ingested partitions (which it never
+writes, so validating twice changes nothing and loses nothing), writes its own layer,
+``curated/validated/``, file by file atomically with its provenance last, and prints a
+summary.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -39,8 +36,10 @@ import pyarrow.parquet as pq
 
 from pipeline import exitcodes
 from pipeline.findings import Finding, findings_frame, record_key
-from pipeline.fingerprint import file_sha256
-from pipeline.io import atomic_path, read_table, to_arrow
+from pipeline.faults import fault_point
+from pipeline.fingerprint import stage_code_fingerprint
+from pipeline.io import to_arrow, write_bytes_atomic
+from pipeline.layers import PROVENANCE_FILE, built_from, layout, validated_entry, validated_record, write_provenance
 from pipeline.logs import is_json_logging
 from schemas import RESOURCES, TABLES, arrow_schema
 from schemas.checks import ERROR, WARNING, build_schema
@@ -52,8 +51,6 @@ QUARANTINE_DIR = "quarantine"
 REPORT_FILE = "validation.json"
 CHECK_COLUMN = "quarantine_check"
 REASON_COLUMN = "quarantine_reason"
-#: Quarantine-file metadata key: SHA-256 of the curated file written with it.
-PAIRED_SHA256_KEY = b"pgo:curated_sha256"
 FAILURE_COLUMNS = ["table", "row", "check", "severity", "reason"]
 #: Columns :func:`validate_tables` adds to the failure records, to name the row.
 LOCATION_COLUMNS = ["report_id", "record_key"]
@@ -382,21 +379,6 @@ def locate_failures(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
     )
 
 
-def merge_quarantined(curated: pd.DataFrame, quarantined: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Curated rows plus the rows quarantined earlier (without their two quarantine columns).
-
-    A quarantined row identical to a curated one is taken once: ingestion may have
-    written the same row again since the earlier validation.
-    """
-    back = conform_table(quarantined.drop(columns=[CHECK_COLUMN, REASON_COLUMN], errors="ignore"), table)
-    ours = conform_table(curated, table)
-    if back.empty:
-        return ours
-    both = pd.concat([ours, back], ignore_index=True)
-    from_quarantine = pd.Series([False] * len(ours) + [True] * len(back), index=both.index)
-    return both[~(both.duplicated(keep="first") & from_quarantine)].reset_index(drop=True)
-
-
 def format_summary(result: ValidationResult, example_width: int = 100) -> str:
     """A small text table of the failures for the terminal (examples cut at ``example_width``)."""
     quarantined = sum(len(q) for q in result.quarantined.values())
@@ -424,29 +406,50 @@ def format_summary(result: ValidationResult, example_width: int = 100) -> str:
 # --- I/O -------------------------------------------------------------------------------
 
 
-def validate_curated(curated_dir: Path) -> int:
-    """Validate ``curated_dir`` in place; return the exit code.
+def read_partitions(curated_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """Every complete ingested partition's tables, combined, and each one's record.
 
-    Reads the curated tables (and ``quarantine/<table>.parquet`` from an earlier run,
-    merged back), writes the clean tables, the quarantined rows, the findings (earlier
-    ``validate`` findings replaced) and ``validation.json``, and prints a summary.
+    A partition without a provenance record was not finished (a killed ingest): it is
+    left out with a warning; the next ``run`` ingests it again.
+    """
+    from pipeline.ingest import combine
+
+    lay = layout(curated_dir)
+    parts, entries = [], {}
+    folders = sorted(p for p in lay.partitions.iterdir() if p.is_dir()) if lay.partitions.is_dir() else []
+    for folder in folders:
+        record = built_from(folder)
+        if record is None:
+            log.warning("%s has no provenance record (an interrupted ingest): left out", folder)
+            continue
+        parts.append({t: conform_table(pq.read_table(p).to_pandas() if (p := folder / f"{t}.parquet").exists() else arrow_schema(t).empty_table().to_pandas(), t) for t in TABLES})
+        entries[folder.name] = validated_entry(record)
+    return combine(parts), entries
+
+
+def validate_curated(curated_dir: Path) -> int:
+    """Validate the ingested partitions into ``curated/validated/``; return the exit code.
+
+    Reads ``curated/ingested/*/`` (never written here), writes the clean tables, the
+    quarantined rows, the findings (the ingested ones that passed, then this stage's),
+    ``validation.json`` and, last, ``provenance.json``; prints a summary.
 
     Returns:
         ``exitcodes.OK`` when clean or with warnings only, ``exitcodes.QUARANTINED``
-        when rows were quarantined, ``exitcodes.USAGE`` when the folder or its tables
-        cannot be validated (nothing is written then).
+        when rows were quarantined, ``exitcodes.USAGE`` when there is nothing to
+        validate or a table cannot be validated (nothing is written then).
     """
-    curated_dir = Path(curated_dir)
-    if not curated_dir.is_dir() or not any((curated_dir / f"{t}.parquet").exists() for t in TABLES):
-        log.error("no curated table in %s: run the ingest stage first", curated_dir)
+    lay = layout(curated_dir)
+    if not lay.partitions.is_dir():
+        log.error("no ingested report in %s: run the ingest stage first", lay.partitions)
         return exitcodes.USAGE
     try:
-        tables = read_curated_with_quarantine(curated_dir)
+        tables, entries = read_partitions(curated_dir)
         result = validate_tables(tables)
     except (ValidationConfigError, OSError, pa.ArrowException) as exc:
-        log.error("cannot validate %s: %s", curated_dir, exc)
+        log.error("cannot validate %s: %s", lay.partitions, exc)
         return exitcodes.USAGE
-    write_outputs(curated_dir, result)
+    write_outputs(lay.validated, result, validated_record(entries, stage_code_fingerprint(STAGE)))
     if is_json_logging():
         for entry in result.summary():
             log.info("validation: %s.%s failed on %d row(s)", entry["table"], entry["check"], entry["rows_failed"], extra={"fields": entry})
@@ -456,88 +459,54 @@ def validate_curated(curated_dir: Path) -> int:
     if quarantined:
         log.warning(
             "rows quarantined in %s: %s",
-            curated_dir / QUARANTINE_DIR,
+            lay.validated / QUARANTINE_DIR,
             ", ".join(f"{t} {n}" for t, n in quarantined.items()),
         )
-    log.info("validation: exit code %d, report in %s", result.exit_code, curated_dir / REPORT_FILE)
+    log.info("validation: exit code %d, report in %s", result.exit_code, lay.validated / REPORT_FILE)
     return result.exit_code
 
 
-def read_curated_with_quarantine(curated_dir: Path) -> dict[str, pd.DataFrame]:
-    """Every curated table with the rows an earlier validation quarantined merged back.
-
-    A quarantine file records the SHA-256 of the curated file written with it. When
-    the curated file has changed since (ingestion wrote every row again), the
-    quarantine file is stale and is not merged: its rows are in the curated file,
-    or were fixed at the source.
-    """
-    out = {}
-    for table in TABLES:
-        path = curated_dir / f"{table}.parquet"
-        if path.exists() and pq.read_schema(path).names != arrow_schema(table).names:
-            raise ValidationConfigError(f"{path}: columns {pq.read_schema(path).names}, expected {arrow_schema(table).names}")
-        curated = read_table(path, table)
-        quarantined = curated.iloc[0:0]
-        qpath = curated_dir / QUARANTINE_DIR / f"{table}.parquet"
-        if qpath.exists():
-            qtable = pq.read_table(qpath)
-            paired = (qtable.schema.metadata or {}).get(PAIRED_SHA256_KEY)
-            if paired is not None and path.exists() and paired.decode() != file_sha256(path):
-                log.info("%s was written again since the last validation: %s is stale and is not merged back", path, qpath)
-            else:
-                quarantined = qtable.to_pandas()
-        out[table] = merge_quarantined(curated, quarantined, table)
-    return out
-
-
-def to_quarantine_arrow(df: pd.DataFrame, table: str, curated_sha256: str | None = None) -> pa.Table:
-    """Quarantined rows as Arrow: the table's columns (all nullable) and the two quarantine columns.
-
-    ``curated_sha256``, the SHA-256 of the curated file written with it, goes in the
-    schema metadata (see :func:`read_curated_with_quarantine`).
-    """
+def to_quarantine_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    """Quarantined rows as Arrow: the table's columns (all nullable) and the two quarantine columns."""
     base = arrow_schema(table)
-    metadata = dict(base.metadata)
-    if curated_sha256 is not None:
-        metadata[PAIRED_SHA256_KEY] = curated_sha256.encode()
     schema = pa.schema(
         [
             *(f.with_nullable(True) for f in base),
             pa.field(CHECK_COLUMN, pa.string(), metadata={"title": "Contrôles échoués"}),
             pa.field(REASON_COLUMN, pa.string(), metadata={"title": "Raisons de la quarantaine"}),
         ],
-        metadata=metadata,
+        metadata=base.metadata,
     )
     return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
 
 
-def write_outputs(curated_dir: Path, result: ValidationResult) -> None:
-    """Write clean tables, quarantine files and ``validation.json``; renames happen together at the end.
+def write_outputs(validated_dir: Path, result: ValidationResult, record: dict) -> None:
+    """Write the clean tables, quarantine files and ``validation.json``, then the provenance.
 
-    A table without quarantined rows has its quarantine file removed.
+    The provenance record is removed first and written last, so a kill in between
+    leaves the layer out of date (redone by the next run), never half-new and claimed.
+    A table without quarantined rows has no quarantine file.
     """
-    qdir = curated_dir / QUARANTINE_DIR
-    outputs = {t: result.clean[t] for t in TABLES}
-    outputs["findings"] = result.findings_table()
-    stale = []
-    with contextlib.ExitStack() as stack:
-        written = {}
-        for table in TABLES:
-            data = _parquet_bytes(to_arrow(outputs[table], table))
-            written[table] = hashlib.sha256(data).hexdigest()
-            stack.enter_context(atomic_path(curated_dir / f"{table}.parquet")).write_bytes(data)
-        for table in TABLES:
-            if len(result.quarantined[table]):
-                data = _parquet_bytes(to_quarantine_arrow(result.quarantined[table], table, written[table]))
-                stack.enter_context(atomic_path(qdir / f"{table}.parquet")).write_bytes(data)
-            elif (qdir / f"{table}.parquet").exists():
-                stale.append(qdir / f"{table}.parquet")
-        tmp = stack.enter_context(atomic_path(curated_dir / REPORT_FILE))
-        tmp.write_text(json.dumps(result.report(), ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    for path in stale:
-        path.unlink(missing_ok=True)
+    validated_dir = Path(validated_dir)
+    qdir = validated_dir / QUARANTINE_DIR
+    (validated_dir / PROVENANCE_FILE).unlink(missing_ok=True)
+    outputs = {validated_dir / f"{t}.parquet": _parquet_bytes(to_arrow(result.clean[t], t)) for t in TABLES if t != "findings"}
+    outputs[validated_dir / "findings.parquet"] = _parquet_bytes(to_arrow(result.findings_table(), "findings"))
+    for table in TABLES:
+        if len(result.quarantined[table]):
+            outputs[qdir / f"{table}.parquet"] = _parquet_bytes(to_quarantine_arrow(result.quarantined[table], table))
+        else:
+            (qdir / f"{table}.parquet").unlink(missing_ok=True)
+    report = json.dumps(result.report(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    outputs[validated_dir / REPORT_FILE] = report.encode("utf-8")
+    for i, (path, data) in enumerate(outputs.items()):
+        write_bytes_atomic(path, data)
+        if i == 0:
+            fault_point("validate.between_renames")
     if qdir.is_dir() and not any(qdir.iterdir()):
         qdir.rmdir()
+    fault_point("validate.before_provenance")
+    write_provenance(validated_dir, record)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -601,8 +570,7 @@ __all__ = [
     "format_summary",
     "locate_failures",
     "make_warning_findings",
-    "merge_quarantined",
-    "read_curated_with_quarantine",
+    "read_partitions",
     "validate_curated",
     "validate_tables",
     "write_outputs",

@@ -3,6 +3,7 @@ tables, configuration and weights checking, and the database built from the seed
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -24,6 +25,7 @@ from pipeline.compute import (
     parse_weights,
     table_ddl,
 )
+from pipeline.fingerprint import stage_code_fingerprint
 from schemas import COMPUTED_TABLES, TABLES, arrow_schema, table_fields
 
 REPO = Path(__file__).resolve().parents[1]
@@ -258,6 +260,13 @@ def test_compute_findings_replace_earlier_compute_findings_and_keep_the_others()
         ("compute", 4, "missing_rate_range"),
         ("ingest", 1, "kept"),
     ]
+    # The stage's own findings, written alone to curated/computed/findings.parquet.
+    assert rows(compute_tables(tables)["stage_findings"], ["stage", "finding_no", "code"]) == [
+        ("compute", 1, "commitment_without_activity"),
+        ("compute", 2, "axis_without_commitment"),
+        ("compute", 3, "published_rate_outside_bounds"),
+        ("compute", 4, "missing_rate_range"),
+    ]
 
 
 def test_all_unknown_commitment_has_no_point_estimate_and_a_finding():
@@ -402,33 +411,57 @@ def test_a_weights_file_changes_exactly_the_rates_it_should(tmp_path):
     )
 
 
-def test_compute_database_flags_a_bad_weights_file_as_an_input_error(tmp_path, caplog):
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def test_compute_database_flags_a_bad_weights_file_as_an_input_error(tmp_path, caplog, layers):
     curated, raw = tmp_path / "curated", tmp_path / "raw"
     raw.mkdir()
-    from pipeline.io import write_table
-
-    for table, df in small_plan().items():
-        write_table(df, table, curated / f"{table}.parquet")
+    layers.validated(curated, small_plan())
+    validated = tree(curated / "validated")
     weights = raw / f"{R}.weights.csv"
     weights.write_text("commitment_no,activity_no,weight\n1,1,0\n", encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="pipeline.compute"):
         assert compute_database(curated, None, raw) == exitcodes.INPUT_ERROR
     assert f"{weights}, line 2: weight must be a positive number (got '0')" in caplog.text
-    findings = pd.read_parquet(curated / "findings.parquet")
-    errors = findings[(findings["stage"] == "compute") & (findings["severity"] == "error")]
+    findings = pd.read_parquet(curated / "computed" / "findings.parquet")
+    assert set(findings["stage"]) == {"compute"}
+    errors = findings[findings["severity"] == "error"]
     assert errors[["report_id", "code", "source_line"]].values.tolist() == [[R, "weights_file_invalid", 2]]
+    with duckdb.connect(str(curated / "computed" / "pgo.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT report_id, code FROM findings WHERE severity = 'error'").fetchall() == [
+            (R, "weights_file_invalid")
+        ]
     weights.write_text("commitment_no,activity_no,weight\n1,1,3\n", encoding="utf-8")
     assert compute_database(curated, None, raw) == exitcodes.OK
-    record = json.loads((curated / "rates_config.json").read_text(encoding="utf-8"))
+    assert "weights_file_invalid" not in set(pd.read_parquet(curated / "computed" / "findings.parquet")["code"])
+    record = json.loads((curated / "computed" / "rates_config.json").read_text(encoding="utf-8"))
     assert record["weights"][R]["source"] == f"{R}.weights.csv"
     assert record["weights"][R]["weighted_activity_count"] == 1
-    with duckdb.connect(str(curated / "pgo.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(curated / "computed" / "pgo.duckdb"), read_only=True) as con:
         assert con.sql(f"SELECT value FROM run_config WHERE key = 'weights.{R}.source'").fetchall() == [
             (f"{R}.weights.csv",)
         ]
         assert con.sql("SELECT weight FROM activity_progress WHERE commitment_no = 1 ORDER BY activity_no").fetchall() == [
             (3.0,), (1.0,), (1.0,)
         ]
+    provenance = json.loads((curated / "computed" / "provenance.json").read_text(encoding="utf-8"))["built_from"]
+    assert provenance["reports"][R]["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert provenance["compute_code"] == stage_code_fingerprint("compute")
+    # One writer per file: compute read the validated layer and wrote only curated/computed/.
+    assert tree(curated / "validated") == validated
+    assert sorted(p.name for p in curated.iterdir()) == ["computed", "validated"]
+
+
+def test_compute_needs_a_complete_validated_layer(tmp_path, caplog, layers):
+    curated = tmp_path / "curated"
+    layers.validated(curated, small_plan())
+    (curated / "validated" / "provenance.json").unlink()  # an interrupted validation
+    with caplog.at_level(logging.ERROR, logger="pipeline.compute"):
+        assert compute_database(curated, None, tmp_path / "raw") == exitcodes.USAGE
+    assert "has no complete validated layer" in caplog.text
+    assert not (curated / "computed").exists()
 
 
 # --- the database ----------------------------------------------------------------------
@@ -447,25 +480,20 @@ def test_table_ddl_comes_from_the_schemas():
 
 
 @pytest.fixture(scope="module")
-def seed_curated(tmp_path_factory) -> Path:
-    """The seed report ingested and computed into a fresh curated folder."""
-    from pipeline.ingest import ingest_reports
-
-    curated = tmp_path_factory.mktemp("seed") / "curated"
-    assert ingest_reports(REPO / "raw", curated) == exitcodes.OK
-    assert compute_database(curated, None, REPO / "raw") == exitcodes.OK
-    return curated
+def seed_curated(seed_computed) -> Path:
+    """The seed report ingested, validated and computed into a fresh curated folder."""
+    return seed_computed
 
 
 def test_database_opens_read_only_from_another_directory(seed_curated, tmp_path, monkeypatch):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    with duckdb.connect(str(seed_curated / "pgo.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(seed_curated / "computed" / "pgo.duckdb"), read_only=True) as con:
         tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
         views = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         assert set(TABLES) | {"status_bands", "activity_weights", "run_config"} == tables
-        assert set(COMPUTED_TABLES) | {"commitment_rates"} == views
+        assert set(COMPUTED_TABLES) | {"commitment_rates", "overview"} == views
         for view in COMPUTED_TABLES:
             columns = [r[0] for r in con.sql(f"DESCRIBE {view}").fetchall()]
             assert columns == arrow_schema(view).names
@@ -476,14 +504,14 @@ def test_database_opens_read_only_from_another_directory(seed_curated, tmp_path,
         ).fetchall() == [("Taux (%) : Taux global calculé du plan.",)]
         with pytest.raises(duckdb.Error):
             con.execute("DELETE FROM activities")
-    leftovers = [p.name for p in seed_curated.iterdir() if p.name.startswith(".")]
+    leftovers = [str(p) for p in seed_curated.rglob(".*")]
     assert leftovers == []
 
 
 def test_seed_rates_match_a_plain_python_computation(seed_curated):
     from pipeline.io import read_curated, read_table
 
-    tables = read_curated(seed_curated)
+    tables = read_curated(seed_curated / "validated")
     progress = {"not_started": 0, "limited": 30, "substantial": 75, "complete": 95}
     bands = {"not_started": (0, 0), "limited": (1, 59), "substantial": (60, 90), "complete": (90, 100), "unknown": (0, 100)}
     expected = {}
@@ -496,17 +524,17 @@ def test_seed_rates_match_a_plain_python_computation(seed_curated):
             sum(bands[s][1] for s in statuses) / len(statuses) if statuses else 100.0,
             c.axis_no,
         )
-    computed = read_table(seed_curated / "commitment_progress.parquet", "commitment_progress")
+    computed = read_table(seed_curated / "computed" / "commitment_progress.parquet", "commitment_progress")
     assert rows(computed, ["commitment_no", *RATES]) == approx_rows(
         [(n, *v[:3]) for n, v in sorted(expected.items())]
     )
-    axes = read_table(seed_curated / "axis_progress.parquet", "axis_progress")
+    axes = read_table(seed_curated / "computed" / "axis_progress.parquet", "axis_progress")
     for a in axes.itertuples():
         mine = [v for v in expected.values() if v[3] == a.axis_no]
         assert (a.rate_pct, a.rate_min_pct, a.rate_max_pct) == pytest.approx(
             tuple(sum(v[i] for v in mine) / len(mine) for i in range(3))
         )
-    plan = read_table(seed_curated / "plan_progress.parquet", "plan_progress").iloc[0]
+    plan = read_table(seed_curated / "computed" / "plan_progress.parquet", "plan_progress").iloc[0]
     assert (plan.rate_pct, plan.rate_min_pct, plan.rate_max_pct) == pytest.approx(
         tuple(sum(v[i] for v in expected.values()) / 22 for i in range(3))
     )
@@ -522,10 +550,10 @@ def test_seed_published_global_rate_follows_the_plain_mean_of_commitment_rates(s
     """
     from pipeline.io import read_table
 
-    published = read_table(seed_curated / "published_rates.parquet", "published_rates")
+    published = read_table(seed_curated / "validated" / "published_rates.parquet", "published_rates")
     by_commitment = published[published["scope"] == "commitment"]
     assert by_commitment["rate_pct"].sum() == 1708 and len(by_commitment) == 21
-    out = read_table(seed_curated / "missing_rate_range.parquet", "missing_rate_range")
+    out = read_table(seed_curated / "computed" / "missing_rate_range.parquet", "missing_rate_range")
     columns = ["commitment_no", "aggregation", "published_rate_pct", "implied_rate_min_pct", "implied_rate_max_pct",
                "is_consistent"]
     assert rows(out, columns) == [
@@ -536,34 +564,43 @@ def test_seed_published_global_rate_follows_the_plain_mean_of_commitment_rates(s
     assert round((1708 + 84) / 22) == 81
 
 
-def test_seed_outputs_follow_the_schemas_and_are_reproducible(seed_curated):
+def test_seed_outputs_follow_the_schemas_and_are_reproducible(seed_curated, seed_raw):
+    computed = seed_curated / "computed"
     for table in COMPUTED_TABLES:
-        assert pq.read_schema(seed_curated / f"{table}.parquet").remove_metadata() == arrow_schema(table).remove_metadata()
-    record = json.loads((seed_curated / "rates_config.json").read_text(encoding="utf-8"))
+        assert pq.read_schema(computed / f"{table}.parquet").remove_metadata() == arrow_schema(table).remove_metadata()
+    record = json.loads((computed / "rates_config.json").read_text(encoding="utf-8"))
     assert record["aggregation"] == "commitment_mean"
     assert record["progress_pct"] == {"not_started": 0.0, "limited": 30.0, "substantial": 75.0, "complete": 95.0}
     assert record["weights"] == {SEED_ID: {"source": "equal"}}
-    findings = pq.read_table(seed_curated / "findings.parquet").to_pandas()
-    compute_codes = findings[findings["stage"] == "compute"]["code"].tolist()
-    assert compute_codes == ["published_rate_outside_bounds"] * 6 + ["missing_rate_range"]
-    snapshot = {p.name: p.read_bytes() for p in seed_curated.glob("*.parquet")}
-    snapshot["rates_config.json"] = (seed_curated / "rates_config.json").read_bytes()
-    assert compute_database(seed_curated, None, REPO / "raw") == exitcodes.OK
-    again = {p.name: p.read_bytes() for p in seed_curated.glob("*.parquet")}
-    again["rates_config.json"] = (seed_curated / "rates_config.json").read_bytes()
-    assert again == snapshot
+    # computed/findings.parquet holds the compute stage's findings only ...
+    findings = pq.read_table(computed / "findings.parquet").to_pandas()
+    assert set(findings["stage"]) == {"compute"}
+    assert findings["code"].tolist() == ["published_rate_outside_bounds"] * 6 + ["missing_rate_range"]
+    # ... and the database's findings table every finding: the validated layer's, then these.
+    validated = pq.read_table(seed_curated / "validated" / "findings.parquet").to_pandas()
+    assert set(validated["stage"]) == {"ingest", "validate"}
+    key = ["report_id", "stage", "finding_no"]
+    with duckdb.connect(str(computed / "pgo.duckdb"), read_only=True) as con:
+        in_database = con.sql("SELECT report_id, stage, finding_no, code FROM findings ORDER BY ALL").fetchall()
+    expected = pd.concat([validated, findings])[[*key, "code"]].sort_values(key)
+    assert in_database == [tuple(r) for r in expected.itertuples(index=False)]
+    assert len(in_database) == len(validated) + len(findings)
+    assert sorted(p.name for p in computed.iterdir()) == sorted(
+        [f"{t}.parquet" for t in COMPUTED_TABLES] + ["findings.parquet", "rates_config.json", "pgo.duckdb", "provenance.json"]
+    )
+    snapshot = {p.name: p.read_bytes() for p in computed.iterdir() if p.name != "pgo.duckdb"}
+    assert compute_database(seed_curated, None, seed_raw) == exitcodes.OK
+    assert {p.name: p.read_bytes() for p in computed.iterdir() if p.name != "pgo.duckdb"} == snapshot
 
 
-
-def test_a_failed_build_leaves_the_previous_database_and_tables_untouched(tmp_path, monkeypatch):
+def test_a_failed_build_leaves_the_previous_database_and_tables_untouched(tmp_path, monkeypatch, layers):
     from pipeline import compute
-    from pipeline.io import write_table
+    from pipeline.layers import built_from
 
     curated = tmp_path / "curated"
-    for table, df in small_plan().items():
-        write_table(df, table, curated / f"{table}.parquet")
+    layers.validated(curated, small_plan())
     assert compute_database(curated, None, tmp_path / "raw") == exitcodes.OK
-    before = {p.name: p.read_bytes() for p in curated.iterdir()}
+    before = tree(curated)
 
     def broken(con):
         raise RuntimeError("disk full")
@@ -571,7 +608,18 @@ def test_a_failed_build_leaves_the_previous_database_and_tables_untouched(tmp_pa
     monkeypatch.setattr(compute, "fetch_computed", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         compute_database(curated, None, tmp_path / "raw")
-    assert {p.name: p.read_bytes() for p in curated.iterdir()} == before
+    # Every file is as it was, but the layer no longer claims to be complete: its
+    # provenance, removed first, is written only after a successful build.
+    after = tree(curated)
+    assert "computed/provenance.json" not in after
+    assert after == {k: v for k, v in before.items() if k != "computed/provenance.json"}
+    assert built_from(curated / "computed") is None
+    monkeypatch.undo()
+    assert compute_database(curated, None, tmp_path / "raw") == exitcodes.OK
+    assert tree(curated).keys() == before.keys()
+    assert {k: v for k, v in tree(curated).items() if k != "computed/pgo.duckdb"} == {
+        k: v for k, v in before.items() if k != "computed/pgo.duckdb"
+    }
 
 
 def test_compute_database_needs_the_curated_folder(tmp_path):

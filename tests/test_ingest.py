@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -10,12 +13,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import exitcodes
+from pipeline.fingerprint import stage_code_fingerprint
 from pipeline.ingest import ingest_reports
+from pipeline.layers import PROVENANCE_FILE, layout, partition_record
 from schemas import TABLES, arrow_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
 SEED_ID = SEED.stem
+PARTITION_FILES = sorted([f"{t}.parquet" for t in TABLES] + [PROVENANCE_FILE])
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +29,37 @@ def seed_curated(seed_ingested) -> Path:
     return seed_ingested
 
 
+def partitions(curated: Path) -> list[Path]:
+    return sorted(p for p in layout(curated).partitions.iterdir() if p.is_dir())
+
+
 def read(curated: Path, table: str) -> pd.DataFrame:
-    return pd.read_parquet(curated / f"{table}.parquet")
+    """``table`` of every ingested partition, in report order."""
+    frames = [pd.read_parquet(part / f"{table}.parquet") for part in partitions(curated)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_every_table_is_written_with_its_declared_schema(seed_curated):
+    [part] = partitions(seed_curated)
+    assert part == seed_curated / "ingested" / SEED_ID
     for table in TABLES:
-        assert pq.read_schema(seed_curated / f"{table}.parquet").equals(arrow_schema(table), check_metadata=False)
+        assert pq.read_schema(part / f"{table}.parquet").equals(arrow_schema(table), check_metadata=False)
+
+
+def test_ingest_writes_only_the_report_partition_and_its_provenance_last(seed_curated):
+    """One writer per file: ingest writes curated/ingested/<report_id>/ and nothing else."""
+    assert sorted(tree(seed_curated)) == [f"ingested/{SEED_ID}/{name}" for name in PARTITION_FILES]
+    provenance = json.loads((seed_curated / "ingested" / SEED_ID / PROVENANCE_FILE).read_text(encoding="utf-8"))
+    sha = hashlib.sha256(SEED.read_bytes()).hexdigest()
+    assert provenance["built_from"] == partition_record(SEED_ID, sha, stage_code_fingerprint("ingest"))
+    outcome = provenance["outcome"]
+    assert outcome["exit_code"] == exitcodes.OK and outcome["errors"] == []
+    assert outcome["rows"] == {t: len(read(seed_curated, t)) for t in TABLES}
+    assert outcome["rows"]["activities"] == 147
 
 
 def test_seed_report_row(seed_curated):
@@ -135,11 +165,11 @@ def test_seed_findings(seed_curated):
     assert by_code["check_mark_missing"] == ["commitment_no=16,activity_no=2", "commitment_no=16,activity_no=3"]
     assert by_code["status_line_unrecognised"] == ["commitment_no=16,activity_no=3"]
     assert "plan_period_inconsistent" in by_code and "published_axis_rates_missing" in by_code
-    assert len(by_code["indicator_unit_contradicts_kind"]) == 6
+    assert "indicator_unit_contradicts_kind" not in by_code  # validation reports it, once
     assert (f["severity"] != "error").all()
 
 
-def test_bad_files_are_reported_and_the_good_ones_still_go_through(tmp_path):
+def test_bad_files_are_reported_and_the_good_ones_still_go_through(tmp_path, caplog):
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(SEED, raw / SEED.name)
@@ -151,13 +181,23 @@ def test_bad_files_are_reported_and_the_good_ones_still_go_through(tmp_path):
     (raw / "seed-cp1252.txt").write_bytes(cp1252.encode("cp1252", errors="replace"))
     curated = tmp_path / "curated"
 
-    assert ingest_reports(raw, curated) == exitcodes.INPUT_ERROR
+    with caplog.at_level(logging.ERROR, logger="pipeline.ingest"):
+        assert ingest_reports(raw, curated) == exitcodes.INPUT_ERROR
 
+    # A file with an invalid name is refused by name: no partition, an error in the log.
+    assert [p.name for p in partitions(curated)] == ["binary", "empty", SEED_ID, "notes", "seed-cp1252"]
+    assert "Bad Name.txt: refused: 'Bad Name' is not a valid report id" in caplog.text
+    assert "(invalid_report_id)" in caplog.text
     reports = read(curated, "reports")
     assert sorted(reports["report_id"]) == [SEED_ID, "seed-cp1252"]
     f = read(curated, "findings")
     errors = f[f.severity == "error"].set_index("report_id")["code"].to_dict()
-    assert errors == {"empty": "file_empty", "binary": "file_binary", "notes": "no_commitment", "Bad Name": "invalid_report_id"}
+    assert errors == {"empty": "file_empty", "binary": "file_binary", "notes": "no_commitment"}
+    for report_id, code in errors.items():
+        assert f"{report_id}.txt" in caplog.text and f"({code})" in caplog.text
+        outcome = json.loads((curated / "ingested" / report_id / PROVENANCE_FILE).read_text(encoding="utf-8"))["outcome"]
+        assert outcome["exit_code"] == exitcodes.INPUT_ERROR
+        assert [e["code"] for e in outcome["errors"]] == [code]
     assert "decoded_cp1252" in f[f.report_id == "seed-cp1252"]["code"].tolist()
     assert len(read(curated, "activities").query("report_id == 'seed-cp1252'")) == 147
 
@@ -179,7 +219,26 @@ def test_parallel_and_sequential_ingestion_give_identical_tables(tmp_path, monke
         monkeypatch.setattr(ingest, "PARALLEL_FROM", threshold)
         curated = tmp_path / label
         assert ingest_reports(raw, curated) == exitcodes.OK
-        results[label] = {t: (curated / f"{t}.parquet").read_bytes() for t in TABLES}
+        results[label] = tree(curated)
+    assert sorted(results["sequential"]) == [f"ingested/copy-{k}/{name}" for k in range(3) for name in PARTITION_FILES]
     assert results["parallel"] == results["sequential"]
     plan = read(tmp_path / "parallel", "published_rates").query("scope == 'plan'")
     assert plan["rate_pct"].tolist() == [80.0, 81.0, 82.0]
+
+
+def test_an_unchanged_report_is_not_rewritten_and_a_removed_one_loses_its_partition(tmp_path):
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    raw.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    for report_id in ("pan-a", "pan-b"):
+        (raw / f"{report_id}.txt").write_text(text, encoding="utf-8")
+    assert ingest_reports(raw, curated) == exitcodes.OK
+    stamps = {p: p.stat().st_mtime_ns for p in curated.rglob("*") if p.is_file()}
+    first = tree(curated)
+    assert ingest_reports(raw, curated) == exitcodes.OK
+    assert tree(curated) == first
+    assert {p: p.stat().st_mtime_ns for p in curated.rglob("*") if p.is_file()} == stamps
+    (raw / "pan-b.txt").unlink()
+    assert ingest_reports(raw, curated) == exitcodes.OK
+    assert [p.name for p in partitions(curated)] == ["pan-a"]
+    assert tree(curated) == {k: v for k, v in first.items() if k.startswith("ingested/pan-a/")}

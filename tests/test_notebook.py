@@ -9,7 +9,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline import exitcodes
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "progress.ipynb"
@@ -24,14 +23,29 @@ def test_notebook_is_committed_without_outputs():
 
 
 @pytest.fixture(scope="module")
-def seed_database(tmp_path_factory) -> Path:
-    from pipeline.compute import compute_database
-    from pipeline.ingest import ingest_reports
+def seed_database(seed_computed) -> Path:
+    return seed_computed / "computed" / "pgo.duckdb"
 
-    curated = tmp_path_factory.mktemp("nb") / "curated"
-    assert ingest_reports(REPO / "raw", curated) == exitcodes.OK
-    assert compute_database(curated, None, REPO / "raw") == exitcodes.OK
-    return curated / "pgo.duckdb"
+
+def test_notebook_reads_the_computed_layer_database_by_default(seed_database, tmp_path, monkeypatch):
+    """Without PGO_DB, the first cell opens ../curated/computed/pgo.duckdb from notebooks/."""
+    from pipeline.layers import layout
+
+    assert layout(Path("curated")).database == Path("curated/computed/pgo.duckdb")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "curated" / "computed").mkdir(parents=True)
+    (tmp_path / "curated" / "computed" / "pgo.duckdb").symlink_to(seed_database)
+    monkeypatch.delenv("PGO_DB", raising=False)
+    monkeypatch.delenv("PGO_REPORT", raising=False)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells = [next(c for c in nb.cells if c.cell_type == "code")]
+    assert '"../curated/computed/pgo.duckdb"' in nb.cells[0].source
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
+    outputs = nb.cells[0].outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert text.splitlines() == ["base : ../curated/computed/pgo.duckdb", "rapport : ma-pan-2021-2023-autoevaluation-2023-07"]
 
 
 def test_notebook_runs_read_only_on_the_seed_database(seed_database, monkeypatch):

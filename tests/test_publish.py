@@ -5,6 +5,7 @@ seed report end to end (frictionless validation, row counts, values)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -13,6 +14,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import duckdb
 import frictionless
 import pandas as pd
 import pytest
@@ -20,14 +22,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline import exitcodes
+from pipeline import publish as publish_module
 from pipeline.io import read_table, to_arrow, write_table
 from pipeline.publish import (
     FORMULA_PREFIXES,
+    PUBLISHED_DECIMALS,
     build_package,
     check_json_copies,
     ckan_dataset,
     neutralise_formula,
     publish_packages,
+    round_half_up,
     recover_interrupted_release,
     split_foreign_keys,
     render_csv,
@@ -35,7 +40,10 @@ from pipeline.publish import (
     validate_package_dir,
     zip_package,
 )
-from schemas import ALL_RESOURCES, table_fields
+from pipeline.fingerprint import stage_code_fingerprint
+from pipeline.layers import built_from, release_inputs
+from pipeline.settings import DEFAULT_PUBLISHER
+from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
@@ -135,13 +143,17 @@ def frames(tables=CURATED + COMPUTED, **changes: list[dict]) -> dict[str, pd.Dat
     return {t: frame(t, changes.get(t, ROWS[t])) for t in tables}
 
 
-def write_curated(curated: Path, tables: dict[str, pd.DataFrame], rates_config: dict | None = RATES_CONFIG) -> Path:
-    curated.mkdir(parents=True, exist_ok=True)
-    for table, df in tables.items():
-        write_table(df, table, curated / f"{table}.parquet")
-    if rates_config is not None:
-        (curated / "rates_config.json").write_text(json.dumps(rates_config), encoding="utf-8")
-    return curated
+@pytest.fixture
+def write_curated(layers):
+    """``write(curated, tables, rates_config)``: the validated layer from the curated tables
+    of ``tables``, then a complete computed layer from its computed ones."""
+
+    def write(curated: Path, tables: dict[str, pd.DataFrame], rates_config: dict | None = RATES_CONFIG) -> Path:
+        validated = layers.validated(curated, {t: df for t, df in tables.items() if t in TABLES})
+        layers.computed(curated, {t: df for t, df in tables.items() if t in COMPUTED_TABLES}, rates_config, validated)
+        return curated
+
+    return write
 
 
 def read_tree(directory: Path) -> dict[str, bytes]:
@@ -199,11 +211,11 @@ def test_nullable_integer_column_stays_integer_and_empty_text_is_missing():
     assert [r["record_key"] for r in records] == [None, "commitment_no=1,activity_no=2", None]
 
 
-def test_render_csv_header_quoting_missing_and_booleans():
+def test_render_csv_header_quoting_missing_booleans_and_rounded_computed_numbers():
     rows = frame("reconciliation", ROWS["reconciliation"])
     assert render_csv(table_records(rows, "reconciliation"), "reconciliation").decode("utf-8") == (
         "report_id,scope,scope_no,published_rate_pct,rate_pct,rate_min_pct,rate_max_pct,within_bounds,gap_pct_points\n"
-        "pan-a,plan,0,82.0,62.5,23.0,78.25,false,19.5\n"
+        "pan-a,plan,0,82.0,62.5,23.0,78.3,false,19.5\n"
         "pan-a,commitment,1,65.0,95.0,45.0,97.5,true,-30.0\n"
     )
 
@@ -286,7 +298,8 @@ def test_package_metadata_in_french_derived_from_the_input():
     assert descriptor["contributors"] == [
         {"title": "Plateforme nationale du gouvernement ouvert (Maroc)", "role": "publisher"}
     ]
-    assert descriptor["languages"] == ["fr"]
+    assert descriptor["publisher"] == DEFAULT_PUBLISHER == publish_module.DEFAULT_PUBLISHER  # still re-exported
+    assert descriptor["languages"] == ["fr", "ar"]
     assert "2021-2023" in descriptor["keywords"]
     assert descriptor["rates_method"] == {
         "aggregation": "commitment_mean",
@@ -336,7 +349,7 @@ def test_partly_filled_composite_key_is_left_out_only_when_the_filled_rows_match
     assert split_foreign_keys(rows, [report_fk, axes_fk], {"axes": axes}) == ([report_fk, axes_fk], [])
 
 
-def test_commitment_without_axis_is_released_with_the_key_left_out(tmp_path):
+def test_commitment_without_axis_is_released_with_the_key_left_out(tmp_path, write_curated):
     commitments = [ROWS["commitments"][0], {**ROWS["commitments"][1], "axis_no": None}]
     curated = write_curated(tmp_path / "curated", frames(commitments=commitments))
     exports = tmp_path / "exports"
@@ -366,8 +379,8 @@ def test_ckan_dataset_for_package_create():
     first = dataset["resources"][0]
     assert (first["name"], first["format"], first["url"]) == ("Rapports (CSV)", "CSV", "data/reports.csv")
     assert first["description"] == ALL_RESOURCES["reports"]["description"]
-    json_names = [r["name"] for r in dataset["resources"] if r["format"] == "JSON"]
-    assert "Rapports (JSON)" in json_names
+    # The JSON copies stay in the zip; on the portal, JSON is the package descriptor only.
+    assert [r["url"] for r in dataset["resources"] if r["format"] == "JSON"] == ["datapackage.json"]
     assert {"key": "source_sha256", "value": "a" * 64} in dataset["extras"]
 
 
@@ -384,17 +397,23 @@ def test_zip_is_deterministic_sorted_and_timestamp_free():
 # Release on disk.
 
 
-def test_publish_writes_valid_packages_with_the_curated_values(tmp_path):
+RELEASE = ["ckan.json", "data", "datapackage.json", "index.html", "release.json"]
+
+
+def test_publish_writes_valid_packages_with_the_curated_values(tmp_path, write_curated):
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports) == exitcodes.OK
-    assert sorted(p.name for p in exports.iterdir()) == ["pan-a", "pan-a.zip", "pan-b", "pan-b.zip"]
+    assert sorted(p.name for p in exports.iterdir()) == ["pan-a", "pan-b"]
+    for report_id in ("pan-a", "pan-b"):
+        assert sorted(p.name for p in (exports / report_id).iterdir()) == sorted(RELEASE + [f"{report_id}.zip", f"{report_id}.xlsx"])
     report = frictionless.validate(str(exports / "pan-a" / "datapackage.json"))
     assert report.valid, report.flatten(["taskName", "rowNumber", "fieldName", "type", "message"])
     rows = {task.name: task.stats.get("rows", 0) for task in report.tasks if task.type == "table"}
     assert rows == {"reports": 1, "axes": 2, "commitments": 2, "activities": 3, "indicators": 2,
                     "published_rates": 3, "findings": 1, "commitment_progress": 2, "axis_progress": 2,
-                    "plan_progress": 1, "reconciliation": 2}
+                    "plan_progress": 1, "reconciliation": 2, "activity_progress": 0, "status_summary": 0,
+                    "missing_rate_range": 0}
     with (exports / "pan-a" / "data" / "indicators.csv").open(encoding="utf-8", newline="") as f:
         indicators = list(csv.DictReader(f))
     assert indicators[0] == {"report_id": "pan-a", "commitment_no": "1", "indicator_no": "1",
@@ -402,15 +421,32 @@ def test_publish_writes_valid_packages_with_the_curated_values(tmp_path):
                              "kind": "count", "source_line": "35"}
     plan = json.loads((exports / "pan-a" / "data" / "plan_progress.json").read_text(encoding="utf-8"))
     assert plan == [{"report_id": "pan-a", "commitment_count": 2, "activity_count": 3, "rate_pct": 62.5,
-                     "rate_min_pct": 23.0, "rate_max_pct": 78.25, "aggregation": "commitment_mean"}]
+                     "rate_min_pct": 23.0, "rate_max_pct": 78.3, "aggregation": "commitment_mean"}]
     b = json.loads((exports / "pan-b" / "data" / "axes.json").read_text(encoding="utf-8"))
     assert b == [{"report_id": "pan-b", "axis_no": 1, "name": "Axe B", "source_line": 5}]
-    with zipfile.ZipFile(exports / "pan-a.zip") as archive:
-        assert {n: archive.read(n) for n in archive.namelist()} == read_tree(exports / "pan-a")
+    package = {k: v for k, v in read_tree(exports / "pan-a").items() if k not in ("pan-a.zip", "pan-a.xlsx", "index.html", "release.json")}
+    with zipfile.ZipFile(exports / "pan-a" / "pan-a.zip") as archive:
+        assert {n: archive.read(n) for n in archive.namelist()} == package
     assert not list(exports.glob(".*"))
 
 
-def test_republishing_the_same_input_gives_identical_bytes(tmp_path):
+def test_release_record_lists_every_file_and_what_it_was_built_from(tmp_path, write_curated):
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports, publisher="Ministère X") == exitcodes.OK
+    release = json.loads((exports / "pan-a" / "release.json").read_text(encoding="utf-8"))
+    assert release["report_id"] == "pan-a"
+    expected = release_inputs(built_from(curated / "computed"), "pan-a", stage_code_fingerprint("publish"), "Ministère X")
+    assert release["built_from"] == expected
+    assert expected["publisher"] == "Ministère X" and "source_sha256" in expected
+    files = {k: v for k, v in read_tree(exports / "pan-a").items() if k != "release.json"}
+    assert release["files"] == {
+        name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in sorted(files.items())
+    }
+    assert "pan-a.zip" in release["files"]
+
+
+def test_republishing_the_same_input_gives_identical_bytes(tmp_path, write_curated):
     curated = write_curated(tmp_path / "curated", frames())
     first, second = tmp_path / "first", tmp_path / "second"
     assert publish_packages(curated, first) == exitcodes.OK
@@ -420,14 +456,31 @@ def test_republishing_the_same_input_gives_identical_bytes(tmp_path):
     assert read_tree(first) == read_tree(second)
 
 
-def test_report_ids_limits_what_is_published(tmp_path):
+def test_report_ids_limits_what_is_published(tmp_path, write_curated):
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports, report_ids={"pan-b", "pan-z"}) == exitcodes.OK
-    assert sorted(p.name for p in exports.iterdir()) == ["pan-b", "pan-b.zip"]
+    assert sorted(p.name for p in exports.iterdir()) == ["pan-b"]
+    assert sorted(p.name for p in (exports / "pan-b").iterdir()) == sorted(RELEASE + ["pan-b.zip", "pan-b.xlsx"])
 
 
-def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, caplog):
+def test_releases_of_reports_no_longer_computed_are_retracted(tmp_path, write_curated, caplog):
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    released_b = read_tree(exports / "pan-b")
+    only_a = {t: df[df["report_id"] != "pan-b"] for t, df in frames().items()}
+    write_curated(curated, only_a)
+    assert publish_packages(curated, exports, report_ids={"pan-a"}) == exitcodes.OK  # a partial publish keeps it
+    assert (exports / "pan-b").is_dir()
+    with caplog.at_level(logging.WARNING, logger="pipeline.publish"):
+        assert publish_packages(curated, exports) == exitcodes.OK
+    assert "report pan-b is no longer in raw/" in caplog.text
+    assert sorted(p.name for p in exports.iterdir()) == ["_retracted", "pan-a"]
+    assert read_tree(exports / "_retracted" / "pan-b") == released_b
+
+
+def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, caplog, write_curated):
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports) == exitcodes.OK
@@ -435,7 +488,7 @@ def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, cap
 
     broken = [dict(r) for r in ROWS["activities"]]
     broken[1]["status"] = "bogus"  # activity (1, 2): third CSV line, row number 3
-    write_table(frame("activities", broken), "activities", curated / "activities.parquet")
+    write_table(frame("activities", broken), "activities", curated / "validated" / "activities.parquet")
     with caplog.at_level(logging.ERROR, logger="pipeline.publish"):
         assert publish_packages(curated, exports) == exitcodes.RELEASE_REFUSED
 
@@ -451,30 +504,56 @@ def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, cap
     assert after == released
     assert not list(exports.glob(".*"))
 
-    write_table(frame("activities", ROWS["activities"]), "activities", curated / "activities.parquet")
+    write_table(frame("activities", ROWS["activities"]), "activities", curated / "validated" / "activities.parquet")
     assert publish_packages(curated, exports) == exitcodes.OK
     assert not errors_file.exists()
 
 
-def test_foreign_key_violation_is_refused(tmp_path):
+def test_foreign_key_violation_is_refused(tmp_path, write_curated):
     orphan = {**ROWS["activities"][0], "commitment_no": 9}
     curated = write_curated(tmp_path / "curated", frames(activities=ROWS["activities"] + [orphan]))
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports, report_ids={"pan-a"}) == exitcodes.RELEASE_REFUSED
     errors = json.loads((exports / "pan-a.errors.json").read_text(encoding="utf-8"))["errors"]
     assert [(e["resource"], e["type"], e["row"]) for e in errors] == [("activities", "foreign-key", 5)]
-    assert not (exports / "pan-a").exists() and not (exports / "pan-a.zip").exists()
+    assert not (exports / "pan-a").exists()
+    assert sorted(p.name for p in exports.iterdir()) == ["pan-a.errors.json"]
 
 
-def test_missing_computed_tables_are_published_without_and_logged(tmp_path, caplog):
-    curated = write_curated(tmp_path / "curated", frames(CURATED), rates_config=None)
+def test_a_report_whose_rates_could_not_be_computed_is_not_released(tmp_path, layers, caplog):
+    tables = frames()
+    validated = layers.validated(tmp_path / "curated", {t: df for t, df in tables.items() if t in TABLES})
+    error = frame("findings", [{"report_id": "pan-a", "stage": "compute", "finding_no": 1, "severity": "error",
+                                "code": "weights_file_invalid", "message": "pan-a.weights.csv: illisible"}])
+    computed = {t: df for t, df in tables.items() if t in COMPUTED_TABLES}
+    layers.computed(tmp_path / "curated", computed, RATES_CONFIG, validated, findings=error)
     exports = tmp_path / "exports"
-    with caplog.at_level(logging.WARNING, logger="pipeline.publish"):
-        assert publish_packages(curated, exports) == exitcodes.OK
-    assert "not found" in caplog.text and "reconciliation" in caplog.text
-    assert sorted(p.name for p in (exports / "pan-a" / "data").iterdir()) == sorted(
-        f"{t}.{fmt}" for t in CURATED for fmt in ("csv", "json")
-    )
+    with caplog.at_level(logging.ERROR, logger="pipeline.publish"):
+        assert publish_packages(tmp_path / "curated", exports) == exitcodes.INPUT_ERROR
+    assert "report pan-a is not released: pan-a.weights.csv: illisible" in caplog.text
+    assert sorted(p.name for p in exports.iterdir()) == ["pan-b"]
+
+
+@pytest.mark.parametrize("computed", ["missing", "interrupted"])
+def test_publish_needs_a_complete_computed_layer(tmp_path, caplog, write_curated, computed):
+    """Without a computed layer whose provenance is written (compute never ran, or was
+    interrupted), nothing is published and the releases in place stay as they are."""
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    released = read_tree(exports)
+    write_table(frame("axes", [{**ROWS["axes"][0], "name": "Autre nom"}] + ROWS["axes"][1:]), "axes",
+                curated / "validated" / "axes.parquet")
+    if computed == "missing":
+        shutil.rmtree(curated / "computed")
+    else:
+        (curated / "computed" / "provenance.json").unlink()
+    with caplog.at_level(logging.ERROR, logger="pipeline.publish"):
+        assert publish_packages(curated, exports) == exitcodes.USAGE
+    assert "has no complete computed layer" in caplog.text
+    assert read_tree(exports) == released
+    assert publish_packages(curated, tmp_path / "elsewhere") == exitcodes.USAGE
+    assert not (tmp_path / "elsewhere").exists()
 
 
 def test_json_copy_must_hold_exactly_the_validated_csv_rows(tmp_path):
@@ -509,18 +588,10 @@ def test_interrupted_release_is_tidied(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def seed_exports(tmp_path_factory) -> tuple[Path, Path]:
-    from pipeline.compute import compute_database
-    from pipeline.ingest import ingest_reports
-
-    raw = tmp_path_factory.mktemp("raw")
-    shutil.copy(SEED, raw / SEED.name)
-    curated = tmp_path_factory.mktemp("curated")
-    assert ingest_reports(raw, curated) == exitcodes.OK
-    assert compute_database(curated, None, raw) == exitcodes.OK
+def seed_exports(seed_computed, tmp_path_factory) -> tuple[Path, Path]:
     exports = tmp_path_factory.mktemp("exports")
-    assert publish_packages(curated, exports) == exitcodes.OK
-    return curated, exports / SEED.stem
+    assert publish_packages(seed_computed, exports) == exitcodes.OK
+    return seed_computed, exports / SEED.stem
 
 
 def _parse_csv_cell(text: str, field_type: str):
@@ -531,8 +602,19 @@ def _parse_csv_cell(text: str, field_type: str):
     )(text)
 
 
+def _curated_table(curated: Path, table: str) -> pd.DataFrame:
+    """What the package of ``table`` comes from: the validated or computed layer; for
+    ``findings``, both (the database's findings table holds the same)."""
+    if table in COMPUTED_TABLES:
+        return read_table(curated / "computed" / f"{table}.parquet", table)
+    df = read_table(curated / "validated" / f"{table}.parquet", table)
+    if table == "findings":
+        df = pd.concat([df, read_table(curated / "computed" / "findings.parquet", table)], ignore_index=True)
+    return df
+
+
 def _curated_rows(curated: Path, table: str) -> list[dict]:
-    df = read_table(curated / f"{table}.parquet", table)
+    df = _curated_table(curated, table)
     df = df[df["report_id"] == SEED.stem].sort_values(ALL_RESOURCES[table]["primary_key"])
     out = []
     for record in df.astype(object).to_dict("records"):
@@ -542,6 +624,8 @@ def _curated_rows(curated: Path, table: str) -> list[dict]:
             value = None if pd.isna(value) else value
             if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
                 value = "'" + value
+            if value is not None and f["type"] == "number" and table in COMPUTED_TABLES:
+                value = round_half_up(float(value), PUBLISHED_DECIMALS)
             row[f["name"]] = None if value is None else {"integer": int, "number": float}.get(f["type"], lambda v: v)(value)
         out.append(row)
     return out
@@ -554,9 +638,14 @@ def test_seed_package_passes_frictionless_with_curated_row_counts(seed_exports):
     rows = {task.name: task.stats.get("rows", 0) for task in report.tasks if task.type == "table"}
     assert set(rows) == set(ALL_RESOURCES)
     for table, count in rows.items():
-        df = read_table(curated / f"{table}.parquet", table)
+        df = _curated_table(curated, table)
         assert count == int((df["report_id"] == SEED.stem).sum()), table
     assert rows["commitments"] == 22
+    stages = {r["stage"] for r in json.loads((package / "data" / "findings.json").read_text(encoding="utf-8"))}
+    assert stages == {"ingest", "validate", "compute"}
+    with duckdb.connect(str(curated / "computed" / "pgo.duckdb"), read_only=True) as con:
+        assert con.sql("SELECT count(*) FROM findings").fetchall() == [(rows["findings"],)]
+    assert sorted(p.name for p in package.iterdir()) == sorted(RELEASE + [f"{SEED.stem}.zip", f"{SEED.stem}.xlsx"])
 
 
 @pytest.mark.parametrize("table", list(ALL_RESOURCES))
@@ -588,3 +677,12 @@ def test_swap_directory_replaces_a_release_without_a_moment_where_it_is_missing(
     if exchange_paths(other, target):
         assert (target / "datapackage.json").read_text(encoding="utf-8") == "newer"
         assert (other / "datapackage.json").read_text(encoding="utf-8") == "new"
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [(78.25, 1, 78.3), (81.7357142857143, 1, 81.7), (-2.857142857142861, 1, -2.9), (-0.04, 1, 0.0), (90.0, 1, 90.0), (0.05, 1, 0.1)],
+)
+def test_round_half_up(value, decimals, expected):
+    rounded = round_half_up(value, decimals)
+    assert rounded == expected and str(rounded) == str(expected)

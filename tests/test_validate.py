@@ -6,8 +6,9 @@ one thing, and states the rows expected in quarantine with their check and reaso
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -16,13 +17,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import exitcodes
-from pipeline.io import read_table, write_table
+from pipeline.fingerprint import stage_code_fingerprint
+from pipeline.io import read_table
+from pipeline.layers import PROVENANCE_FILE, validated_entry, validated_record
 from pipeline.validate import (
     CHECK_COLUMN,
     REASON_COLUMN,
     ValidationConfigError,
     format_summary,
-    merge_quarantined,
     validate_curated,
     validate_tables,
 )
@@ -440,14 +442,6 @@ def test_missing_table_raises():
         validate_tables(tables)
 
 
-def test_merge_back_takes_a_row_found_in_both_once():
-    activities = valid_tables()["activities"]
-    curated = activities.iloc[[0, 1, 2]]
-    quarantined = activities.iloc[[2, 3]].assign(**{CHECK_COLUMN: "x", REASON_COLUMN: "y"})
-    merged = merge_quarantined(curated, quarantined, "activities")
-    assert keys(merged, "commitment_no", "activity_no") == [(1, 1), (1, 2), (2, 1), (2, 2)]
-
-
 def test_summary_for_the_terminal():
     tables = valid_tables()
     tables["activities"].loc[1, "status"] = "started"
@@ -462,49 +456,57 @@ def test_summary_for_the_terminal():
 # --- the stage on disk -------------------------------------------------------------------
 
 
-def write_curated(curated: Path, tables: dict[str, pd.DataFrame]) -> None:
-    for table, df in tables.items():
-        write_table(df, table, curated / f"{table}.parquet")
-
-
 def file_hashes(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def bad_curated(tmp_path) -> Path:
-    """Curated tables with one unknown status and one rate without a percent sign."""
+def bad_tables() -> dict[str, pd.DataFrame]:
+    """One unknown status (quarantined) and one rate without a percent sign (a warning)."""
     tables = valid_tables()
     tables["activities"].loc[1, "status"] = "started"
     tables["indicators"].loc[1, ["raw_value", "unit"]] = ["60", None]
+    return tables
+
+
+@pytest.fixture
+def bad_curated(tmp_path, layers) -> Path:
+    """A curated folder whose one ingested partition holds :func:`bad_tables`."""
     curated = tmp_path / "curated"
-    write_curated(curated, tables)
+    layers.ingested(curated, bad_tables())
     return curated
+
+
+def validated(curated: Path) -> Path:
+    return curated / "validated"
 
 
 def test_stage_writes_clean_tables_quarantine_findings_and_report(bad_curated, capsys):
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
     assert "activities  status_not_in_vocabulary" in capsys.readouterr().out
+    out = validated(bad_curated)
+    assert sorted(file_hashes(out)) == sorted(
+        [f"{t}.parquet" for t in TABLES] + ["quarantine/activities.parquet", "validation.json", PROVENANCE_FILE]
+    )
 
-    activities = read_table(bad_curated / "activities.parquet", "activities")
+    activities = read_table(out / "activities.parquet", "activities")
     assert keys(activities, "commitment_no", "activity_no") == [(1, 1), (2, 1), (2, 2)]
 
-    quarantine = pq.read_table(bad_curated / "quarantine" / "activities.parquet")
+    quarantine = pq.read_table(out / "quarantine" / "activities.parquet")
     expected_schema = pa.schema(
         [*(f.with_nullable(True) for f in arrow_schema("activities")), pa.field(CHECK_COLUMN, pa.string()), pa.field(REASON_COLUMN, pa.string())]
     )
     assert quarantine.schema.equals(expected_schema, check_metadata=False)
     assert quarantine.to_pydict()[CHECK_COLUMN] == ["status_not_in_vocabulary"]
     assert quarantine.to_pydict()["activity_no"] == [2]
-    assert sorted(p.name for p in (bad_curated / "quarantine").iterdir()) == ["activities.parquet"]
+    assert sorted(p.name for p in (out / "quarantine").iterdir()) == ["activities.parquet"]
 
-    findings = read_table(bad_curated / "findings.parquet", "findings")
+    findings = read_table(out / "findings.parquet", "findings")
     assert findings[["stage", "finding_no", "code", "record_key"]].values.tolist() == [
         ["ingest", 1, "check_mark_missing", "commitment_no=2,activity_no=2"],
         ["validate", 1, "indicator_rate_without_percent", "commitment_no=2,indicator_no=1"],
     ]
 
-    report = json.loads((bad_curated / "validation.json").read_text(encoding="utf-8"))
+    report = json.loads((out / "validation.json").read_text(encoding="utf-8"))
     assert report["exit_code"] == 1
     assert report["tables"]["activities"] == {"rows_in": 4, "rows_clean": 3, "rows_quarantined": 1}
     assert report["tables"]["findings"] == {"rows_in": 1, "rows_clean": 1, "rows_quarantined": 0}
@@ -515,6 +517,14 @@ def test_stage_writes_clean_tables_quarantine_findings_and_report(bad_curated, c
     assert report["failures"][0]["example"].startswith(f"report_id={RID},commitment_no=1,activity_no=2: « status »")
 
 
+def test_provenance_records_the_partitions_validated_and_the_validate_code(bad_curated):
+    partition = json.loads((bad_curated / "ingested" / RID / PROVENANCE_FILE).read_text(encoding="utf-8"))["built_from"]
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    record = json.loads((validated(bad_curated) / PROVENANCE_FILE).read_text(encoding="utf-8"))
+    assert record["built_from"] == validated_record({RID: validated_entry(partition)}, stage_code_fingerprint("validate"))
+    assert record["built_from"]["reports"][RID]["source_sha256"] == partition["source_sha256"]
+
+
 def test_running_twice_changes_nothing_and_loses_nothing(bad_curated):
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
     first = file_hashes(bad_curated)
@@ -522,60 +532,136 @@ def test_running_twice_changes_nothing_and_loses_nothing(bad_curated):
     assert file_hashes(bad_curated) == first
 
 
-def test_reingested_rows_are_not_doubled_by_the_merge_back(bad_curated, tmp_path):
-    """Ingestion rewrites the curated tables with every row, the bad one included."""
-    original = {t: read_table(bad_curated / f"{t}.parquet", t) for t in TABLES}
+def test_validate_never_writes_the_ingested_partitions(bad_curated):
+    """One writer per file: the partitions are ingest's; validate only reads them."""
+    before = file_hashes(bad_curated / "ingested")
+    stamps = {p: p.stat().st_mtime_ns for p in (bad_curated / "ingested").rglob("*")}
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
-    first = file_hashes(bad_curated)
-    write_curated(bad_curated, original)
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
-    assert file_hashes(bad_curated) == first
+    assert file_hashes(bad_curated / "ingested") == before
+    assert {p: p.stat().st_mtime_ns for p in (bad_curated / "ingested").rglob("*")} == stamps
+    assert sorted(p.name for p in bad_curated.iterdir()) == ["ingested", "validated"]
 
 
-def test_a_row_fixed_at_the_source_replaces_its_quarantined_version(bad_curated):
-    """Ingestion writes the fixed row; the stale quarantine file must not bring the old one back."""
+def test_validated_and_quarantined_rows_add_up_to_the_ingested_rows(tmp_path, layers):
+    """Nothing is dropped: each ingested row is either validated or quarantined, unchanged."""
+    from pipeline.ingest import load_partition
+
+    tables = bad_tables()
+    tables["activities"].loc[2, ["band_min_pct", "band_max_pct"]] = [60.0, 90.0]  # a second one, another check
+    tables["published_rates"].loc[0, "rate_pct"] = 165.0
+    curated = tmp_path / "curated"
+    layers.ingested(curated, tables)
+    ingested = load_partition(curated / "ingested" / RID)
+    assert validate_curated(curated) == exitcodes.QUARANTINED
+    out = validated(curated)
+    for table in TABLES:
+        clean = pd.read_parquet(out / f"{table}.parquet")
+        quarantine_path = out / "quarantine" / f"{table}.parquet"
+        quarantine = pd.read_parquet(quarantine_path) if quarantine_path.exists() else clean.iloc[0:0]
+        if table == "findings":
+            clean = clean[clean["stage"] != "validate"]
+        key = arrow_schema(table).names
+        together = pd.concat([clean, quarantine[key]], ignore_index=True).astype(object).where(lambda d: d.notna(), None)
+        expected = ingested[table].astype(object).where(lambda d: d.notna(), None)
+        assert len(together) == len(expected), table
+        assert sorted(map(tuple, together.values.tolist()), key=repr) == sorted(map(tuple, expected.values.tolist()), key=repr), table
+    assert len(pd.read_parquet(out / "quarantine" / "activities.parquet")) == 2
+    assert len(pd.read_parquet(out / "quarantine" / "published_rates.parquet")) == 1
+
+
+def test_a_row_fixed_at_the_source_replaces_its_quarantined_version(bad_curated, layers):
+    """Ingestion rewrites the partition with the fixed row; the old quarantine must not come back."""
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
     tables = valid_tables()
     tables["indicators"].loc[1, ["raw_value", "unit"]] = ["60", None]
-    write_curated(bad_curated, tables)
+    layers.ingested(bad_curated, tables)
     assert validate_curated(bad_curated) == exitcodes.OK
-    assert not (bad_curated / "quarantine").exists()
-    activities = read_table(bad_curated / "activities.parquet", "activities")
+    assert not (validated(bad_curated) / "quarantine").exists()
+    activities = read_table(validated(bad_curated) / "activities.parquet", "activities")
     assert activities[["activity_no", "status"]].values.tolist()[:2] == [[1, "complete"], [2, "limited"]]
     assert len(activities) == 4
 
 
-def test_quarantine_file_names_the_curated_file_written_with_it(bad_curated):
+def test_quarantine_is_an_output_only_editing_it_changes_nothing(bad_curated):
+    """Validate reads the partitions alone: a hand-edited quarantine file is rebuilt as it was."""
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
-    metadata = pq.read_schema(bad_curated / "quarantine" / "activities.parquet").metadata
-    expected = hashlib.sha256((bad_curated / "activities.parquet").read_bytes()).hexdigest()
-    assert metadata[b"pgo:curated_sha256"].decode() == expected
-
-
-def test_rows_that_pass_again_come_back_from_quarantine(bad_curated):
-    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
-    quarantine = bad_curated / "quarantine" / "activities.parquet"
+    first = file_hashes(validated(bad_curated))
+    quarantine = validated(bad_curated) / "quarantine" / "activities.parquet"
     fixed = pq.read_table(quarantine).to_pandas()
     fixed["status"] = "limited"
     pq.write_table(pa.Table.from_pandas(fixed, preserve_index=False), quarantine)
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    assert file_hashes(validated(bad_curated)) == first
+    activities = read_table(validated(bad_curated) / "activities.parquet", "activities")
+    assert sorted(keys(activities, "commitment_no", "activity_no")) == [(1, 1), (2, 1), (2, 2)]
+
+
+def test_quarantine_rows_keep_every_ingested_value(bad_curated):
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    quarantine = pq.read_table(validated(bad_curated) / "quarantine" / "activities.parquet").to_pylist()
+    ingested = pq.read_table(bad_curated / "ingested" / RID / "activities.parquet").to_pylist()
+    assert [{k: v for k, v in row.items() if k not in (CHECK_COLUMN, REASON_COLUMN)} for row in quarantine] == [ingested[1]]
+    assert ingested[1]["status"] == "started"
+
+
+def test_reports_taken_out_of_the_ingested_layer_leave_the_validated_one(bad_curated, layers):
+    other = {t: df.assign(report_id="ma-autre-2024") for t, df in valid_tables().items()}
+    other["reports"]["source_file"] = "ma-autre-2024.txt"
+    layers.ingested(bad_curated, other)
+    assert validate_curated(bad_curated) == exitcodes.QUARANTINED
+    reports = read_table(validated(bad_curated) / "reports.parquet", "reports")
+    assert sorted(reports["report_id"]) == ["ma-autre-2024", RID]
+    shutil.rmtree(bad_curated / "ingested" / RID)
     assert validate_curated(bad_curated) == exitcodes.OK
-    assert not (bad_curated / "quarantine").exists()
-    activities = read_table(bad_curated / "activities.parquet", "activities")
-    assert sorted(keys(activities, "commitment_no", "activity_no")) == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    for table in TABLES:
+        assert set(read_table(validated(bad_curated) / f"{table}.parquet", table)["report_id"]) == {"ma-autre-2024"}, table
+    assert not (validated(bad_curated) / "quarantine").exists()
+    record = json.loads((validated(bad_curated) / PROVENANCE_FILE).read_text(encoding="utf-8"))["built_from"]
+    assert list(record["reports"]) == ["ma-autre-2024"]
+
+
+def test_a_partition_without_provenance_is_left_out_with_a_warning(bad_curated, layers, caplog):
+    """A partition whose ingest was interrupted (no provenance.json yet) is not validated."""
+    other = {t: df.assign(report_id="ma-autre-2024") for t, df in valid_tables().items()}
+    layers.ingested(bad_curated, other)
+    (bad_curated / "ingested" / RID / PROVENANCE_FILE).unlink()
+    with caplog.at_level(logging.WARNING, logger="pipeline.validate"):
+        assert validate_curated(bad_curated) == exitcodes.OK
+    assert f"{bad_curated / 'ingested' / RID} has no provenance record" in caplog.text
+    assert set(read_table(validated(bad_curated) / "activities.parquet", "activities")["report_id"]) == {"ma-autre-2024"}
+    record = json.loads((validated(bad_curated) / PROVENANCE_FILE).read_text(encoding="utf-8"))["built_from"]
+    assert list(record["reports"]) == ["ma-autre-2024"]
 
 
 @pytest.mark.parametrize("make", [lambda p: p / "absent", lambda p: p])
 def test_nothing_to_validate_is_a_usage_error(tmp_path, make):
-    assert validate_curated(make(tmp_path)) == exitcodes.USAGE
+    curated = make(tmp_path)
+    before = file_hashes(tmp_path)
+    assert validate_curated(curated) == exitcodes.USAGE
+    assert file_hashes(tmp_path) == before
+    assert not (curated / "validated").exists()
 
 
-def test_unreadable_table_is_a_usage_error_and_writes_nothing(tmp_path):
+AXES_ROW = {"report_id": [RID], "axis_no": [1], "name": ["Transparence"], "source_line": [10]}
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"report_id": [RID]},  # columns missing
+        {**AXES_ROW, "extra": [1]},  # a column too many
+        {**AXES_ROW, "axis_no": ["un"]},  # text in an integer column
+    ],
+)
+def test_unreadable_table_is_a_usage_error_and_writes_nothing(tmp_path, layers, columns):
     curated = tmp_path / "curated"
-    write_curated(curated, valid_tables())
-    pq.write_table(pa.table({"report_id": ["x"]}), curated / "axes.parquet")
+    layers.ingested(curated, valid_tables())
+    pq.write_table(pa.table(columns), curated / "ingested" / RID / "axes.parquet")
     before = file_hashes(curated)
     assert validate_curated(curated) == exitcodes.USAGE
     assert file_hashes(curated) == before
+    assert not (curated / "validated").exists()
 
 
 # --- the seed ----------------------------------------------------------------------------
@@ -588,8 +674,8 @@ def seed_curated(seed_ingested) -> Path:
 
 
 def test_seed_passes_without_quarantine(seed_curated):
-    assert not (seed_curated / "quarantine").exists()
-    report = json.loads((seed_curated / "validation.json").read_text(encoding="utf-8"))
+    assert not (seed_curated / "validated" / "quarantine").exists()
+    report = json.loads((seed_curated / "validated" / "validation.json").read_text(encoding="utf-8"))
     assert report["exit_code"] == 0
     assert {t: (v["rows_in"], v["rows_quarantined"]) for t, v in report["tables"].items()} == {
         "reports": (1, 0),
@@ -603,7 +689,7 @@ def test_seed_passes_without_quarantine(seed_curated):
 
 
 def test_seed_inconsistencies_are_warnings(seed_curated):
-    findings = read_table(seed_curated / "findings.parquet", "findings")
+    findings = read_table(seed_curated / "validated" / "findings.parquet", "findings")
     mine = findings[findings["stage"] == "validate"]
     assert mine[["finding_no", "code", "record_key"]].values.tolist() == [
         [1, "indicator_count_in_percent", "commitment_no=2,indicator_no=2"],
