@@ -18,8 +18,16 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m pipeline run
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# The report page's test opens it in a real headless browser: Debian's chromium.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
+	$(BIN)/python -m pytest -q -n auto
 
 # The push round trip against a real CKAN 2.9.11 (the portal's version), set up from
 # nothing: Debian packages, CKAN in .ckan-venv/ (cached), a private PostgreSQL and Redis,

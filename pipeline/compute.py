@@ -275,8 +275,8 @@ def _csv_lines(text: str, label: str):
     """``(line, row)`` for each CSV row of ``text`` (``line``: where the row ends).
 
     Raises:
-        ConfigError: CSV the reader refuses (a cell longer than ``csv.field_size_limit()``),
-            naming the line.
+        ConfigError: CSV the reader refuses, or a cell longer than
+            :data:`MAX_WEIGHTS_CELL_CHARS`, naming the line.
     """
     reader = csv.reader(io.StringIO(text))
     while True:
@@ -286,7 +286,16 @@ def _csv_lines(text: str, label: str):
             return
         except csv.Error as exc:
             raise ConfigError(label, f"unreadable CSV ({exc})", reader.line_num) from None
+        longest = max((len(cell) for cell in row), default=0)
+        if longest > MAX_WEIGHTS_CELL_CHARS:
+            problem = f"unreadable CSV (a cell of {longest} characters, at most {MAX_WEIGHTS_CELL_CHARS})"
+            raise ConfigError(label, problem, reader.line_num)
         yield reader.line_num, row
+
+
+#: Longest cell of a weights file: the csv module's own limit is process-wide and other
+#: libraries raise it, so the refusal of a runaway cell must not depend on it.
+MAX_WEIGHTS_CELL_CHARS = 1000
 
 
 def parse_weights(text: str, label: str, report_id: str, activity_keys: set[tuple[int, int]]) -> pd.DataFrame:
