@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     # A token given on the command line is refused without being echoed (argparse would print it as unrecognized).
     p.add_argument("--token", "--api-key", "--apikey", "--api-token", "--ckan-token", dest="token_on_command_line", help=argparse.SUPPRESS)
 
-    p = sub.add_parser("docs", help="write docs/data-dictionary.md from schemas/")
+    p = sub.add_parser("docs", help="write docs/data-dictionary.md from schemas/ and the reports of raw/")
     p.add_argument("--out", type=Path, default=Path("docs/data-dictionary.md"), help="output file")
+    p.add_argument("--raw", type=Path, default=Path("raw"), help="reports whose figures the dictionary quotes (default: raw/)")
 
     for action in sub._choices_actions:  # each command's help line is also its description
         sub.choices[action.dest].description = action.help
@@ -192,7 +193,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "docs":
         from pipeline.dictionary import main as write_data_dictionary
 
-        return write_data_dictionary(["--output", str(args.out)])
+        return write_data_dictionary(["--output", str(args.out), "--raw", str(args.raw)])
     return exitcodes.USAGE
 
 

@@ -117,8 +117,16 @@ RESOURCES: dict[str, dict] = {
     "indicators": {
         "title": "Indicateurs",
         "title_ar": "المؤشرات",
-        "description": "Indicateurs publiés pour chaque engagement, valeur brute et valeur numérique.",
-        "description_ar": "المؤشرات المنشورة لكل التزام، بقيمتها الخام وقيمتها العددية.",
+        "description": "Indicateurs publiés pour chaque engagement. Chaque indicateur porte une seule valeur, "
+        "telle qu'imprimée dans le rapport : raw_value la donne toujours telle quelle (vide seulement si le "
+        "rapport n'en imprime aucune) ; quand elle est numérique, value en donne le nombre et unit son unité "
+        "(percent si un signe % est imprimé, vide sinon). Le rapport ne fixe aucune cible : aucun indicateur "
+        "n'a de valeur cible, et sa valeur seule ne dit pas s'il est atteint.",
+        "description_ar": "المؤشرات المنشورة لكل التزام. يحمل كل مؤشر قيمة واحدة كما وردت في التقرير: "
+        "يوردها الحقل raw_value دائمًا كما هي (ولا يبقى فارغًا إلا إذا لم يورد التقرير أي قيمة)؛ وإذا كانت "
+        "القيمة عددية، أعطى الحقل value قيمتها العددية والحقل unit وحدتها (percent إذا وردت علامة %، "
+        "وتبقى فارغة في غير ذلك). ولا يحدد التقرير أي هدف: فليس لأي مؤشر قيمة مستهدفة، ولا تكفي قيمته "
+        "وحدها لمعرفة ما إذا كان قد تحقق.",
         "fields": [
             "report_id",
             "commitment_no",
