@@ -80,7 +80,10 @@ def run_lock(curated_dir: Path):
 
 
 def lock_is_held(curated_dir: Path) -> bool:
-    """Whether a pgo command holds the lock right now (without taking it)."""
+    """Whether a pgo command holds the lock right now (taken and let go at once; never
+    creates the lock file or its folder)."""
+    if not layout(curated_dir).lock_file.exists():
+        return False
     try:
         with run_lock(curated_dir):
             return False
