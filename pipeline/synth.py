@@ -2,8 +2,10 @@
 
 What belongs here: the French word lists, the layout of a report (title, table of
 contents, context, axes, published rates, one section per commitment with its
-two-column table, activities, status checklists and indicators) and the damage a PDF
-export does to it. Every report ``<report_id>.txt`` comes with
+two-column table, activities, status checklists and indicators), the damage a PDF
+export does to it and the layout drift other exports show. The template's own words
+(status lines, check marks, labels, heading words) come from
+:mod:`pipeline.parse.vocabulary`, the parser's, never copied here. Every report ``<report_id>.txt`` comes with
 ``<report_id>.truth.json``: what a correct ingestion must read from it, and every
 damage put in. Used to test :mod:`pipeline.ingest` on many reports whose right answer
 is known. No external data; the same seed gives the same bytes.
@@ -26,6 +28,17 @@ Line numbers are 1-based, as an editor shows them.
 
 Page breaks never split a wrapped commitment or activity title: the title's two lines
 stay one blank line apart, so that the truth's joined title is the only reading.
+
+Layout drift (:data:`DRIFT_KINDS`, none by default, ``--drift`` on the command line) lays
+the same content out as other exports of the template do: headings written otherwise
+(``ENGAGEMENT N°3 :``, ``Engagement 3 -``, ``Activité 2.``), the status in words on one
+line (``Statut : Progression limitée``), page furniture (running headers and footers,
+page numbers, form feeds) between any two lines, words hyphenated where a line wraps, a
+narrative interleaved by the PDF-to-text tool. It is drawn from a random stream of its
+own, so that a report without drift is byte for byte what it was before drift existed.
+With drift the truth also holds ``layout.drift`` (the kinds) and ``drift`` (``kind``,
+``commitment_no``, ``activity_no``, ``detail``; for an interleaved narrative ``text``, the
+paragraph, and ``fragments``, as printed); its line numbers count the furniture's lines.
 """
 
 from __future__ import annotations
@@ -43,22 +56,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.io import write_bytes_atomic
+from pipeline.parse.vocabulary import (
+    ACTIONS_LABEL,
+    ACTIVITY_WORD,
+    BULLETS,
+    CHECK_MARKS,
+    COMMITMENT_WORD,
+    EMPTY_BOXES,
+    FIELD_NAMES_FR,
+    HEADING_DASHES,
+    INDICATORS_HEADING,
+    MONTHS,
+    NUMERO_SIGNS,
+    STATUS_BAND_PATTERNS,
+    STATUS_BAND_TEXTS,
+    STATUS_KEYWORDS,
+    STATUS_LINES,
+    STATUS_PHRASES,
+    STATUS_WORD_LABELS,
+    STATUSES,
+)
 
 log = logging.getLogger("pipeline.synth")
 
-# --- the template's fixed strings ------------------------------------------------------
-
-STATUS_LINES = {
-    "not_started": "Non entamée",
-    "limited": "Progression limitée (1-59%)",
-    "substantial": "Progression significative (60-90%)",
-    "complete": "Complétée (90-100%)",
-}
-STATUSES = tuple(STATUS_LINES)
-CHECK_MARKS = ("✓", "✔", "√", "☑", "✅", "[x]")
-#: Empty box printed on unchecked lines by the exports whose check mark is a box.
-EMPTY_BOXES = {"[x]": "[ ]", "☑": "☐"}
-BULLETS = ("- ", "• ", "")
+# --- the template's fixed strings: the parser's vocabulary (pipeline.parse.vocabulary) ---------
 
 #: Damage kinds, each applied with probability ``damage_rate`` to every unit it can hit.
 ACTIVITY_DAMAGE = (
@@ -74,8 +95,11 @@ COMMITMENT_DAMAGE = ("responsible_body_missing", "published_rate_missing", "page
 #: Kinds that decide the checklist's fate; at most one of them hits an activity.
 STATUS_DAMAGE = ("check_mark_lost", "two_check_marks", "status_line_garbled")
 
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+#: The responsible body's label split over two lines, as some exports print it.
+_BODY_LABEL_HEAD, _BODY_LABEL_TAIL = (
+    "Organisme responsable",
+    FIELD_NAMES_FR["responsible_body"].removeprefix("Organisme responsable "),
+)
 PERIODS = [(2016, 2018), (2018, 2020), (2019, 2021), (2021, 2023), (2023, 2025), (2025, 2027)]
 _PERIOD_IN_ID_RE = re.compile(r"pan-(\d{4})-(\d{4})")
 
@@ -150,22 +174,27 @@ _AXES = [
     "Intégrité et lutte contre la corruption", "Données ouvertes et innovation",
     "Redevabilité et communication", "Gouvernance numérique", "Environnement et développement durable",
 ]  # fmt: skip
-_PUBLICS = ["cadres associatifs", "chargés d'information", "fonctionnaires", "élus locaux", "jeunes porteurs de projets",
-            "femmes élues", "magistrats", "journalistes", "agents d'accueil"]  # fmt: skip
+_PUBLICS = ["cadres associatifs", "chargés d'information", "fonctionnaires", "élus locaux",
+            "jeunes porteurs de projets", "femmes élues", "magistrats", "journalistes", "agents d'accueil"]  # fmt: skip
 _DIRECTIONS = ["la Direction du Budget", "la Direction des Etudes et des Prévisions Financières",
                "la Direction de la Réforme de l'Administration", "la Direction des Systèmes d'Information",
                "la Direction Générale des Collectivités Territoriales", "la Direction de la Communication"]  # fmt: skip
 _DOCS = ["guide méthodologique", "référentiel", "rapport de synthèse", "cahier des charges", "projet de loi",
          "projet de décret", "plan de communication", "manuel de procédures", "tableau de bord"]  # fmt: skip
 _ACTORS = ["les experts", "les partenaires techniques", "les représentants de la société civile",
-           "les départements concernés", "les membres du comité d'implémentation", "les points focaux régionaux"]  # fmt: skip
-_AIMS = ["d'arrêter les termes de référence", "de valider la version finale du document", "de définir le calendrier de mise en œuvre",
-         "de partager les premiers résultats", "de préparer la phase de généralisation", "d'identifier les besoins en formation"]  # fmt: skip
-_SITES = ["www.gouvernement-ouvert.ma", "chafafiya.ma", "data.gov.ma", "www.charaka.ma", "le portail institutionnel"]  # fmt: skip
+           "les départements concernés", "les membres du comité d'implémentation",
+           "les points focaux régionaux"]  # fmt: skip
+_AIMS = ["d'arrêter les termes de référence", "de valider la version finale du document",
+         "de définir le calendrier de mise en œuvre", "de partager les premiers résultats",
+         "de préparer la phase de généralisation", "d'identifier les besoins en formation"]  # fmt: skip
+_SITES = ["www.gouvernement-ouvert.ma", "chafafiya.ma", "data.gov.ma", "www.charaka.ma",
+          "le portail institutionnel"]  # fmt: skip
 _BULLET_ACTIONS = [
-    "Cadrage du projet", "Installation du système de gestion de l'apprentissage", "Préparation du support de formation",
-    "Audit et révision de contenu", "Importation de la formation dans le portail", "Transfert des compétences",
-    "Rédaction des spécifications fonctionnelles", "Recette technique de la plateforme", "Validation du contenu éditorial",
+    "Cadrage du projet", "Installation du système de gestion de l'apprentissage",
+    "Préparation du support de formation", "Audit et révision de contenu",
+    "Importation de la formation dans le portail", "Transfert des compétences",
+    "Rédaction des spécifications fonctionnelles", "Recette technique de la plateforme",
+    "Validation du contenu éditorial",
 ]  # fmt: skip
 
 _IND_COUNT = [
@@ -177,7 +206,8 @@ _IND_COUNT = [
 ]  # fmt: skip
 _IND_RATE = [
     "Taux d'avancement du développement du système d'information", "Taux de demandes traitées via le portail",
-    "Taux des informations publiées proactivement", "Pourcentage d'institutions engagées à fournir les informations à jour",
+    "Taux des informations publiées proactivement",
+    "Pourcentage d'institutions engagées à fournir les informations à jour",
     "Taux d'opérationnalisation du programme", "Pourcentage des réclamations traitées dans les délais",
     "Taux de satisfaction des usagers", "Taux de couverture des collectivités territoriales",
 ]  # fmt: skip
@@ -194,8 +224,8 @@ _SYNONYMS = {
     "numériques": "électroniques", "national": "nationale", "de la société civile": "des associations",
 }  # fmt: skip
 
-_STATUS_KEYWORDS = ("entam", "limit", "signific", "complet")
-_BAND_RES = (re.compile(r"\b90\D{0,3}100"), re.compile(r"\b60\D{0,3}90\b"), re.compile(r"\b1\D{0,3}59\b"))
+_STATUS_KEYWORDS = tuple(keyword for keyword, _ in STATUS_KEYWORDS)
+_BAND_RES = tuple(pattern for pattern, _ in STATUS_BAND_PATTERNS)
 _GLYPHS = {"o": "0", "e": "c", "i": "l", "l": "1", "a": "o", "m": "rn", "n": "ri", "t": "f", "é": "6", "s": "5",
            "g": "q", "r": "v", "c": "e", "p": "q", "0": "O", "1": "l", "5": "S", "6": "b", "9": "g"}  # fmt: skip
 
@@ -296,7 +326,7 @@ def with_de(phrase: str) -> str:
     """``la X`` -> ``de la X``, ``le X`` -> ``du X``, ``les X`` -> ``des X``, ``un X`` -> ``d'un X``."""
     for article, joined in (("le ", "du "), ("les ", "des "), ("un ", "d'un "), ("une ", "d'une ")):
         if phrase.startswith(article):
-            return joined + phrase[len(article):]
+            return joined + phrase[len(article) :]
     return "de " + phrase
 
 
@@ -367,13 +397,171 @@ def dominant(variants: list[str], titles: list[str]) -> list[bool]:
     return ok
 
 
+# --- layout drift: how other exports lay the template out ------------------------------------
+
+#: Kinds of layout drift, none by default: a report without drift is byte for byte what the
+#: generator wrote before drift existed.
+DRIFT_KINDS = (
+    "heading_variants",  # « ENGAGEMENT N°3 : », « Engagement 3 - », « Activité 2. », mixed case
+    "status_in_words",  # « Statut : Progression limitée » instead of the four-line checklist
+    "page_furniture",  # running headers and footers, page numbers, form feeds between any two lines
+    "hyphenation",  # a word cut at a line's end with a hyphen, where a title or a cell wraps
+    "interleaved_cell",  # a narrative's fragments out of order, a run of words repeated
+)
+#: Probability of a drift kind on each unit it can hit (heading, activity, wrap point, narrative).
+DEFAULT_DRIFT_RATE = 0.5
+_COMMITMENT_WORD_FORMS = (COMMITMENT_WORD, COMMITMENT_WORD.capitalize(), COMMITMENT_WORD.lower())
+_ACTIVITY_WORD_FORMS = (
+    ACTIVITY_WORD,
+    ACTIVITY_WORD.upper(),
+    ACTIVITY_WORD.lower(),
+    fold(ACTIVITY_WORD).capitalize(),
+    fold(ACTIVITY_WORD).upper(),
+)
+_TEMPLATE_SEPARATORS = (" : ", ": ")
+_HEADING_SEPARATORS = _TEMPLATE_SEPARATORS + tuple(f" {d} " for d in HEADING_DASHES) + (". ",)
+_STATUS_WORD_SEPARATORS = (" : ", ": ", " – ", " - ")
+#: Pages of text between two page breaks, and the fewest page breaks of a report (a running
+#: header must recur for the parser to know it).
+LINES_PER_PAGE = 50
+MIN_PAGE_BREAKS = 3
+_RUNNING_HEADERS = (
+    "ROYAUME DU MAROC – GOUVERNEMENT OUVERT",
+    "OPEN GOVERNMENT MOROCCO",
+    "Gouvernement ouvert – Rapport d'auto-évaluation",
+)
+_RUNNING_FOOTERS = ("Rapport d'auto-évaluation du PAN {period}", "Département de la Réforme de l'Administration")
+#: Shortest word cut by a hyphen, and the fewest letters on each side of the cut.
+MIN_HYPHENATED_CHARS, MIN_HYPHEN_PART = 6, 3
+#: Words a narrative needs to be interleaved, and words repeated at the cut (the seed's repeat has 8).
+MIN_INTERLEAVED_WORDS, INTERLEAVED_REPEAT_WORDS = 24, 8
+#: Characters the repeated words have at least (the parser wants 30 to take a repeat for proof).
+MIN_REPEAT_CHARS = 40
+_SENTENCE_END = (".", "!", "?", ";", ":")
+
+
+class _Drift:
+    """Layout drift, drawn from its own random stream: the main stream, and so the report's
+    content, is the same with or without it. Each change is recorded for the truth."""
+
+    def __init__(self, report_id: str, kinds, rate: float):
+        self.kinds = frozenset(kinds)
+        unknown = self.kinds - set(DRIFT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown drift kind(s): {', '.join(sorted(unknown))} (known: {', '.join(DRIFT_KINDS)})")
+        self.rate = max(0.0, min(1.0, float(rate)))
+        self.rng = random.Random(f"pgo-synth-drift:{report_id}:{','.join(sorted(self.kinds))}")
+        self.records: list[dict] = []
+
+    def hit(self, kind: str) -> bool:
+        return kind in self.kinds and self.rng.random() < self.rate
+
+    def record(self, kind: str, commitment_no: int | None, activity_no: int | None, detail: str, **extra) -> None:
+        self.records.append(
+            {"kind": kind, "commitment_no": commitment_no, "activity_no": activity_no, "detail": detail, **extra}
+        )
+
+    def heading(self, prefix: str, number: int, words: tuple[str, ...], where: tuple) -> str:
+        """``prefix`` (« ENGAGEMENT 3 : ») or, on a hit, another form of it (« Engagement N°3 - »)."""
+        if not self.hit("heading_variants"):
+            return prefix
+        rng = self.rng
+        while True:
+            word, sign, sep = rng.choice(words), rng.choice(("",) + NUMERO_SIGNS), rng.choice(_HEADING_SEPARATORS)
+            if not (word == words[0] and not sign and sep in _TEMPLATE_SEPARATORS):
+                break
+        number_text = f"{sign}{rng.choice(('', ' '))}{number}" if sign else str(number)
+        form = f"{word} {number_text}{sep}"
+        self.record("heading_variants", *where, form.strip())
+        return form
+
+    def hyphenate(self, head: str, tail: str, where: tuple) -> tuple[str, str]:
+        """On a hit, cut ``head``'s last word with a hyphen and move its end to ``tail``'s start."""
+        word = head.rsplit(" ", 1)[-1]
+        if len(word) < MIN_HYPHENATED_CHARS or not word.isalpha() or not tail.strip() or not self.hit("hyphenation"):
+            return head, tail
+        cut = self.rng.randint(MIN_HYPHEN_PART, len(word) - MIN_HYPHEN_PART)
+        self.record("hyphenation", *where, f"{word[:cut]}-{word[cut:]}")
+        return f"{head[: len(head) - len(word)]}{word[:cut]}-", f"{word[cut:]} {tail}"
+
+    def status_line(self, status: str, bullet: str, where: tuple) -> str | None:
+        """On a hit, the one line that gives ``status`` in words (« Statut : Progression limitée »)."""
+        if not self.hit("status_in_words"):
+            return None
+        rng = self.rng
+        phrase = rng.choice((STATUS_PHRASES[status], STATUS_LINES[status], STATUS_BAND_TEXTS[status]))
+        line = f"{bullet}{rng.choice(STATUS_WORD_LABELS)}{rng.choice(_STATUS_WORD_SEPARATORS)}{phrase}"
+        self.record("status_in_words", *where, line)
+        return line
+
+    def interleave(self, paragraph: str, where: tuple) -> list[str] | None:
+        """On a hit, the paragraph as the PDF-to-text tool interleaves it: three fragments in
+        the order (A, B, C) for the text B A C, C repeating A's last words. Whether the text
+        proves the order (B stops mid-sentence, A starts mid-sentence) is drawn too."""
+        words = paragraph.split(" ")
+        n, r = len(words), INTERLEAVED_REPEAT_WORDS
+        if n < MIN_INTERLEAVED_WORDS or not self.hit("interleaved_cell"):
+            return None
+        proven = self.rng.random() < 0.5
+        cuts_b = [
+            i
+            for i in range(2, n // 2)
+            if words[i - 1].endswith(_SENTENCE_END) != proven and words[i][:1].islower() == proven
+        ]
+        for i in self.rng.sample(cuts_b, len(cuts_b)):
+            cuts_c = [j for j in range(i + r + 2, n - 2) if not words[j - 1].endswith(_SENTENCE_END)]
+            for j in self.rng.sample(cuts_c, len(cuts_c)):
+                fragments = [" ".join(words[i:j]), " ".join(words[:i]), " ".join(words[j - r :])]
+                run = " ".join(words[j - r : j])
+                if len(run) >= MIN_REPEAT_CHARS and "\n".join(fragments).count(run) == 2:
+                    self.record(
+                        "interleaved_cell",
+                        *where,
+                        "proven" if proven else "unproven",
+                        text=paragraph,
+                        fragments=fragments,
+                    )
+                    return fragments
+        return None
+
+    def add_page_furniture(
+        self, lines: list[str], where: dict[tuple, int], period: str
+    ) -> tuple[list[str], dict[tuple, int]]:
+        """Insert page furniture between lines chosen at random; return the lines and the marks' new numbers."""
+        if "page_furniture" not in self.kinds or len(lines) < 2:
+            return lines, where
+        rng = self.rng
+        style = rng.choice(("pdftotext", "numbers", "worded"))
+        header, footer = rng.choice(_RUNNING_HEADERS), rng.choice(_RUNNING_FOOTERS).format(period=period)
+        breaks = sorted(
+            rng.sample(range(1, len(lines)), min(len(lines) - 1, max(MIN_PAGE_BREAKS, len(lines) // LINES_PER_PAGE)))
+        )
+        total = len(breaks) + 1
+        out, shift, inserted = [], [], 0
+        for k, line in enumerate(lines):
+            if breaks and k == breaks[0]:
+                page = total - len(breaks)
+                breaks.pop(0)
+                block = {"pdftotext": [footer, str(page), f"\f{header}"], "numbers": ["\f", f"- {page} -"],
+                         "worded": [header, f"Page {page} sur {total}"]}[style]  # fmt: skip
+                out.extend(block)
+                inserted += len(block)
+            out.append(line)
+            shift.append(inserted)
+        self.record("page_furniture", None, None, f"{style}: {total - 1} page break(s)")
+        return out, {key: number + shift[number - 1] for key, number in where.items()}
+
+
 # --- one report -------------------------------------------------------------------------
 
 
 class _ReportBuilder:
     """Builds one report's items and truth; every random choice comes from ``rng`` in a fixed order."""
 
-    def __init__(self, rng: random.Random, report_id: str, damage_rate: float):
+    def __init__(
+        self, rng: random.Random, report_id: str, damage_rate: float, drift=(), drift_rate: float = DEFAULT_DRIFT_RATE
+    ):
+        self.drift = _Drift(report_id, drift, drift_rate)
         self.rng = rng
         self.report_id = report_id
         self.rate = max(0.0, min(1.0, float(damage_rate)))
@@ -427,16 +615,28 @@ class _ReportBuilder:
         rng = self.rng
         choice = rng.randrange(6)
         if choice == 0:
-            return f"Organisation de {rng.randint(2, 20)} ateliers de formation au profit de {rng.randint(20, 400)} {rng.choice(_PUBLICS)}."
+            return (
+                f"Organisation de {rng.randint(2, 20)} ateliers de formation au profit de "
+                f"{rng.randint(20, 400)} {rng.choice(_PUBLICS)}."
+            )
         if choice == 1:
-            return f"Un {rng.choice(_DOCS)} a été préparé par {rng.choice(_DIRECTIONS)} et partagé avec {rng.choice(_ACTORS)}."
+            return (
+                f"Un {rng.choice(_DOCS)} a été préparé par {rng.choice(_DIRECTIONS)} "
+                f"et partagé avec {rng.choice(_ACTORS)}."
+            )
         if choice == 2:
             return f"Plusieurs réunions ont été tenues avec {rng.choice(_ACTORS)} afin {rng.choice(_AIMS)}."
         if choice == 3:
             day, month, year = rng.randint(1, 28), rng.choice(MONTHS), self.end - rng.randint(0, 2)
-            return f"La version finale du {rng.choice(_DOCS)} a été validée par le comité de pilotage le {day} {month} {year}."
+            return (
+                f"La version finale du {rng.choice(_DOCS)} a été validée par le comité de pilotage "
+                f"le {day} {month} {year}."
+            )
         if choice == 4:
-            return f"Mise en ligne du {rng.choice(_DOCS)} sur {rng.choice(_SITES)} et diffusion auprès de {rng.randint(20, 400)} {rng.choice(_PUBLICS)}."
+            return (
+                f"Mise en ligne du {rng.choice(_DOCS)} sur {rng.choice(_SITES)} et diffusion auprès de "
+                f"{rng.randint(20, 400)} {rng.choice(_PUBLICS)}."
+            )
         return f"Le {rng.choice(_DOCS)} est en cours de finalisation en concertation avec {rng.choice(_ACTORS)}."
 
     def paragraph(self, k: int) -> str:
@@ -445,12 +645,18 @@ class _ReportBuilder:
     def context_paragraph(self) -> str:
         rng = self.rng
         parts = [
-            "Le Royaume du Maroc s'est engagé dans un processus de réformes visant à ancrer les valeurs de la démocratie participative et à consacrer les principes de la bonne gouvernance.",
-            "Cette initiative vise à renforcer la transparence, la redevabilité et la participation citoyenne en plaçant le citoyen au cœur de l'action publique.",
-            f"Une plateforme nationale dédiée au gouvernement ouvert a été créée pour permettre à tous de suivre les réalisations concernant ce chantier ({rng.choice(_SITES)}).",
-            "Un système de gouvernance spécifique basé sur un partenariat solide avec la société civile a été mis en place, avec une représentation équitable des administrations et des associations.",
-            f"Dans cette perspective, {rng.randint(5, 15)} réunions consultatives thématiques ont été organisées, réunissant des acteurs publics et des représentants de la société civile.",
-            "Les propositions recueillies lors de la consultation publique ont été examinées par le comité de pilotage afin de retenir celles qui pouvaient être incluses dans les projets d'engagements.",
+            "Le Royaume du Maroc s'est engagé dans un processus de réformes visant à ancrer les valeurs de la "
+            "démocratie participative et à consacrer les principes de la bonne gouvernance.",
+            "Cette initiative vise à renforcer la transparence, la redevabilité et la participation citoyenne en "
+            "plaçant le citoyen au cœur de l'action publique.",
+            "Une plateforme nationale dédiée au gouvernement ouvert a été créée pour permettre à tous de suivre les "
+            f"réalisations concernant ce chantier ({rng.choice(_SITES)}).",
+            "Un système de gouvernance spécifique basé sur un partenariat solide avec la société civile a été mis en "
+            "place, avec une représentation équitable des administrations et des associations.",
+            f"Dans cette perspective, {rng.randint(5, 15)} réunions consultatives thématiques ont été organisées, "
+            "réunissant des acteurs publics et des représentants de la société civile.",
+            "Les propositions recueillies lors de la consultation publique ont été examinées par le comité de pilotage "
+            "afin de retenir celles qui pouvaient être incluses dans les projets d'engagements.",
         ]
         return " ".join(rng.sample(parts, rng.randint(2, 4)))
 
@@ -474,6 +680,7 @@ class _ReportBuilder:
         for c in commitments:
             self.items.extend(c.pop("_items"))
         lines, where = render(self.items)
+        lines, where = self.drift.add_page_furniture(lines, where, self.period)
 
         truth_commitments = []
         for c in commitments:
@@ -494,12 +701,20 @@ class _ReportBuilder:
             "encoding": self.encoding,
             "line_ending": self.line_ending,
             "line_count": len(lines),
-            "layout": {"toc": has_toc, "axes_section": has_axes, "rate_table": has_rates,
-                       "check_mark": self.mark, "bullet": self.bullet.strip()},  # fmt: skip
+            "layout": {
+                "toc": has_toc,
+                "axes_section": has_axes,
+                "rate_table": has_rates,
+                "check_mark": self.mark,
+                "bullet": self.bullet.strip(),
+            },  # fmt: skip
             "commitments": truth_commitments,
             "axes": [{"axis_no": a["axis_no"], "name": a["name"]} for a in axes],
             "damage": self.damage,
         }
+        if self.drift.kinds:
+            truth["layout"]["drift"] = sorted(self.drift.kinds)
+            truth["drift"] = self.drift.records
         return text, truth
 
     # -- planning a commitment (content, damage, items) ---------------------------------
@@ -518,14 +733,7 @@ class _ReportBuilder:
             "_sentence_title": title,
         }
         statuses = rng.choices(STATUSES, weights=(15, 15, 20, 50), k=max(1, min(15, int(rng.gauss(5, 3)))))
-        items: list = []
-        colon = " : " if rng.random() < 0.6 else ": "
-        heading = f"ENGAGEMENT {no}{colon}"
-        wrap = split_for_wrap(heading_title, rng, need_lower=False) if len(heading) + len(heading_title) > 75 and rng.random() < 0.6 else None
-        head_lines = [heading + wrap[0], wrap[1]] if wrap else [heading + heading_title]
-        items.append(_Mark(head_lines[0], ("c", no)))
-        if len(head_lines) > 1:
-            items.extend(["", head_lines[1]])
+        items: list = self.commitment_heading(no, heading_title)
         c_gaps: list[_Gap] = []
 
         def gap(blank_lines: int = 1) -> _Gap:
@@ -554,33 +762,50 @@ class _ReportBuilder:
             self.record("page_break", no, None)
             rng.choice(c_gaps).blank_lines = PAGE_BREAK
         if self.hit():
-            options = ["heading", "residue"] + (["indicators"] if n_ind else [])
-            where = rng.choice(options)
-            if where == "heading":
-                for i, it in enumerate(items):
-                    if isinstance(it, _Mark) and it.key == ("c", no):
-                        items[i] = _Mark(f"<u>{it.text}</u>", it.key)
-                        break
-            elif where == "indicators":
-                for i, it in enumerate(items):
-                    if isinstance(it, _Mark) and it.key == ("h", no):
-                        items[i] = _Mark(f"<u>{it.text}</u>", it.key)
-            else:
-                rng.choice(c_gaps).residue = "/>"
-            self.record("stray_markup", no, None, where)
+            self.commitment_markup(items, c_gaps, no, n_ind)
         items.append(_Gap(1))
         c["_items"] = items
         return c
+
+    def commitment_heading(self, no: int, heading_title: str) -> list:
+        """The heading's items: its line (marked for the truth) and, when wrapped, the title's rest."""
+        rng = self.rng
+        colon = " : " if rng.random() < 0.6 else ": "
+        heading = f"{COMMITMENT_WORD} {no}{colon}"
+        long_heading = len(heading) + len(heading_title) > 75
+        wrap = split_for_wrap(heading_title, rng, need_lower=False) if long_heading and rng.random() < 0.6 else None
+        heading = self.drift.heading(heading, no, _COMMITMENT_WORD_FORMS, (no, None))
+        if wrap:
+            wrap = self.drift.hyphenate(wrap[0], wrap[1], (no, None))
+        head_lines = [heading + wrap[0], wrap[1]] if wrap else [heading + heading_title]
+        items: list = [_Mark(head_lines[0], ("c", no))]
+        if len(head_lines) > 1:
+            items.extend(["", head_lines[1]])
+        return items
+
+    def commitment_markup(self, items: list, c_gaps: list[_Gap], no: int, n_ind: int) -> None:
+        """Stray markup on the heading, on the indicators' heading, or alone in a gap."""
+        rng = self.rng
+        where = rng.choice(["heading", "residue"] + (["indicators"] if n_ind else []))
+        if where == "residue":
+            rng.choice(c_gaps).residue = "/>"
+        else:
+            key = ("c", no) if where == "heading" else ("h", no)
+            for i, it in enumerate(items):
+                if isinstance(it, _Mark) and it.key == key:
+                    items[i] = _Mark(f"<u>{it.text}</u>", it.key)
+                    break
+        self.record("stray_markup", no, None, where)
 
     def two_column_table(self, c: dict, items: list, gap) -> None:
         rng = self.rng
         rows = []
         if c["responsible_body"] is not None:
             if rng.random() < 0.1:
-                rows.append([f"Organisme responsable\t{c['responsible_body']}", "de la mise en œuvre"])
+                rows.append([f"{_BODY_LABEL_HEAD}\t{c['responsible_body']}", _BODY_LABEL_TAIL])
             else:
-                rows.append([f"Organisme responsable de la mise en œuvre\t{c['responsible_body']}"])
-        for label in ("Problématique", "Solution proposée", "Résultat attendu"):
+                rows.append([f"{FIELD_NAMES_FR['responsible_body']}\t{c['responsible_body']}"])
+        for label in (FIELD_NAMES_FR["problem"], FIELD_NAMES_FR["solution"], FIELD_NAMES_FR["expected_result"]):
             text = self.paragraph(rng.randint(1, 3))
             style = rng.random()
             if style < 0.5:
@@ -588,6 +813,11 @@ class _ReportBuilder:
             elif style < 0.85:
                 chunks = wrap_text(text, rng.randint(70, 95))
                 mid = len(chunks) // 2
+                for i in range(len(chunks) - 1):
+                    if i + 1 != mid and " " in chunks[i + 1]:
+                        chunks[i], chunks[i + 1] = self.drift.hyphenate(
+                            chunks[i], chunks[i + 1], (c["commitment_no"], None)
+                        )
                 rows.append([("\t" if i != mid else f"{label}\t") + chunk for i, chunk in enumerate(chunks)])
             else:
                 rows.append([label, "", text])
@@ -597,6 +827,7 @@ class _ReportBuilder:
             items.extend(row)
 
     def activity(self, c: dict, k: int, status: str) -> list:
+        """One activity's items: heading, status block and narrative, with their damage and drift."""
         rng = self.rng
         no = c["commitment_no"]
         title = self.activity_title()
@@ -608,72 +839,10 @@ class _ReportBuilder:
         def gap(blank_lines: int = 1) -> _Gap:
             return _add_gap(items, gaps, blank_lines)
 
-        label = f"Activité {k}" + (" : " if rng.random() < 0.7 else ": ")
-        wrap = split_for_wrap(title, rng, need_lower=True) if len(title) > 60 and rng.random() < 0.35 else None
-        first = label + (wrap[0] if wrap else title)
-        markup_where = rng.choice(("heading", "escape", "status", "residue", "actions")) if self.hit() else None
-        if markup_where == "escape" and "'" not in first:
-            markup_where = "heading"
-        if markup_where == "heading":
-            first = f"<u>{first}</u>"
-        elif markup_where == "escape":
-            first = first.replace("'", "\\'", 1)
-        if self.hit():
-            self.record("activity_heading_duplicated", no, k)
-            items.append(first)
-            gap(rng.choice((1, 1, PAGE_BREAK)))
-        items.append(_Mark(first, ("a", no, k)))
-        if wrap:
-            items.extend(["", wrap[1]])
+        markup_where = self.activity_heading(items, gap, no, k, title)
         gap()
-
-        checklist = self.checklist(no, k, a, status)
-        if markup_where == "status":
-            i = rng.randrange(len(checklist))
-            checklist[i] = f"<u>{checklist[i]}</u>"
-        body_status: list = []
-        if self.hit():
-            self.record("status_lines_out_of_order", no, k)
-            order = list(range(4))
-            while order == sorted(order):
-                rng.shuffle(order)
-            inserted = rng.sample(range(1, 4), rng.randint(1, 2))
-            for pos, i in enumerate(order):
-                if pos in inserted:
-                    body_status.append(None)
-                    body_status.append(self.sentence())
-                    body_status.append(None)
-                elif pos:
-                    body_status.append(0)
-                body_status.append(checklist[i])
-        else:
-            for i, line in enumerate(checklist):
-                if i:
-                    body_status.append(0)
-                body_status.append(line)
-
-        actions: list = []
-        if rng.random() < 0.75:
-            head = "<u>Actions réalisées</u>" if markup_where == "actions" else "Actions réalisées"
-            if markup_where == "actions":
-                self.record("stray_markup", no, k, "actions heading in <u>…</u>")
-            if rng.random() < 0.15:
-                actions = [f"{head}\t{self.sentence()}"]
-            else:
-                actions = [head, 1]
-                if rng.random() < 0.5:
-                    for j, b in enumerate(rng.sample(_BULLET_ACTIONS, rng.randint(1, 4))):
-                        if j:
-                            actions.append(0)
-                        actions.append(f"- {b}")
-                else:
-                    for j in range(rng.randint(1, 3)):
-                        if j:
-                            actions.append(1)
-                        actions.append(self.paragraph(rng.randint(1, 3)))
-        elif markup_where == "actions":
-            markup_where = "residue"
-
+        body_status, out_of_order = self.status_block(no, k, a, status, markup_where)
+        actions, markup_where = self.actions_block(no, k, markup_where, out_of_order)
         blocks = [body_status, actions] if rng.random() < 0.7 or not actions else [actions, body_status]
         for b, block in enumerate(blk for blk in blocks if blk):
             if b:
@@ -695,6 +864,97 @@ class _ReportBuilder:
             rng.choice(gaps).blank_lines = PAGE_BREAK
         return items
 
+    def activity_heading(self, items: list, gap, no: int, k: int, title: str) -> str | None:
+        """The heading (and its wrapped title, any duplicate); returns where stray markup goes, if anywhere."""
+        rng = self.rng
+        label = f"{ACTIVITY_WORD} {k}" + (" : " if rng.random() < 0.7 else ": ")
+        wrap = split_for_wrap(title, rng, need_lower=True) if len(title) > 60 and rng.random() < 0.35 else None
+        label = self.drift.heading(label, k, _ACTIVITY_WORD_FORMS, (no, k))
+        if wrap:
+            wrap = self.drift.hyphenate(wrap[0], wrap[1], (no, k))
+        first = label + (wrap[0] if wrap else title)
+        markup_where = rng.choice(("heading", "escape", "status", "residue", "actions")) if self.hit() else None
+        if markup_where == "escape" and "'" not in first:
+            markup_where = "heading"
+        if markup_where == "heading":
+            first = f"<u>{first}</u>"
+        elif markup_where == "escape":
+            first = first.replace("'", "\\'", 1)
+        if self.hit():
+            self.record("activity_heading_duplicated", no, k)
+            items.append(first)
+            gap(rng.choice((1, 1, PAGE_BREAK)))
+        items.append(_Mark(first, ("a", no, k)))
+        if wrap:
+            items.extend(["", wrap[1]])
+        return markup_where
+
+    def status_block(self, no: int, k: int, a: dict, status: str, markup_where: str | None) -> tuple[list, bool]:
+        """The checklist (or its one line in words), possibly out of order with text between; and
+        whether it is out of order."""
+        rng = self.rng
+        damage_before = len(self.damage)
+        checklist = self.checklist(no, k, a, status)
+        status_damaged = len(self.damage) > damage_before
+        if markup_where == "status":
+            i = rng.randrange(len(checklist))
+            checklist[i] = f"<u>{checklist[i]}</u>"
+        body_status: list = []
+        out_of_order = self.hit()
+        if out_of_order:
+            self.record("status_lines_out_of_order", no, k)
+            order = list(range(4))
+            while order == sorted(order):
+                rng.shuffle(order)
+            inserted = rng.sample(range(1, 4), rng.randint(1, 2))
+            for pos, i in enumerate(order):
+                if pos in inserted:
+                    body_status += [None, self.sentence(), None]
+                elif pos:
+                    body_status.append(0)
+                body_status.append(checklist[i])
+        else:
+            for i, line in enumerate(checklist):
+                if i:
+                    body_status.append(0)
+                body_status.append(line)
+        keep = status_damaged or markup_where == "status"
+        words = None if keep else self.drift.status_line(status, self.bullet, (no, k))
+        if words is not None:
+            body_status = _replace_checklist(body_status, checklist, words)
+        return body_status, out_of_order
+
+    def actions_block(self, no: int, k: int, markup_where: str | None, out_of_order: bool) -> tuple[list, str | None]:
+        """The « Actions réalisées » narrative, maybe interleaved; and where stray markup goes now."""
+        rng = self.rng
+        actions: list = []
+        if rng.random() < 0.75:
+            head = f"<u>{ACTIONS_LABEL}</u>" if markup_where == "actions" else ACTIONS_LABEL
+            if markup_where == "actions":
+                self.record("stray_markup", no, k, "actions heading in <u>…</u>")
+            if rng.random() < 0.15:
+                actions = [f"{head}\t{self.sentence()}"]
+            else:
+                actions = [head, 1]
+                if rng.random() < 0.5:
+                    for j, b in enumerate(rng.sample(_BULLET_ACTIONS, rng.randint(1, 4))):
+                        if j:
+                            actions.append(0)
+                        actions.append(f"- {b}")
+                else:
+                    for j in range(rng.randint(1, 3)):
+                        if j:
+                            actions.append(1)
+                        actions.append(self.paragraph(rng.randint(1, 3)))
+        elif markup_where == "actions":
+            markup_where = "residue"
+        if len(actions) == 3 and isinstance(actions[2], str) and not out_of_order:
+            fragments = self.drift.interleave(actions[2], (no, k))
+            if fragments is not None:
+                # Blank lines as lines, not gaps: the damage's choice among the gaps stays the same.
+                actions = [actions[0], 1, fragments[0], "", fragments[1], "", fragments[2]]
+        return actions, markup_where
+
     def checklist(self, no: int, k: int, a: dict, status: str) -> list[str]:
         """The four status lines with their check mark, after any status damage."""
         rng = self.rng
@@ -714,7 +974,9 @@ class _ReportBuilder:
         elif u < 3 * p:
             target = status if rng.random() < 0.5 else rng.choice([s for s in STATUSES if s != status])
             texts[target] = garble(rng, texts[target])
-            self.record("status_line_garbled", no, k, "checked line" if target == status else f"unchecked line {target}")
+            self.record(
+                "status_line_garbled", no, k, "checked line" if target == status else f"unchecked line {target}"
+            )
             if target == status:
                 a["status"] = "unknown"
         lines = []
@@ -732,7 +994,7 @@ class _ReportBuilder:
         rng = self.rng
         no = c["commitment_no"]
         colon = " :" if rng.random() < 0.6 else ":"
-        items.append(_Mark(f"Indicateurs relatifs à l'engagement {no}{colon}", ("h", no)))
+        items.append(_Mark(f"{INDICATORS_HEADING} {no}{colon}", ("h", no)))
         gap()
         for i in range(1, n + 1):
             kind = rng.choices(("count", "rate", "other"), weights=(55, 35, 10))[0]
@@ -762,6 +1024,7 @@ class _ReportBuilder:
                 gap(0)
                 items.append(f" {raw}")
             elif shape < 0.18 and (cut := split_for_wrap(label, rng, need_lower=True)):
+                cut = self.drift.hyphenate(cut[0], cut[1], (no, None))
                 items.append(_Mark(f"{self.ind_bullet}{cut[0]}", ("i", no, i)))
                 gap(0)
                 items.append(f" {cut[1]}{sep}{raw}")
@@ -792,7 +1055,10 @@ class _ReportBuilder:
                          "items": [variants[c["commitment_no"] - 1] for c in members]})  # fmt: skip
         return axes
 
-    def front_matter(self, commitments: list[dict], axes: list[dict], global_rate: float, has_toc: bool, has_rates: bool) -> None:
+    def front_matter(
+        self, commitments: list[dict], axes: list[dict], global_rate: float, has_toc: bool, has_rates: bool
+    ) -> None:
+        """Everything before the first commitment: title, date, table of contents, context, axes, rates."""
         rng = self.rng
         out = self.items
         dash = rng.choice(("–", "-"))
@@ -801,80 +1067,136 @@ class _ReportBuilder:
         out += ["", "", f"Rapport d'auto-évaluation du Plan d'Action National du Gouvernement Ouvert {period_dash}"]
         out += ["", "", "", f"{month.capitalize()} {self.as_of_year}", ""]
         if has_toc:
-            out += ["Table des matières", ""]
-            page = 4
-            toc = [("CONTEXTE GENERAL", 1), ("METHODOLOGIE DE COCREATION DU PLAN D'ACTION NATIONAL", 2)]
-            if axes:
-                toc.append((f"PLAN D'ACTION NATIONAL {period_dash}", 2))
-            toc += [("MECANISMES DE SUIVI", 1), ("TAUX DE REALISATION", 0),
-                    ("TAUX D'AVANCEMENT PAR ENGAGEMENT", 2), ("BILAN DES REALISATIONS DES ENGAGEMENTS", 0)]  # fmt: skip
-            for name, pages in toc:
-                out.append(f"{name}\t{page}")
-                page += pages
-            for c in commitments:
-                word = "NGAGEMENT" if rng.random() < 0.05 else "ENGAGEMENT"
-                entry = f"{word} {c['commitment_no']} : {c['title']}"
-                cut = split_for_wrap(entry, rng, need_lower=False) if len(entry) > 90 else None
-                if cut:
-                    out += [f"{cut[0]}\t", f"{cut[1]}\t{page}"]
-                else:
-                    out.append(f"{entry}\t{page}")
-                page += rng.randint(2, 9)
-            out.append("")
+            self.table_of_contents(commitments, axes, period_dash)
         out += ["Contexte général", "", self.context_paragraph(), "", self.context_paragraph()]
         out += [_Gap(PAGE_BREAK), "Méthodologie de cocréation du plan d'action national du Gouvernement Ouvert", ""]
-        out += [f"Le plan d'action national du gouvernement ouvert pour la période {self.period} a été élaboré selon une approche participative. " + self.context_paragraph(), ""]
-        if axes:
-            out += [_Gap(PAGE_BREAK), f"Plan d'action national {period_dash}", ""]
-            out.append(
-                f"La version finale du plan d'action national pour la période {self.period} a été approuvée et publiée, "
-                f"comprenant {len(commitments)} engagements répartis sur {len(axes)} axes :"
-            )
-            bullet = rng.choice(("- ", "• "))
-            for axis in axes:
-                out += [_Gap(rng.choice((1, PAGE_BREAK))), axis["name"], ""]
-                out += [f"{bullet}{item}" for item in axis["items"]]
-            out.append(_Gap(PAGE_BREAK))
-        else:
-            out.append("")
-        out += ["Mécanismes de suivi", "", self.context_paragraph(), ""]
-        out += ["Comité d'implémentation", "", "Parmi les missions des membres du comité d'implémentation figurent :", ""]
-        out += ["- Implémentation des engagements ;", "- Reporting de l'état d'avancement de la mise en œuvre des engagements ;", ""]
-        out += [_Gap(PAGE_BREAK), "Plateforme numérique de suivi des engagements en ligne", ""]
-        out += [f"La plateforme nationale du gouvernement ouvert <u>{_SITES[0]}</u> regroupe toutes les informations concernant le chantier du gouvernement ouvert au Maroc.", ""]
         out += [
-            "Le taux d'avancement du plan d'action est calculé sur la base de la moyenne pondérée de l'avancement des activités "
-            "liées à chaque engagement, en tenant compte du poids de chaque activité.",
-            "",
-            "Remarque : Le classement des activités sur la plateforme est effectué directement par les chefs de projet, "
-            "juste après l'approbation et la publication du plan d'action national.",
+            f"Le plan d'action national du gouvernement ouvert pour la période {self.period} a été élaboré selon "
+            "une approche participative. " + self.context_paragraph(),
             "",
         ]
+        if axes:
+            self.axes_section(commitments, axes, period_dash)
+        else:
+            out.append("")
+        self.follow_up_section()
         rate_text = format_number(global_rate, decimals=True)
         when = rng.choice((f"jusqu'à fin du mois de {month} {self.as_of_year}", f"à fin {month} {self.as_of_year}"))
         out += ["Taux de réalisation", "", "Avancement global de mise en œuvre du plan d'action national", ""]
-        out += [f"Le taux d'avancement global de la mise en œuvre du plan d'action national {self.period} {when} est de {rate_text}%.", ""]
+        out += [
+            f"Le taux d'avancement global de la mise en œuvre du plan d'action national {self.period} {when} "
+            f"est de {rate_text}%.",
+            "",
+        ]
         out += ["Taux d'avancement par axe", _Gap(PAGE_BREAK)]
         if has_rates:
-            header = "Numéro de l'engagement\tTitre de l'engagement\tTaux de réalisation"
-            out += ["Taux d'avancement par engagement", "", header]
-            since_break, page_size = 0, rng.randint(6, 18)
-            for c in commitments:
-                if since_break == page_size:
-                    out += [_Gap(PAGE_BREAK), header]
-                    since_break = 0
-                title = reword(rng, c["_sentence_title"])
-                rate = c["published_rate_pct"]
-                cell = "" if rate is None else f"{rate}{rng.choice((' %', ' %', '%'))}"
-                cut = split_for_wrap(title, rng, need_lower=False) if len(title) > 80 and rng.random() < 0.3 else None
-                if cut:
-                    out += [f"{c['commitment_no']}\t{cut[0]}\t{cell}", f"\t{cut[1]}\t"]
-                else:
-                    out.append(f"{c['commitment_no']}\t{title}\t{cell}")
-                since_break += 1
+            self.rate_table(commitments)
         else:
-            out += ["Les taux d'avancement par engagement sont publiés sur la plateforme nationale du gouvernement ouvert."]
+            out += [
+                "Les taux d'avancement par engagement sont publiés sur la plateforme nationale du gouvernement ouvert."
+            ]
         out += [_Gap(PAGE_BREAK), "Bilan des réalisations des engagements", ""]
+
+    def table_of_contents(self, commitments: list[dict], axes: list[dict], period_dash: str) -> None:
+        rng = self.rng
+        out = self.items
+        out += ["Table des matières", ""]
+        page = 4
+        toc = [("CONTEXTE GENERAL", 1), ("METHODOLOGIE DE COCREATION DU PLAN D'ACTION NATIONAL", 2)]
+        if axes:
+            toc.append((f"PLAN D'ACTION NATIONAL {period_dash}", 2))
+        toc += [("MECANISMES DE SUIVI", 1), ("TAUX DE REALISATION", 0),
+                ("TAUX D'AVANCEMENT PAR ENGAGEMENT", 2), ("BILAN DES REALISATIONS DES ENGAGEMENTS", 0)]  # fmt: skip
+        for name, pages in toc:
+            out.append(f"{name}\t{page}")
+            page += pages
+        for c in commitments:
+            word = COMMITMENT_WORD[1:] if rng.random() < 0.05 else COMMITMENT_WORD
+            entry = f"{word} {c['commitment_no']} : {c['title']}"
+            cut = split_for_wrap(entry, rng, need_lower=False) if len(entry) > 90 else None
+            if cut:
+                out += [f"{cut[0]}\t", f"{cut[1]}\t{page}"]
+            else:
+                out.append(f"{entry}\t{page}")
+            page += rng.randint(2, 9)
+        out.append("")
+
+    def axes_section(self, commitments: list[dict], axes: list[dict], period_dash: str) -> None:
+        rng = self.rng
+        out = self.items
+        out += [_Gap(PAGE_BREAK), f"Plan d'action national {period_dash}", ""]
+        out.append(
+            f"La version finale du plan d'action national pour la période {self.period} a été approuvée "
+            "et publiée, "
+            f"comprenant {len(commitments)} engagements répartis sur {len(axes)} axes :"
+        )
+        bullet = rng.choice(("- ", "• "))
+        for axis in axes:
+            out += [_Gap(rng.choice((1, PAGE_BREAK))), axis["name"], ""]
+            out += [f"{bullet}{item}" for item in axis["items"]]
+        out.append(_Gap(PAGE_BREAK))
+
+    def follow_up_section(self) -> None:
+        out = self.items
+        out += ["Mécanismes de suivi", "", self.context_paragraph(), ""]
+        out += [
+            "Comité d'implémentation",
+            "",
+            "Parmi les missions des membres du comité d'implémentation figurent :",
+            "",
+        ]
+        out += [
+            "- Implémentation des engagements ;",
+            "- Reporting de l'état d'avancement de la mise en œuvre des engagements ;",
+            "",
+        ]
+        out += [_Gap(PAGE_BREAK), "Plateforme numérique de suivi des engagements en ligne", ""]
+        out += [
+            f"La plateforme nationale du gouvernement ouvert <u>{_SITES[0]}</u> regroupe toutes les informations "
+            "concernant le chantier du gouvernement ouvert au Maroc.",
+            "",
+        ]
+        out += [
+            "Le taux d'avancement du plan d'action est calculé sur la base de la moyenne pondérée de l'avancement "
+            "des activités liées à chaque engagement, en tenant compte du poids de chaque activité.",
+            "",
+            "Remarque : Le classement des activités sur la plateforme est effectué directement par les chefs de "
+            "projet, juste après l'approbation et la publication du plan d'action national.",
+            "",
+        ]
+
+    def rate_table(self, commitments: list[dict]) -> None:
+        rng = self.rng
+        out = self.items
+        header = "Numéro de l'engagement\tTitre de l'engagement\tTaux de réalisation"
+        out += ["Taux d'avancement par engagement", "", header]
+        since_break, page_size = 0, rng.randint(6, 18)
+        for c in commitments:
+            if since_break == page_size:
+                out += [_Gap(PAGE_BREAK), header]
+                since_break = 0
+            title = reword(rng, c["_sentence_title"])
+            rate = c["published_rate_pct"]
+            cell = "" if rate is None else f"{rate}{rng.choice((' %', ' %', '%'))}"
+            cut = split_for_wrap(title, rng, need_lower=False) if len(title) > 80 and rng.random() < 0.3 else None
+            if cut:
+                out += [f"{c['commitment_no']}\t{cut[0]}\t{cell}", f"\t{cut[1]}\t"]
+            else:
+                out.append(f"{c['commitment_no']}\t{title}\t{cell}")
+            since_break += 1
+
+
+def _replace_checklist(body_status: list, checklist: list[str], words: str) -> list:
+    """The activity's status block with its checklist lines replaced by one line in words."""
+    out, placed = [], False
+    for piece in body_status:
+        if isinstance(piece, str) and piece in checklist:
+            if not placed:
+                out.append(words)
+                placed = True
+            continue
+        out.append(piece)
+    return out
 
 
 def wrap_text(text: str, width: int) -> list[str]:
@@ -898,19 +1220,24 @@ def wrap_text(text: str, width: int) -> list[str]:
 # --- public API -----------------------------------------------------------------------------
 
 
-def generate_report(rng: random.Random, report_id: str, damage_rate: float) -> tuple[str, dict]:
+def generate_report(
+    rng: random.Random, report_id: str, damage_rate: float, *, drift=(), drift_rate: float = DEFAULT_DRIFT_RATE
+) -> tuple[str, dict]:
     """One synthetic report and its ground truth.
 
     Args:
-        rng: the only source of randomness (same state, same report).
+        rng: the only source of randomness of the content (same state, same report).
         report_id: lowercase letters, digits and '-'; a ``pan-YYYY-YYYY`` part sets the plan period.
         damage_rate: probability of each damage kind on each activity or commitment it can hit.
+        drift: kinds of layout drift to put in (:data:`DRIFT_KINDS`); none by default. Drift
+            is drawn from a stream of its own: the same ``rng`` gives the same content.
+        drift_rate: probability of each drift kind on each unit it can hit.
 
     Returns:
         ``(text, truth)``: the file's text (a leading BOM character when the truth's encoding
         is ``utf-8-sig``, line endings as its ``line_ending`` says) and the truth dictionary.
     """
-    return _ReportBuilder(rng, report_id, damage_rate).build()
+    return _ReportBuilder(rng, report_id, damage_rate, drift, drift_rate).build()
 
 
 def report_rng(seed: int, index: int) -> random.Random:
@@ -922,15 +1249,20 @@ def report_id_for(rng: random.Random, index: int) -> str:
     return f"synth-{index:04d}-pan-{start}-{end}"
 
 
-def write_reports(out_dir: Path, n: int, seed: int, damage_rate: float) -> list[Path]:
-    """Write ``n`` reports and their truth files into ``out_dir``; return the report paths."""
+def write_reports(
+    out_dir: Path, n: int, seed: int, damage_rate: float, *, drift=(), drift_rate: float = DEFAULT_DRIFT_RATE
+) -> list[Path]:
+    """Write ``n`` reports and their truth files into ``out_dir``; return the report paths.
+
+    ``drift`` and ``drift_rate`` as :func:`generate_report` takes them (no drift by default).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for index in range(1, n + 1):
         rng = report_rng(seed, index)
         report_id = report_id_for(rng, index)
-        text, truth = generate_report(rng, report_id, damage_rate)
+        text, truth = generate_report(rng, report_id, damage_rate, drift=drift, drift_rate=drift_rate)
         path = out_dir / f"{report_id}.txt"
         write_bytes_atomic(path, text.encode("utf-8"))
         truth_json = json.dumps(truth, ensure_ascii=False, indent=1) + "\n"
@@ -940,21 +1272,43 @@ def write_reports(out_dir: Path, n: int, seed: int, damage_rate: float) -> list[
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m pipeline.synth", description="Write synthetic PGO self-assessment reports with their ground truth.")
+    p = argparse.ArgumentParser(
+        prog="python -m pipeline.synth",
+        description="Write synthetic PGO self-assessment reports with their ground truth.",
+    )
     p.add_argument("--reports", type=int, required=True, help="number of reports to write")
     p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same files)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--damage-rate", type=float, default=0.05, help="probability of each damage kind per activity/commitment (default 0.05)")
+    p.add_argument(
+        "--damage-rate",
+        type=float,
+        default=0.05,
+        help="probability of each damage kind per activity/commitment (default 0.05)",
+    )
+    p.add_argument(
+        "--drift",
+        default="",
+        help=f"comma-separated layout drift kinds to put in ({', '.join(DRIFT_KINDS)}; default none)",
+    )
+    p.add_argument(
+        "--drift-rate",
+        type=float,
+        default=DEFAULT_DRIFT_RATE,
+        help=f"probability of each drift kind per unit (default {DEFAULT_DRIFT_RATE})",
+    )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.reports < 0 or not 0.0 <= args.damage_rate <= 1.0:
-        parser.error("--reports must be >= 0 and --damage-rate between 0 and 1")
+    if args.reports < 0 or not 0.0 <= args.damage_rate <= 1.0 or not 0.0 <= args.drift_rate <= 1.0:
+        parser.error("--reports must be >= 0, --damage-rate and --drift-rate between 0 and 1")
+    drift = [kind for kind in args.drift.split(",") if kind]
+    if set(drift) - set(DRIFT_KINDS):
+        parser.error(f"--drift takes kinds among {', '.join(DRIFT_KINDS)}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    paths = write_reports(args.out, args.reports, args.seed, args.damage_rate)
+    paths = write_reports(args.out, args.reports, args.seed, args.damage_rate, drift=drift, drift_rate=args.drift_rate)
     log.info("wrote %d report(s) and their truth files into %s", len(paths), args.out)
     return 0
 

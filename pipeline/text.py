@@ -22,6 +22,8 @@ MAX_REPORT_LINES = 200_000
 MAX_DAMAGED_LINE_SHARE = 0.01
 
 _BOM = b"\xef\xbb\xbf"
+#: Control bytes no text file holds (tab, line feed, form feed and carriage return excepted).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
 _BYTE_LINE_BREAK_RE = re.compile(rb"\r\n|\r|\n")
 _ASCII_BYTES = bytes(range(0x80))
 #: A well-formed multi-byte UTF-8 sequence (RFC 3629): how much of a file is UTF-8.
@@ -32,7 +34,9 @@ _UTF8_SEQUENCE_RE = re.compile(
 )
 
 #: UTF-8 continuation bytes (0x80-0xBF) as Windows-1252 or Latin-1 show them.
-_CONTINUATION_CHARS = re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") + bytes(range(0x80, 0xA0)).decode("latin-1"))
+_CONTINUATION_CHARS = re.escape(
+    bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") + bytes(range(0x80, 0xA0)).decode("latin-1")
+)
 #: UTF-8 read one byte at a time: « Ã© » for é, « Â« » for «, « Å“ » for œ, « Ø§ » for
 #: Arabic, « â€™ » for ’, « ï»¿ » for the BOM; and C1 controls, which no French text has.
 #: (Not « Ù », which French writes before a no-break space: « OÙ ? ».)
@@ -43,16 +47,18 @@ _MOJIBAKE_RE = re.compile(f"[ÂÃÅØ][{_CONTINUATION_CHARS}]|â[{_CONTINUATION_
 #: hides the heading from the parser, and they must never reach published text. Those
 #: beyond U+FFFF are kept apart: in a character class they make every search three
 #: times slower, so only :data:`INVISIBLE_RE`, run once per line, has them.
-_FORMAT_CHARS_BMP = "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-_FORMAT_CHARS_ASTRAL = "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+_FORMAT_CHARS_BMP = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+_FORMAT_CHARS_ASTRAL = (
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
 INVISIBLE_RE = re.compile(f"[{_FORMAT_CHARS_BMP}{_FORMAT_CHARS_ASTRAL}]")
+_INVISIBLE_BMP_RE = re.compile(f"[{_FORMAT_CHARS_BMP}]")
 #: Bidirectional controls (all format characters): they can reorder what a reader sees
 #: of a line, so their removal is reported under a code of its own.
 BIDI_CONTROL_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-#: Check marks the template's exports put in front of the checked status line.
-CHECK_MARK_RE = re.compile(r"[✓✔√☑✅]|\[\s*[xX]\s*\]")
-UNCHECKED_BOX_RE = re.compile(r"\[\s*\]|[☐□]")
 
 #: A dash before a digit is a minus sign (« -2+3 »), not a list marker.
 _LIST_MARKER_RE = re.compile(r"^(?:[-–—](?!\d)|[•●○◦▪▫■►➢→*·]|[\uf000-\uf8ff]|O(?=\s))\s*")
@@ -66,7 +72,9 @@ _CONTROL_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 _CONTROL_RE = re.compile(f"[{_CONTROL_CHARS}{_FORMAT_CHARS_BMP}]")
 _PRIVATE_USE_RE = re.compile(r"[\ue000-\uf8ff]")
 _MARKUP_TRIGGER_RE = re.compile(f"[<>/\\\\$\ue000-\uf8ff{_CONTROL_CHARS}{_FORMAT_CHARS_BMP}]")
-_SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f]+")
+#: A run of spaces that is not already one plain space (a single « » is left as it is: most
+#: spaces are, and replacing each by itself makes collapsing spaces five times slower).
+_SPACE_RE = re.compile(r"[\t\u00a0\u2000-\u200a\u202f][ \t\u00a0\u2000-\u200a\u202f]*| [ \t\u00a0\u2000-\u200a\u202f]+")
 
 
 class ReportInputError(Exception):
@@ -121,12 +129,18 @@ def decode_report(data: bytes, path: str = "<bytes>") -> DecodedText:
     sample = data[:65536]
     if b"\x00" in sample:
         raise ReportInputError(path, "file_binary", "the file is binary (it contains NUL bytes), not report text")
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if controls > max(8, len(sample) // 100):
-        raise ReportInputError(path, "file_binary", f"the file is binary ({controls} control bytes in its first {len(sample)} bytes)")
+        raise ReportInputError(
+            path, "file_binary", f"the file is binary ({controls} control bytes in its first {len(sample)} bytes)"
+        )
     line_count = count_lines(data)
     if line_count > MAX_REPORT_LINES:
-        raise ReportInputError(path, "file_too_large", f"the file has {line_count} lines, over the limit of {MAX_REPORT_LINES} (MAX_REPORT_LINES)")
+        raise ReportInputError(
+            path,
+            "file_too_large",
+            f"the file has {line_count} lines, over the limit of {MAX_REPORT_LINES} (MAX_REPORT_LINES)",
+        )
     has_bom = data.startswith(_BOM)
     body, encoding = (data[len(_BOM) :], "utf-8-sig") if has_bom else (data, "utf-8")
     try:
@@ -144,7 +158,8 @@ def decode_report(data: bytes, path: str = "<bytes>") -> DecodedText:
     raise ReportInputError(
         path,
         "file_undecodable",
-        f"the file is neither UTF-8 nor clean Windows-1252 (byte 0x{body[first_bad]:02x}; {len(damaged)} of {line_count} lines are not UTF-8)",
+        f"the file is neither UTF-8 nor clean Windows-1252 (byte 0x{body[first_bad]:02x}; "
+        f"{len(damaged)} of {line_count} lines are not UTF-8)",
         damaged[0],
     )
 
@@ -155,7 +170,8 @@ def check_report_size(byte_count: int, path: str = "<bytes>") -> None:
         raise ReportInputError(
             path,
             "file_too_large",
-            f"the file has {byte_count} bytes, over the limit of {MAX_REPORT_BYTES} bytes ({MAX_REPORT_BYTES / 2**20:g} MiB, MAX_REPORT_BYTES)",
+            f"the file has {byte_count} bytes, over the limit of {MAX_REPORT_BYTES} bytes "
+            f"({MAX_REPORT_BYTES / 2**20:g} MiB, MAX_REPORT_BYTES)",
         )
 
 
@@ -203,6 +219,15 @@ def looks_like_mojibake(text: str) -> bool:
     return bool(_MOJIBAKE_RE.search(text))
 
 
+def has_invisible(text: str) -> bool:
+    """Whether ``text`` holds a format character: one search without the characters beyond
+    U+FFFF (which make a search three times slower), then those only when the text has any
+    character beyond U+FFFF (its UTF-16 form is then longer than two bytes a character)."""
+    if _INVISIBLE_BMP_RE.search(text):
+        return True
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text) and bool(INVISIBLE_RE.search(text))
+
+
 def remove_invisible(text: str) -> tuple[str, str]:
     """``text`` without its format characters (category Cf), and the characters removed, in order."""
     removed = INVISIBLE_RE.findall(text)
@@ -216,6 +241,8 @@ def describe_code_points(chars: str) -> str:
 
 def split_lines(text: str) -> list[str]:
     """Split on LF, CRLF or CR only, so line numbers match what an editor shows."""
+    if "\r" not in text:
+        return text.split("\n")
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
@@ -305,12 +332,21 @@ def collapse_spaces(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """A line as a field value: markup and list markers removed, fragments joined."""
+    if "\t" not in text and not _MARKUP_TRIGGER_RE.search(text):
+        return strip_list_marker(collapse_spaces(text))  # one fragment, nothing to strip
     return strip_list_marker(join_fragments(strip_markup_keep_tabs(text).split("\t")))
 
 
 def strip_markup_keep_tabs(text: str) -> str:
     """:func:`strip_markup` that keeps tabs (cell separators) in place."""
+    if not _MARKUP_TRIGGER_RE.search(text):
+        return text
     return "\t".join(strip_markup(part) for part in text.split("\t"))
+
+
+def has_markup_chars(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`strip_markup` may remove (a cheap test first)."""
+    return bool(_MARKUP_TRIGGER_RE.search(text))
 
 
 def uppercase_ratio(text: str) -> float:

@@ -22,6 +22,8 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "invalid_utf8_bytes": ("ingest", "warning", "Une ligne d'un fichier en UTF-8 contient des octets invalides, remplacés par « \ufffd »."),
     "invisible_characters_removed": ("ingest", "info", "Des caractères invisibles (trait d'union conditionnel, espace sans chasse…) ont été retirés d'une ligne."),
     "bidi_controls_removed": ("ingest", "warning", "Des caractères de contrôle de la direction du texte ont été retirés d'une ligne."),
+    "page_furniture_removed": ("ingest", "info", "Des lignes de mise en page (en-têtes et pieds de page répétés, numéros de page, sauts de page) ont été retirées avant la lecture."),
+    "hyphenation_joined": ("ingest", "info", "Des mots coupés par un trait d'union en fin de ligne ont été rejoints."),
     # Front matter
     "as_of_from_date_line": ("ingest", "info", "Le mois d'arrêté des chiffres est pris de la date du rapport, faute de phrase explicite."),
     "as_of_missing": ("ingest", "warning", "Le mois auquel les chiffres sont arrêtés est introuvable."),
@@ -45,6 +47,7 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "field_labels_missing": ("ingest", "warning", "Aucune rubrique de la fiche n'a d'étiquette lisible : leur texte n'est pas attribué."),
     "field_text_unlabelled": ("ingest", "warning", "Du texte de la fiche précède toute étiquette et n'est attribué à aucune rubrique."),
     "stray_markup": ("ingest", "info", "Du balisage parasite (HTML, LaTeX) a été retiré d'un titre."),
+    "heading_form_variant": ("ingest", "info", "Des en-têtes d'engagement ou d'activité sont écrits autrement que dans le modèle (« Engagement N°3 - », « Activité 2. ») ; ils ont été lus comme tels."),
     # Activities
     "activity_heading_duplicated": ("ingest", "warning", "L'en-tête d'une activité est répété ; l'occurrence sans liste de statuts est ignorée."),
     "activity_number_duplicated": ("ingest", "error", "Deux activités d'un engagement portent le même numéro."),
@@ -54,6 +57,9 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "check_mark_missing": ("ingest", "warning", "Aucune case n'est cochée (coche perdue) : statut inconnu."),
     "multiple_check_marks": ("ingest", "warning", "Plusieurs cases sont cochées : statut inconnu."),
     "checked_status_unreadable": ("ingest", "warning", "La ligne cochée est illisible : statut inconnu."),
+    "status_stated_in_words": ("ingest", "info", "Des statuts sont donnés en une ligne (« Statut : Progression limitée ») au lieu de la liste à cocher ; ils ont été lus comme tels."),
+    "actions_text_reordered": ("ingest", "info", "Le texte des actions réalisées était entrelacé par l'extraction (fragments dans le désordre, passage répété) ; l'ordre de lecture prouvé par le texte est rétabli et la répétition retirée."),
+    "actions_text_order_unproven": ("ingest", "warning", "Le texte des actions réalisées semble entrelacé par l'extraction, mais le texte ne prouve pas son ordre : il est gardé tel quel."),
     # Indicators
     "indicator_heading_mismatch": ("ingest", "warning", "Le titre des indicateurs renvoie à un autre numéro d'engagement."),
     "indicator_heading_duplicated": ("ingest", "warning", "Un engagement a deux titres d'indicateurs ; seul le premier est lu."),

@@ -19,7 +19,7 @@ INPUT_ERROR_RE = re.compile(r'ReportInputError\(\s*[^,()]+,\s*"([a-z][a-z0-9_]*)
 def emitted_codes() -> dict[str, str]:
     """code -> severity for every finding the pipeline's source can emit."""
     out = {}
-    for path in PIPELINE.glob("*.py"):
+    for path in PIPELINE.rglob("*.py"):  # the parser is a package (pipeline/parse/)
         source = path.read_text(encoding="utf-8")
         out.update({code: severity for severity, code in EMITTED_RE.findall(source)})
         out.update({code: "error" for code in INPUT_ERROR_RE.findall(source)})

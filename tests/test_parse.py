@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline.parse import _classify_headings, _Context, _Heading, _parse_activities, indicator_kind, parse_indicator_value, parse_report
+from pipeline.parse import (
+    _classify_headings,
+    _Context,
+    _Heading,
+    _parse_activities,
+    indicator_kind,
+    parse_indicator_value,
+    parse_report,
+)
 
 HEADER = """\
 Rapport d'auto-évaluation du Plan d'Action National du Gouvernement Ouvert 2019 – 2021
@@ -171,7 +179,9 @@ def test_garbled_checked_line_gives_unknown_and_names_the_line():
     assert statuses(tables)[(1, 1)] == "unknown"
     f = tables["findings"].set_index("code")
     assert "status_line_unrecognised" in f.index and "checked_status_unreadable" in f.index
-    assert f.loc["status_line_unrecognised", "source_line"] == (HEADER + text).split("\n").index("✓\tJátán (00 100%)") + 1
+    assert (
+        f.loc["status_line_unrecognised", "source_line"] == (HEADER + text).split("\n").index("✓\tJátán (00 100%)") + 1
+    )
 
 
 def test_damaged_but_readable_status_lines():
@@ -205,7 +215,9 @@ Actions réalisées
 
 
 def test_duplicated_activity_heading_keeps_the_one_with_the_checklist():
-    text = COMMITMENT_2.replace("Activité 1 : Conception du portail", "Activité 1 : Concep\ttion du\n\nActivité 1 : Conception du portail")
+    text = COMMITMENT_2.replace(
+        "Activité 1 : Conception du portail", "Activité 1 : Concep\ttion du\n\nActivité 1 : Conception du portail"
+    )
     tables = parse(HEADER + text)
     a = tables["activities"]
     assert a["title"].tolist() == ["Conception du portail"]
@@ -273,7 +285,9 @@ def test_no_commitment_is_an_error_finding_and_no_report_row():
 
 
 def test_indicators_with_wrapped_value_stray_markup_and_contradicting_units():
-    text = COMMITMENT_2 + """
+    text = (
+        COMMITMENT_2
+        + """
 <u>Indicateurs relatifs à l'engagement 2 :</u>
 
 • Nombre d'actes validés et publiés sur le portail national :
@@ -283,6 +297,7 @@ def test_indicators_with_wrapped_value_stray_markup_and_contradicting_units():
  de la loi 31.13: 54
 Nombre de textes publiés : 13 782
 """
+    )
     tables = parse(text)
     i = tables["indicators"]
     assert i["label"].tolist() == [
@@ -310,13 +325,27 @@ def test_crlf_and_bom_give_the_same_tables():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("7", (7.0, None)), ("100%", (100.0, "percent")), (" 1 428 574", (1428574.0, None)), ("12,5 %", (12.5, "percent")), ("en cours", (None, None))],
+    [
+        ("7", (7.0, None)),
+        ("100%", (100.0, "percent")),
+        (" 1 428 574", (1428574.0, None)),
+        ("12,5 %", (12.5, "percent")),
+        ("en cours", (None, None)),
+    ],
 )
 def test_parse_indicator_value(raw, expected):
     assert parse_indicator_value(raw) == expected
 
 
-@pytest.mark.parametrize("label, kind", [("Nombre de rapports", "count"), ("Taux de demandes", "rate"), ("Pourcentage d'institutions", "rate"), ("Espace créé", "other")])
+@pytest.mark.parametrize(
+    "label, kind",
+    [
+        ("Nombre de rapports", "count"),
+        ("Taux de demandes", "rate"),
+        ("Pourcentage d'institutions", "rate"),
+        ("Espace créé", "other"),
+    ],
+)
 def test_indicator_kind(label, kind):
     assert indicator_kind(label) == kind
 
@@ -371,7 +400,8 @@ Activité 1 : Une activité
 def test_axis_rates_are_read_when_the_chart_survived():
     header = HEADER.replace(
         "Le taux d'avancement global",
-        "Taux d'avancement par axe\n\nTransparence : 75 %\nParticipation\t40%\nAxe inconnu : 10 %\n\nLe taux d'avancement global",
+        "Taux d'avancement par axe\n\nTransparence : 75 %\nParticipation\t40%\nAxe inconnu : 10 %\n\n"
+        "Le taux d'avancement global",
     )
     tables = parse(header + COMMITMENT_1.format(check="✓") + "\n" + COMMITMENT_2)
     rates = tables["published_rates"]
@@ -382,18 +412,25 @@ def test_axis_rates_are_read_when_the_chart_survived():
 
 
 def test_invisible_characters_inside_headings_are_removed_with_one_finding_per_line():
-    text = COMMITMENT_2.replace("ENGAGEMENT 2", "ENGA\u00adGEMENT 2").replace("Activité 1", "Acti\u200bvit\u2060é\u200b 1")
+    text = COMMITMENT_2.replace("ENGAGEMENT 2", "ENGA\u00adGEMENT 2").replace(
+        "Activité 1", "Acti\u200bvit\u2060é\u200b 1"
+    )
     tables = parse(text)
     assert statuses(tables) == {(2, 1): "not_started"}
     assert tables["activities"]["title"].tolist() == ["Conception du portail"]
     f = tables["findings"]
     removed = f[f.code == "invisible_characters_removed"]
     assert removed[["severity", "source_line"]].values.tolist() == [["info", 1], ["info", 8]]
-    assert removed["message"].tolist()[1] == "ligne 8 : caractères invisibles retirés : U+200B (ZERO WIDTH SPACE), U+2060 (WORD JOINER)"
+    assert (
+        removed["message"].tolist()[1]
+        == "ligne 8 : caractères invisibles retirés : U+200B (ZERO WIDTH SPACE), U+2060 (WORD JOINER)"
+    )
 
 
 def test_bidi_controls_are_removed_and_arabic_letters_kept():
-    text = COMMITMENT_2.replace("ENGAGEMENT 2: PORTAIL DE LA PARTICIPATION", "ENGAGEMENT 2: \u202eبوابة\u00ad المشاركة\u202c")
+    text = COMMITMENT_2.replace(
+        "ENGAGEMENT 2: PORTAIL DE LA PARTICIPATION", "ENGAGEMENT 2: \u202eبوابة\u00ad المشاركة\u202c"
+    )
     tables = parse(text)
     assert tables["commitments"]["title"].tolist() == ["بوابة المشاركة"]
     f = tables["findings"]
@@ -415,7 +452,9 @@ def test_lines_with_replaced_bytes_get_a_finding_each():
 
 
 def test_replaced_bytes_are_reported_even_when_the_file_is_no_report():
-    tables = parse_report("pas un rapport \ufffd\n", "x", source_file="x.txt", source_sha256="0" * 64, replaced_lines=(1,))
+    tables = parse_report(
+        "pas un rapport \ufffd\n", "x", source_file="x.txt", source_sha256="0" * 64, replaced_lines=(1,)
+    )
     assert codes(tables) == ["invalid_utf8_bytes", "no_commitment"]
 
 
@@ -444,7 +483,7 @@ def test_classifying_headings_compares_numbers_a_linear_number_of_times(monkeypa
     lines = [f"ENGAGEMENT {k} : X" for k in range(n)]
     candidates = [_Heading(CountingNumber(k), k, "X", k) for k in range(n)]
     monkeypatch.setattr(CountingNumber, "uses", 0)
-    toc, body = _classify_headings(lines, candidates)
+    toc, body = _classify_headings(_Context("r", lines), candidates)
     assert (len(toc), len(body)) == (0, n)
     assert CountingNumber.uses <= 4 * n  # comparing each with every later one: n² / 2
 

@@ -84,7 +84,15 @@ def test_wrap_text_keeps_words_and_joins_short_tail():
 
 
 def test_render_numbers_lines_and_page_breaks():
-    items = ["Titre", _Gap(1), _Mark("Activité 1 : X", ("a", 1, 1)), _Gap(3), "- Non entamée", _Gap(0, "/>"), _Mark("fin", ("z",))]
+    items = [
+        "Titre",
+        _Gap(1),
+        _Mark("Activité 1 : X", ("a", 1, 1)),
+        _Gap(3),
+        "- Non entamée",
+        _Gap(0, "/>"),
+        _Mark("fin", ("z",)),
+    ]
     lines, where = render(items)
     assert lines == ["Titre", "", "Activité 1 : X", "", "", "", "- Non entamée", "/>", "fin"]
     assert where == {("a", 1, 1): 3, ("z",): 9}
@@ -161,7 +169,14 @@ def activity_regions(lines: list[str], commitment: dict) -> dict[int, list[str]]
     for k, a in enumerate(commitment["activities"]):
         end = starts[k + 1] - 1 if k + 1 < len(starts) else len(lines)
         region = lines[a["heading_line"] : end]
-        cut = next((i for i, line in enumerate(region) if "Indicateurs relatifs" in line or line.startswith(("ENGAGEMENT", "<u>ENGAGEMENT"))), None)
+        cut = next(
+            (
+                i
+                for i, line in enumerate(region)
+                if "Indicateurs relatifs" in line or line.startswith(("ENGAGEMENT", "<u>ENGAGEMENT"))
+            ),
+            None,
+        )
         regions[a["activity_no"]] = region[:cut]
     return regions
 
@@ -350,8 +365,9 @@ def rows_by(df, keys: list[str]) -> dict:
 def test_round_trip_ingests_every_report(round_trip):
     code, truths, tables, _raw = round_trip
     assert code == 0
-    expected = {(t["report_id"],): {"plan_period": t["plan_period"], "as_of": t["as_of"], "source_encoding": t["encoding"],
-                                    "line_count": t["line_count"], "commitment_count": len(t["commitments"])} for t in truths}  # fmt: skip
+    expected = {(t["report_id"],): {"plan_period": t["plan_period"], "as_of": t["as_of"],
+                                    "source_encoding": t["encoding"], "line_count": t["line_count"],
+                                    "commitment_count": len(t["commitments"])} for t in truths}  # fmt: skip
     got = rows_by(tables["reports"], ["report_id"])
     found = mismatches(expected, got, list(next(iter(expected.values()))), "report")
     assert not found, "\n".join(found)
@@ -361,7 +377,9 @@ def test_round_trip_commitments(round_trip):
     _code, truths, tables, _raw = round_trip
     expected = {
         (t["report_id"], c["commitment_no"]): {
-            "title": c["title"], "responsible_body": c["responsible_body"], "axis_no": c["axis_no"],
+            "title": c["title"],
+            "responsible_body": c["responsible_body"],
+            "axis_no": c["axis_no"],
             "source_line_start": c["heading_line"],
         }  # fmt: skip
         for t in truths
@@ -375,7 +393,11 @@ def test_round_trip_commitments(round_trip):
 def test_round_trip_activities(round_trip):
     _code, truths, tables, _raw = round_trip
     expected = {
-        (t["report_id"], c["commitment_no"], a["activity_no"]): {"status": a["status"], "title": a["title"], "source_line": a["heading_line"]}
+        (t["report_id"], c["commitment_no"], a["activity_no"]): {
+            "status": a["status"],
+            "title": a["title"],
+            "source_line": a["heading_line"],
+        }
         for t in truths
         for c in t["commitments"]
         for a in c["activities"]
@@ -464,7 +486,12 @@ def test_round_trip_other_damage_is_recorded(round_trip):
 EXPECTED_FINDINGS = {
     "check_mark_lost": {"check_mark_missing"},
     "two_check_marks": {"multiple_check_marks"},
-    "status_line_garbled": {"status_line_unrecognised", "checked_status_unreadable", "checklist_incomplete", "check_mark_missing"},
+    "status_line_garbled": {
+        "status_line_unrecognised",
+        "checked_status_unreadable",
+        "checklist_incomplete",
+        "check_mark_missing",
+    },
     "activity_heading_duplicated": {"activity_heading_duplicated"},
     "responsible_body_missing": {"responsible_body_missing"},
     "published_rate_missing": {"published_rate_missing"},
@@ -502,3 +529,84 @@ def unexplained_findings(round_trip, allowed: dict) -> list[tuple]:
             line = None if r.source_line is None or r.source_line != r.source_line else int(r.source_line)
             problems.append((r.report_id, line, r.code, r.message))
     return problems
+
+
+# --- layout drift ------------------------------------------------------------------------------
+
+
+def generate(index: int, rate: float, **drift):
+    rng = synth.report_rng(41, index)
+    return generate_report(rng, synth.report_id_for(rng, index), rate, **drift)
+
+
+def without_lines(truth: dict) -> list:
+    """The truth's commitments with their line numbers left out (drift moves lines, not content)."""
+    line_keys = {"heading_line", "line"}
+    return [
+        {
+            k: ([{kk: vv for kk, vv in x.items() if kk not in line_keys} for x in v] if isinstance(v, list) else v)
+            for k, v in c.items()
+            if k not in line_keys
+        }
+        for c in truth["commitments"]
+    ]
+
+
+def test_no_drift_is_the_default_and_leaves_no_trace():
+    text, truth = generate(1, 0.1)
+    assert (text, truth) == generate(1, 0.1, drift=())
+    assert "drift" not in truth and "drift" not in truth["layout"]
+
+
+def test_drift_changes_the_layout_not_the_content():
+    _, plain = generate(2, 0.1)
+    text, drifted = generate(2, 0.1, drift=synth.DRIFT_KINDS)
+    assert without_lines(drifted) == without_lines(plain)
+    assert drifted["damage"] == plain["damage"]
+    assert drifted["layout"]["drift"] == sorted(synth.DRIFT_KINDS)
+    assert (text, drifted) == generate(2, 0.1, drift=synth.DRIFT_KINDS)  # deterministic
+
+
+def test_unknown_drift_kinds_are_refused():
+    with pytest.raises(ValueError, match="unknown drift kind"):
+        generate(1, 0.0, drift=["sideways"])
+    with pytest.raises(SystemExit):
+        synth.main(["--reports", "1", "--seed", "1", "--out", "/tmp/never", "--drift", "sideways"])
+
+
+def test_each_drift_shows_in_the_text_where_the_truth_says():
+    for index in range(1, 6):
+        text, truth = generate(index, 0.0, drift=synth.DRIFT_KINDS, drift_rate=0.5)
+        lines = text_lines(text)
+        headings = {(c["commitment_no"], None): c["heading_line"] for c in truth["commitments"]}
+        headings |= {
+            (c["commitment_no"], a["activity_no"]): a["heading_line"]
+            for c in truth["commitments"]
+            for a in c["activities"]
+        }
+        for d in truth["drift"]:
+            if d["kind"] == "heading_variants":
+                assert unmarked(lines[headings[d["commitment_no"], d["activity_no"]] - 1]).startswith(d["detail"]), d
+            elif d["kind"] == "status_in_words":
+                assert d["detail"] in lines, d
+            elif d["kind"] == "hyphenation":
+                assert any(
+                    line.rstrip().removesuffix("</u>").endswith(d["detail"].split("-")[0] + "-") for line in lines
+                ), d
+            elif d["kind"] == "interleaved_cell":
+                assert all(f in lines for f in d["fragments"]), d
+            else:
+                breaks = int(d["detail"].split(": ")[1].split(" ")[0])
+                assert (
+                    sum("\f" in line or re.match(r"^(?:Page \d+ sur \d+|- \d+ -)$", line) is not None for line in lines)
+                    >= breaks
+                )
+
+
+def test_cli_writes_drifted_reports(tmp_path):
+    assert (
+        synth.main(["--reports", "2", "--seed", "9", "--out", str(tmp_path), "--drift", "page_furniture,hyphenation"])
+        == 0
+    )
+    truths = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(tmp_path.glob("*.truth.json"))]
+    assert [t["layout"]["drift"] for t in truths] == [["hyphenation", "page_furniture"]] * 2

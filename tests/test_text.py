@@ -1,5 +1,6 @@
 """Text clean-up helpers."""
 
+import re
 import unicodedata
 
 import pytest
@@ -17,12 +18,15 @@ from pipeline.text import (
     count_lines,
     decode_report,
     describe_code_points,
+    has_invisible,
+    has_markup_chars,
     join_fragments,
     looks_like_mojibake,
     remove_invisible,
     split_lines,
     strip_list_marker,
     strip_markup,
+    strip_markup_keep_tabs,
 )
 
 
@@ -71,7 +75,9 @@ def test_a_stray_byte_in_utf8_is_replaced_and_its_line_named():
 
 
 def test_a_stray_byte_after_a_bom_keeps_utf8_sig():
-    assert decode_report(b"\xef\xbb\xbfnum\xe9ro\n\xc3\xa9t\xc3\xa9") == DecodedText("num\ufffdro\nété", "utf-8-sig", (1,))
+    assert decode_report(b"\xef\xbb\xbfnum\xe9ro\n\xc3\xa9t\xc3\xa9") == DecodedText(
+        "num\ufffdro\nété", "utf-8-sig", (1,)
+    )
 
 
 def test_french_windows_1252_is_read_as_such():
@@ -149,7 +155,13 @@ def test_strip_markup_removes_invisible_characters_too():
 
 @pytest.mark.parametrize(
     "data, code",
-    [(b"", "file_empty"), (b" \n\r\n", "file_empty"), (b"abc\x00def", "file_binary"), (bytes(range(1, 32)) * 10, "file_binary"), (b"ok\n\x81\x8d", "file_undecodable")],
+    [
+        (b"", "file_empty"),
+        (b" \n\r\n", "file_empty"),
+        (b"abc\x00def", "file_binary"),
+        (bytes(range(1, 32)) * 10, "file_binary"),
+        (b"ok\n\x81\x8d", "file_undecodable"),
+    ],
 )
 def test_decode_report_errors(data, code):
     with pytest.raises(ReportInputError) as err:
@@ -189,7 +201,9 @@ def former_strip_list_marker(text: str) -> str:
     return text
 
 
-PIECES = st.sampled_from(["a", "b", "ab", "f", "for", " ", "  ", "é", "1", "-", "–", "O", "\u3000", "•", "→", "\uf0b7", "\t", "(1-59%)"])
+PIECES = st.sampled_from(
+    ["a", "b", "ab", "f", "for", " ", "  ", "é", "1", "-", "–", "O", "\u3000", "•", "→", "\uf0b7", "\t", "(1-59%)"]
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -207,3 +221,54 @@ def test_strip_list_marker_gives_what_the_former_version_gave(text):
 def test_long_lines_of_markers_and_cells():
     assert strip_list_marker("- " * 100_000 + "fin") == "fin"
     assert join_fragments(["a"] * 100_000) == " ".join(["a"] * 100_000)
+
+
+# The clean-up was made faster (a whole text checked for invisible characters at once, lines
+# without tabs or markup cleaned without splitting them, single spaces left alone); it must
+# still say what the slower forms said.
+FORMER_SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f]+")
+TEXT_PIECES = st.sampled_from(
+    [
+        "a",
+        "é",
+        " ",
+        "  ",
+        "\t",
+        "\u00a0",
+        "\u2009",
+        "\u3000",
+        "- ",
+        "• ",
+        "<u>",
+        "</u>",
+        "/>",
+        "\\'",
+        "$",
+        "\u200b",
+        "x\u00ady",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(TEXT_PIECES, max_size=12).map("".join))
+def test_faster_clean_up_gives_what_the_former_form_gave(text):
+    assert collapse_spaces(text) == FORMER_SPACE_RE.sub(" ", text).strip()
+    assert clean_text(text) == strip_list_marker(join_fragments(strip_markup_keep_tabs(text).split("\t")))
+    assert strip_markup_keep_tabs(text) == "\t".join(strip_markup(part) for part in text.split("\t"))
+    assert has_invisible(text) == bool(INVISIBLE_RE.search(text))
+    if not has_markup_chars(text):  # then there is nothing for strip_markup to remove
+        assert strip_markup(text) == text.replace("\t", " ")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("texte ordinaire", False),
+        ("soft\u00adhyphen", True),
+        ("étiquette \U000e0041 de langue", True),
+        ("emoji 😀 seul", False),
+    ],
+)
+def test_has_invisible_sees_format_characters_beyond_u_ffff_too(text, expected):
+    assert has_invisible(text) is expected

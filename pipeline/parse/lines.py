@@ -1,0 +1,334 @@
+"""The lines of one report and what each one is: the state the section modules share.
+
+What belongs here: :class:`Context` (the report's lines once the layout is cleaned up,
+the page furniture removed, the findings gathered so far), :func:`classify_lines`, the
+one pass that classifies every line once with a single compiled pattern, and the small
+line helpers every section uses (next non-empty line, residue, label matching, title
+words). No section of the template is read here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from pipeline.findings import Finding
+from pipeline.parse.vocabulary import (
+    ACTIONS_LABELS,
+    ACTIVITY_HEADING,
+    CHECK_MARK_RE,
+    COMMITMENT_HEADING,
+    FIELD_LABELS,
+    FOLDED_STATUS_LINES,
+    GARBLED_STATUS_RE,
+    INDICATORS_HEADING_RAW,
+    STATUS_BAND_PATTERNS,
+    STATUS_IN_WORDS,
+    STATUS_KEYWORDS,
+    UNCHECKED_BOX_RE,
+)
+from pipeline.text import (
+    clean_text,
+    fold,
+    has_markup_chars,
+    similarity,
+    strip_list_marker,
+    strip_markup,
+    strip_markup_keep_tabs,
+)
+
+# --- what a line is -----------------------------------------------------------------------
+
+TEXT = "text"
+COMMITMENT = "commitment"  # a commitment heading, of the body or of the table of contents
+ACTIVITY = "activity"
+INDICATORS = "indicators"
+STATUS_WORDS = "status_words"  # « Statut : Progression limitée »
+#: Kinds that open or divide a commitment's section.
+STRUCTURE_KINDS = frozenset({COMMITMENT, ACTIVITY, INDICATORS, STATUS_WORDS})
+
+#: Every heading kind in one pattern, after the line's leading spaces: a line is matched once,
+#: and the group that matched names its kind. Written for one line at a time; :data:`TEXT_LINE_RE`
+#: is the same for a whole text, whose spaces stop at line ends.
+_KIND_PATTERNS = (
+    (COMMITMENT, COMMITMENT_HEADING),
+    (ACTIVITY, ACTIVITY_HEADING),
+    (INDICATORS, INDICATORS_HEADING_RAW),
+    (STATUS_WORDS, STATUS_IN_WORDS),
+)
+LINE_RE = re.compile(r"^\s*(?:" + "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _KIND_PATTERNS) + ")")
+TEXT_LINE_RE = re.compile(LINE_RE.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
+
+# --- thresholds --------------------------------------------------------------------------------
+
+#: Blank lines looked past for the next line of text, unless the caller says otherwise.
+DEFAULT_MAX_BLANKS = 4
+#: Longest fragment that can be a label: a label is a few words, a cell's text is longer.
+MAX_LABEL_FRAGMENT_CHARS = 80
+#: Longest folded label, letters and spaces only (« organisme responsable de la mise en oeuvre » is 42).
+MAX_FOLDED_LABEL_CHARS = 48
+#: Similarity (0-1) an OCR-damaged label needs to its template form: « Problérnatique » passes,
+#: « Problème » does not.
+LABEL_SIMILARITY = 0.75
+#: Longest line that can be a checklist line (the longest template line is 34 characters;
+#: bullets, marks, cell splits add some).
+MAX_STATUS_LINE_CHARS = 90
+#: Longest folded status line, marks and bullets removed.
+MAX_FOLDED_STATUS_CHARS = 70
+#: How much longer than its template form a status line may be and still count as one.
+STATUS_LENGTH_SLACK = 15
+#: A line starting with its template form's first characters (« progress », « complete ») is that line.
+STATUS_PREFIX_CHARS = 8
+#: Characters beyond its template form's length kept of a line compared with it.
+STATUS_HEAD_SLACK = 4
+#: Similarity a garbled status line's head needs to its template form.
+STATUS_SIMILARITY = 0.55
+#: Longest line read as a status by its band figures alone (« (60-90%) »).
+MAX_BAND_ONLY_CHARS = 45
+#: Longest line taken for an unreadable status line (a band's remains, or a lone check mark).
+MAX_GARBLED_STATUS_CHARS = 40
+
+
+@dataclass
+class Context:
+    """One report being parsed: its lines (0-based), the findings so far, what each line is.
+
+    ``lines`` is rewritten in place by the layout clean-up (:mod:`pipeline.parse.layout`)
+    before any section is read: line numbers never change.
+    """
+
+    report_id: str
+    lines: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    #: 0-based lines of page furniture, blanked: skipped, not counted as blank lines.
+    furniture: set[int] = field(default_factory=set)
+    #: Body headings written otherwise than the template, by (kind, form): their lines.
+    heading_forms: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: Lines where an activity's status is given in words on one line.
+    status_word_lines: list[int] = field(default_factory=list)
+    _kinds: list[str] | None = field(default=None, repr=False)
+    _positions: dict[str, list[int]] | None = field(default=None, repr=False)
+    _statuses: dict[str, tuple[str | None, bool, bool]] = field(default_factory=dict, repr=False)
+    _labels: dict[tuple[str, tuple], str | None] = field(default_factory=dict, repr=False)
+
+    def add(
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        table: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        """Record a finding; ``line`` is 0-based (the finding's is 1-based)."""
+        self.findings.append(Finding(severity, code, message, table, key, None if line is None else line + 1))
+
+    @property
+    def kinds(self) -> list[str]:
+        """What each line is (see :func:`classify_lines`), computed once."""
+        if self._kinds is None:
+            self._kinds = classify_lines(self.lines)
+        return self._kinds
+
+    def positions(self, kind: str) -> list[int]:
+        """The lines of one heading kind, in order (from :attr:`kinds`, indexed once)."""
+        if self._positions is None:
+            self._positions = {}
+            for i, k in enumerate(self.kinds):
+                if k != TEXT:
+                    self._positions.setdefault(k, []).append(i)
+        return self._positions.get(kind, [])
+
+    def lines_matching(self, pattern: re.Pattern) -> list[int]:
+        """The lines where ``pattern`` (which must not cross a line end) matches: one search
+        over the whole text, its matches' offsets turned into line numbers as it goes."""
+        text = "\n".join(self.lines)
+        found, line, offset = [], 0, 0
+        for m in pattern.finditer(text):
+            line += text.count("\n", offset, m.start())
+            offset = m.start()
+            if not found or found[-1] != line:
+                found.append(line)
+        return found
+
+    def status_of(self, i: int) -> tuple[str | None, bool, bool]:
+        """:func:`status_of_line` of line ``i``."""
+        return self.status_of_text(self.lines[i])
+
+    def status_of_text(self, text: str) -> tuple[str | None, bool, bool]:
+        """:func:`status_of_line`, computed once per text in this report (the checklist's lines
+        recur hundreds of times)."""
+        found = self._statuses.get(text)
+        if found is None:
+            found = self._statuses[text] = status_of_line(text)
+        return found
+
+    def label_of(self, fragment: str, labels: tuple) -> str | None:
+        """:func:`label_of`, computed once per fragment in this report (labels recur)."""
+        if len(fragment) > MAX_LABEL_FRAGMENT_CHARS:
+            return None
+        key = (fragment, labels)
+        if key not in self._labels:
+            self._labels[key] = label_of(fragment, labels)
+        return self._labels[key]
+
+    def next_nonempty(self, start: int, stop: int, max_blank: int = DEFAULT_MAX_BLANKS) -> int | None:
+        """The first non-empty line in ``[start, stop)`` after at most ``max_blank`` blank
+        lines (page furniture is skipped without counting), or None."""
+        blanks = 0
+        for j in range(start, min(stop, len(self.lines))):
+            if self.lines[j].strip():
+                return j
+            if j in self.furniture:
+                continue
+            blanks += 1
+            if blanks > max_blank:
+                return None
+        return None
+
+    def is_structure(self, i: int) -> bool:
+        """Whether line ``i`` opens or divides a section: a heading, a one-line status, a field label."""
+        return self.kinds[i] in STRUCTURE_KINDS or any(
+            self.label_of(frag, FIELD_LABEL_CHOICES) for frag in self.lines[i].split("\t")[:2]
+        )
+
+
+def classify_lines(lines: list[str]) -> list[str]:
+    """What each line is, in one pass: :data:`LINE_RE` tried once on every line (its markup
+    stripped first when it has any); a line no heading kind matches is :data:`TEXT`."""
+    kinds = [TEXT] * len(lines)
+    match = LINE_RE.match
+    for i, line in enumerate(lines):
+        m = match(strip_markup_keep_tabs(line)) if has_markup_chars(line) else match(line)
+        if m:
+            kinds[i] = m.lastgroup
+    return kinds
+
+
+def line_kind(line: str) -> str:
+    """The kind of one line: a heading kind of :data:`LINE_RE`, or :data:`TEXT`."""
+    m = LINE_RE.match(strip_markup_keep_tabs(line))
+    return m.lastgroup if m else TEXT
+
+
+# --- line helpers -------------------------------------------------------------------------------
+
+#: Page numbers, rules (« ----- »), running headers, stray « /> »; written so that no
+#: quantifier can give back what another takes (« [-\s]*-{3,}[-\s]* » took minutes on a
+#: line of 2,000 dashes).
+RESIDUE_RE = re.compile(r"^\s*+(?:(?:\d{1,4}|[A-Z][A-Z ]{4,40}[A-Z]|/>)\s*|(?=[-\s]*-{3})[-\s]+)$")
+_NOT_LABEL_CHARS_RE = re.compile(r"[^a-z ]")
+BULLET_START_RE = re.compile(r"^\s*(?:[-–—•●○◦▪▫■►➢→*·]|[\uf000-\uf8ff])")
+#: Punctuation that ends a list item or a sentence.
+ITEM_END = (".", ";", ":", "!", "?")
+
+
+def is_residue(line: str) -> bool:
+    """Page numbers, rules, running headers, lines that are only stray markup."""
+    stripped = strip_markup(line).strip()
+    return not stripped or bool(RESIDUE_RE.match(stripped))
+
+
+def join_items(raw_lines: list[str], texts: list[str] | None = None) -> list[str]:
+    """Group lines into list items (a bullet, or a line after a finished item, starts one) and
+    clean them; ``texts`` are the lines' :func:`~pipeline.text.clean_text`, when already known."""
+    items: list[str] = []
+    for k, raw in enumerate(raw_lines):
+        text = clean_text(raw) if texts is None else texts[k]
+        if not text or is_residue(raw):
+            continue
+        if BULLET_START_RE.match(raw.strip()) or not items or items[-1].endswith(ITEM_END):
+            items.append(text)
+        else:
+            items[-1] = f"{items[-1]} {text}"
+    return items
+
+
+def title_tokens(text: str) -> set[str]:
+    """A title's significant words: folded, longer than two characters."""
+    return {w for w in re.findall(r"[a-z0-9]+", fold(text)) if len(w) > 2}
+
+
+def jaccard(ta: set[str], tb: set[str]) -> float:
+    """Similarity of two titles' significant words."""
+    if not ta or not tb:
+        return 0.0
+    return len(ta & tb) / len(ta | tb)
+
+
+def label_choices(labels: dict[str, list[str]]) -> tuple:
+    """Labels as :func:`label_of` takes them (hashable, for its cache)."""
+    return tuple((name, tuple(variants)) for name, variants in labels.items())
+
+
+def label_of(fragment: str, labels: tuple, threshold: float = LABEL_SIMILARITY) -> str | None:
+    """The name of the label ``fragment`` is (OCR damage tolerated), or None.
+
+    Args:
+        labels: :func:`label_choices` of a ``{name: [folded variants]}`` dictionary.
+    """
+    if len(fragment) > MAX_LABEL_FRAGMENT_CHARS or not fragment.strip():
+        return None
+    return _label_of_folded(_NOT_LABEL_CHARS_RE.sub("", fold(strip_markup(fragment))).strip(), labels, threshold)
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_of_folded(folded: str, labels: tuple, threshold: float) -> str | None:
+    if not folded or len(folded) > MAX_FOLDED_LABEL_CHARS:
+        return None
+    for name, variants in labels:
+        for variant in variants:
+            if folded == variant or similarity(folded, variant, threshold) >= threshold:
+                return name
+    return None
+
+
+def status_of_line(raw: str) -> tuple[str | None, bool, bool]:
+    """Classify a line of an activity's region as a checklist line.
+
+    Returns:
+        ``(status, is_checked, is_status_line)``: the status the line stands for (None
+        when it is not a recognisable checklist line), whether it carries a check mark,
+        and whether it is a checklist line at all (recognised or garbled).
+    """
+    if len(raw) > MAX_STATUS_LINE_CHARS and len(raw.strip()) > MAX_STATUS_LINE_CHARS and not has_markup_chars(raw):
+        return None, False, False  # too long to be a status line, and no markup to shorten it
+    stripped = strip_markup(raw).strip()
+    if not stripped or len(stripped) > MAX_STATUS_LINE_CHARS:
+        return None, False, False
+    checked = bool(CHECK_MARK_RE.search(stripped))
+    bare = CHECK_MARK_RE.sub("", stripped) if checked else stripped
+    bare = UNCHECKED_BOX_RE.sub("", bare) if UNCHECKED_BOX_RE.search(bare) else bare
+    folded = fold(strip_list_marker(bare))
+    if not folded or len(folded) > MAX_FOLDED_STATUS_CHARS:
+        return None, checked, False
+    status = status_of_phrase(folded)
+    if status is not None:
+        return status, checked, True
+    band_remains = bool(GARBLED_STATUS_RE.search(folded)) and "%" in stripped + folded
+    garbled = len(folded) <= MAX_GARBLED_STATUS_CHARS and (band_remains or checked)
+    return None, checked, garbled
+
+
+def status_of_phrase(folded: str) -> str | None:
+    """The status a folded checklist line or status phrase names (by its words or its band), or None."""
+    for keyword, status in STATUS_KEYWORDS:
+        if keyword in folded:
+            canonical = FOLDED_STATUS_LINES[status]
+            head = folded[: len(canonical) + STATUS_HEAD_SLACK]
+            if (
+                folded.startswith(canonical[:STATUS_PREFIX_CHARS])
+                or len(folded) <= len(canonical) + STATUS_LENGTH_SLACK
+                or similarity(head, canonical, STATUS_SIMILARITY) >= STATUS_SIMILARITY
+            ):
+                return status
+    for pattern, status in STATUS_BAND_PATTERNS:
+        if pattern.search(folded) and len(folded) <= MAX_BAND_ONLY_CHARS:
+            return status
+    return None
+
+
+#: The two-column table's labels and the narrative's, as :func:`label_of` takes them.
+FIELD_LABEL_CHOICES = label_choices(FIELD_LABELS)
+ACTIONS_CHOICES = label_choices({"actions": ACTIONS_LABELS})
