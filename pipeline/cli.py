@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same files")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--damage-rate", type=float, default=0.05, help="rate of each kind of damage (default 0.05)")
+    p.add_argument(
+        "--drift", nargs="*", default=[], metavar="KIND",
+        help="kinds of layout drift to put in (heading_variants, status_in_words, page_furniture, hyphenation, "
+        "interleaved_cell); none by default",
+    )
 
     p = sub.add_parser(
         "push",
@@ -177,7 +182,11 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "synth":
         from pipeline.synth import write_reports
 
-        paths = write_reports(args.out, args.reports, args.seed, args.damage_rate)
+        try:
+            paths = write_reports(args.out, args.reports, args.seed, args.damage_rate, drift=tuple(args.drift))
+        except ValueError as exc:
+            log.error("%s", exc)
+            return exitcodes.USAGE
         log.info("%d synthetic report(s) written to %s", len(paths), args.out)
         return exitcodes.OK
     if args.command == "push":
