@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from pipeline import exitcodes
 from pipeline.ingest import ingest_reports
+
+# The property tests draw the same examples on every run (CI must not turn red by
+# chance); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs by hand.
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 from pipeline.layers import (
     computed_record,
     layout,
