@@ -553,7 +553,22 @@ def build_database(
 
 
 #: Views of the database that are not published (their SQL comments their own columns).
-DATABASE_ONLY_VIEWS = ("overview",)
+DATABASE_ONLY_VIEWS = (
+    "overview",
+    "report_pairs",
+    "activity_pairs",
+    "activity_transitions",
+    "commitment_trend",
+    "plan_trend",
+    "carried_over",
+)
+#: Similarity (DuckDB's ``jaro_winkler_similarity`` of the lower-cased, trimmed titles)
+#: from which two titles agree, for pairing the activities of successive reports of a
+#: plan and for ``carried_over``. ``pipeline/sql/100_what_moved.sql`` writes the same
+#: value (a test keeps them equal).
+TITLE_MATCH_THRESHOLD = 0.85
+#: The views of "what moved" that compute reads back for its findings.
+WHAT_MOVED_VIEWS = ("activity_pairs", "activity_transitions")
 
 
 def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, ...]) -> list[str]:
@@ -568,6 +583,28 @@ def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, .
         for view, column in rows
         if column in FIELDS
     ]
+
+
+#: The file of the "what moved" views, and those of them that need only the curated
+#: ``reports``, ``commitments`` and ``activities`` tables.
+WHAT_MOVED_SQL = "100_what_moved.sql"
+PAIRING_VIEWS = ("report_pairs", "activity_pairs", "activity_transitions")
+
+
+def pairing_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """:data:`PAIRING_VIEWS` computed in memory from ``tables`` (``reports``,
+    ``commitments``, ``activities``; an absent one is empty), by the database's own SQL.
+    For readers of the released tables (the report page), which hold no such view."""
+    sql = dict(_sql_files())[WHAT_MOVED_SQL]
+    chunks = re.split(r"(?=^CREATE VIEW )", sql, flags=re.M)
+    wanted = [c for c in chunks if re.match(r"CREATE VIEW (\w+)", c) and re.match(r"CREATE VIEW (\w+)", c).group(1) in PAIRING_VIEWS]
+    with duckdb.connect(":memory:", config={"threads": 1}) as con:
+        for table in ("reports", "commitments", "activities"):
+            con.execute(table_ddl(table))
+            _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
+        for chunk in wanted:
+            con.execute(chunk)
+        return {view: con.sql(f'SELECT * FROM "{view}"').df() for view in PAIRING_VIEWS}
 
 
 def fetch_computed(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -645,6 +682,43 @@ def _missing_rate_findings(ranges: pd.DataFrame, aggregation: str, start_line: d
             yield r.report_id, Finding("warning", "aggregation_inconsistent", message, "published_rates", key, line)
 
 
+def _score(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _what_moved_findings(pairs: pd.DataFrame | None, transitions: pd.DataFrame | None):
+    """``activity_went_back`` and ``activity_pair_unmatched``, on the later report."""
+    if transitions is not None:
+        for r in transitions[transitions["movement"] == "went_back"].itertuples():
+            message = (
+                f"engagement {r.commitment_no}, activité {r.activity_no} : statut en recul depuis le rapport "
+                f"{r.earlier_report_id} ({r.status_before} -> {r.status_after})"
+            )
+            key = record_key(commitment_no=r.commitment_no, activity_no=r.activity_no)
+            line = None if pd.isna(r.source_line) else int(r.source_line)
+            yield r.later_report_id, Finding("warning", "activity_went_back", message, "activities", key, line)
+    if pairs is not None:
+        for r in pairs[~pairs["is_matched"].astype(bool)].itertuples():
+            commitment_score = 0.0 if pd.isna(r.commitment_title_score) else r.commitment_title_score
+            if commitment_score < TITLE_MATCH_THRESHOLD:
+                why = f"intitulés des engagements trop différents (similarité {_score(commitment_score)})"
+            else:
+                why = f"intitulés des activités trop différents (similarité {_score(r.title_score)})"
+            message = (
+                f"engagement {r.commitment_no}, activité {r.activity_no} : non appariée avec le rapport "
+                f"{r.earlier_report_id} ({why}, seuil {_score(TITLE_MATCH_THRESHOLD)}) ; "
+                f"« {r.earlier_title} » / « {r.later_title} »"
+            )
+            key = record_key(commitment_no=r.commitment_no, activity_no=r.activity_no)
+            line = None if pd.isna(r.source_line) else int(r.source_line)
+            yield r.later_report_id, Finding("info", "activity_pair_unmatched", message, "activities", key, line)
+
+
+def fetch_what_moved(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """The views of :data:`WHAT_MOVED_VIEWS`, as read for the findings."""
+    return {view: con.sql(f'SELECT * FROM "{view}"').df() for view in WHAT_MOVED_VIEWS}
+
+
 def compute_findings(
     computed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], aggregation: str
 ) -> pd.DataFrame:
@@ -657,6 +731,9 @@ def compute_findings(
     - ``missing_rate_range`` (info): the values of a missing commitment rate that the
       published global rate allows under the configured aggregation, or
       ``aggregation_inconsistent`` (warning) when it allows none.
+    - ``activity_went_back`` (warning) and ``activity_pair_unmatched`` (info), on the later
+      of two successive reports of a plan, when ``computed`` holds the views
+      ``activity_transitions`` and ``activity_pairs`` (:func:`fetch_what_moved`).
 
     Findings are numbered per report in that order.
     """
@@ -672,6 +749,7 @@ def compute_findings(
         *_axis_findings(computed["axis_progress"]),
         *_reconciliation_findings(computed["reconciliation"], rate_line),
         *_missing_rate_findings(computed["missing_rate_range"], aggregation, start_line, rate_line),
+        *_what_moved_findings(computed.get("activity_pairs"), computed.get("activity_transitions")),
     ]
     by_report: dict[str, list[Finding]] = {}
     for report_id, finding in found:
@@ -719,6 +797,7 @@ def populate(
     loaded = {**tables, "findings": findings[findings["stage"] != STAGE].reset_index(drop=True)}
     build_database(con, loaded, record, status_bands_frame(config), weights)
     computed = fetch_computed(con)
+    computed.update(fetch_what_moved(con))
     new = add_weights_errors(compute_findings(computed, tables, config["aggregation"]), invalid_weights or {})
     if len(new):
         _insert(con, "findings", to_arrow(new, "findings"))

@@ -858,6 +858,89 @@ def commitments_section(commitments: list[RateRow], tables: dict[str, pd.DataFra
     )
 
 
+#: How each movement of an activity between two reports reads on the page.
+MOVEMENT_LABELS = {
+    "advanced": "a progressé",
+    "stalled": "inchangée",
+    "went_back": "a reculé",
+    "unknown": "statut inconnu",
+}
+
+
+def since_previous_section(report_id: str, frames: dict[str, pd.DataFrame]) -> str:
+    """« Depuis le rapport précédent »: when ``frames`` hold an earlier report of the same
+    plan, the activities' movements since it (those that moved as a table), the pairs
+    left uncompared, and the plan's rates report by report. Empty otherwise."""
+    from pipeline.compute import pairing_tables
+
+    paired = pairing_tables(frames)
+    pairs = paired["report_pairs"]
+    mine = pairs[pairs["later_report_id"] == report_id]
+    if mine.empty:
+        return ""
+    earlier = mine.iloc[0]
+    transitions = paired["activity_transitions"]
+    transitions = transitions[transitions["later_report_id"] == report_id]
+    unmatched = paired["activity_pairs"]
+    unmatched = unmatched[(unmatched["later_report_id"] == report_id) & ~unmatched["is_matched"].astype(bool)]
+    counts = transitions["movement"].value_counts()
+    summary = ", ".join(
+        f'<span data-field="movement_count" data-movement="{m}" data-value="{int(counts.get(m, 0))}">'
+        f"{_e(plural(int(counts.get(m, 0)), 'activité', 'activités'))} : {_e(label)}</span>"
+        for m, label in MOVEMENT_LABELS.items()
+    )
+    out = (
+        '<section id="depuis-precedent"><h2>Depuis le rapport précédent</h2>'
+        f"<p>Comparé au rapport {_e(earlier['earlier_report_id'])} (chiffres à fin "
+        f"{_e(month_fr(earlier['earlier_as_of']))}), activité par activité, là où les numéros et les intitulés "
+        f"concordent : {summary}.</p>"
+    )
+    if len(unmatched):
+        out += (
+            f"<p>{_e(plural(len(unmatched), 'paire', 'paires'))} de même numéro non comparée"
+            f"{'s' if len(unmatched) > 1 else ''} : intitulés trop différents.</p>"
+        )
+    moved = transitions[transitions["movement"].isin(["advanced", "went_back"])]
+    if len(moved):
+        rows = "".join(
+            f'<tr data-movement="{_e(r.movement)}" data-commitment-no="{int(r.commitment_no)}" data-activity-no="{int(r.activity_no)}">'
+            f"<td>{int(r.commitment_no)}</td><td>{int(r.activity_no)}</td>"
+            f"<td>{_e(STATUS_LABELS.get(r.status_before, r.status_before))}</td>"
+            f"<td>{_e(STATUS_LABELS.get(r.status_after, r.status_after))}</td><td>{_e(MOVEMENT_LABELS[r.movement])}</td></tr>"
+            for r in moved.itertuples()
+        )
+        out += (
+            "<table><caption>Activités dont le statut a changé</caption><thead><tr>"
+            '<th scope="col">Engagement</th><th scope="col">Activité</th><th scope="col">Avant</th>'
+            '<th scope="col">Après</th><th scope="col">Mouvement</th></tr></thead><tbody>' + rows + "</tbody></table>"
+        )
+    plan_reports = pairs[pairs["plan_period"] == earlier["plan_period"]]
+    ids = sorted(set(plan_reports["earlier_report_id"]) | set(plan_reports["later_report_id"]))
+    reports = frames.get("reports", empty_frame("reports"))
+    reports = reports[reports["report_id"].isin(ids)].sort_values(["as_of", "report_id"])
+    progress = frames.get("plan_progress")
+    published = frames.get("published_rates", empty_frame("published_rates"))
+    trend = []
+    for r in reports.itertuples():
+        computed = None
+        if progress is not None:
+            hit = progress.loc[progress["report_id"] == r.report_id, "rate_pct"]
+            computed = _float(hit.iloc[0]) if len(hit) else None
+        hit = published.loc[(published["report_id"] == r.report_id) & (published["scope"] == "plan"), "rate_pct"]
+        printed = _float(hit.iloc[0]) if len(hit) else None
+        trend.append(
+            f'<tr data-report-id="{_e(r.report_id)}"><td>{_e(month_fr(r.as_of))}</td><td>{_e(r.report_id)}</td>'
+            f'<td class="num">{"—" if computed is None else format_number(computed) + PERCENT_SIGN}</td>'
+            f'<td class="num">{"—" if printed is None else format_published(printed) + PERCENT_SIGN}</td></tr>'
+        )
+    out += (
+        "<table><caption>Taux global du plan, rapport après rapport</caption><thead><tr>"
+        '<th scope="col">Chiffres à fin</th><th scope="col">Rapport</th><th scope="col">Taux calculé</th>'
+        '<th scope="col">Taux publié</th></tr></thead><tbody>' + "".join(trend) + "</tbody></table>"
+    )
+    return out + "</section>"
+
+
 def page_header(report: dict) -> str:
     meta = [
         f"Plan d'action national {report['plan_period']}" if report.get("plan_period") else None,
@@ -885,12 +968,17 @@ def page_footer(report_id: str, report: dict, publisher: str) -> str:
     )
 
 
-def render_page(report_id: str, report: dict, tables: dict[str, pd.DataFrame], publisher: str) -> str:
-    """The page's HTML text: the plan, what to know, the axes, the statuses, the commitments."""
+def render_page(
+    report_id: str, report: dict, tables: dict[str, pd.DataFrame], publisher: str, since_previous: str = ""
+) -> str:
+    """The page's HTML text: the plan, what to know, what moved since the previous report
+    of the plan (``since_previous``: :func:`since_previous_section`, empty when none), the
+    axes, the statuses, the commitments."""
     plan = plan_row(tables)
     sections = [
         plan_section(plan, tables),
         findings_section(tables, report),
+        *([since_previous] if since_previous else []),
         axes_section(plan, axis_rows(tables), tables),
         statuses_section(status_shares(tables)),
         commitments_section(commitment_rows(tables), tables),
@@ -918,4 +1006,5 @@ def build_report_page(report_id: str, frames: dict[str, pd.DataFrame], publisher
         ValueError: if ``frames["reports"]`` does not hold exactly one row for ``report_id``.
     """
     report = report_metadata(report_id, frames)
-    return render_page(report_id, report, report_tables(report_id, frames), publisher).encode("utf-8")
+    since = since_previous_section(report_id, frames)
+    return render_page(report_id, report, report_tables(report_id, frames), publisher, since).encode("utf-8")

@@ -664,11 +664,9 @@ class _ReportBuilder:
 
     def build(self) -> tuple[str, dict]:
         rng = self.rng
-        n = max(1, min(30, int(rng.gauss(12, 7))))
-        titles = self.commitment_titles(n)
-        has_toc = rng.random() < 0.85
-        has_axes = n >= 2 and rng.random() < 0.85
-        has_rates = rng.random() < 0.85
+        titles = self.plan_titles()
+        n = len(titles)
+        has_toc, has_axes, has_rates = self.layout_parts(n)
         commitments = [self.plan_commitment(no, title, has_rates) for no, title in enumerate(titles, start=1)]
         axes = self.plan_axes(commitments) if has_axes else []
         published = [c["published_rate_pct"] for c in commitments if c["published_rate_pct"] is not None]
@@ -717,6 +715,30 @@ class _ReportBuilder:
             truth["drift"] = self.drift.records
         return text, truth
 
+    # -- hooks a follow-up report overrides (same random draws, in the same order, here)
+
+    def plan_titles(self) -> list[str]:
+        """The commitments' titles, in sentence case."""
+        n = max(1, min(30, int(self.rng.gauss(12, 7))))
+        return self.commitment_titles(n)
+
+    def layout_parts(self, n: int) -> tuple[bool, bool, bool]:
+        """Whether the report has a table of contents, an axes section, a rate table."""
+        rng = self.rng
+        has_toc = rng.random() < 0.85
+        has_axes = n >= 2 and rng.random() < 0.85
+        has_rates = rng.random() < 0.85
+        return has_toc, has_axes, has_rates
+
+    def activity_statuses(self, no: int) -> list[str]:
+        """The statuses of commitment ``no``'s activities, one per activity."""
+        rng = self.rng
+        return rng.choices(STATUSES, weights=(15, 15, 20, 50), k=max(1, min(15, int(rng.gauss(5, 3)))))
+
+    def planned_activity_title(self, no: int, k: int) -> str:
+        """The title of activity ``k`` of commitment ``no``."""
+        return self.activity_title()
+
     # -- planning a commitment (content, damage, items) ---------------------------------
 
     def plan_commitment(self, no: int, title: str, has_rates: bool) -> dict:
@@ -732,7 +754,7 @@ class _ReportBuilder:
             "published_rate_pct": None,
             "_sentence_title": title,
         }
-        statuses = rng.choices(STATUSES, weights=(15, 15, 20, 50), k=max(1, min(15, int(rng.gauss(5, 3)))))
+        statuses = self.activity_statuses(no)
         items: list = self.commitment_heading(no, heading_title)
         c_gaps: list[_Gap] = []
 
@@ -830,7 +852,7 @@ class _ReportBuilder:
         """One activity's items: heading, status block and narrative, with their damage and drift."""
         rng = self.rng
         no = c["commitment_no"]
-        title = self.activity_title()
+        title = self.planned_activity_title(no, k)
         a = {"activity_no": k, "title": title, "status": status}
         c["activities"].append(a)
         items: list = []
@@ -1269,6 +1291,151 @@ def write_reports(
         write_bytes_atomic(out_dir / f"{report_id}.truth.json", truth_json.encode("utf-8"))
         paths.append(path)
     return paths
+
+
+# --- a later report of the same plan ----------------------------------------------------
+
+#: Status order of a plan's successive reports (``unknown`` is outside it).
+STATUS_ORDER = ("not_started", "limited", "substantial", "complete")
+#: A retitled activity's new title stays below this similarity to the old one
+#: (:data:`pipeline.compute.TITLE_MATCH_THRESHOLD` is 0.85: the pair is left unmatched).
+RETITLE_MAX_SIMILARITY = 0.7
+
+
+def _title_similarity(a: str, b: str) -> float:
+    """DuckDB's jaro_winkler_similarity of the lower-cased titles (the compute stage's measure)."""
+    import duckdb
+
+    with duckdb.connect(":memory:") as con:
+        return con.execute("SELECT jaro_winkler_similarity(lower(trim(?)), lower(trim(?)))", [a, b]).fetchone()[0]
+
+
+def _movement(before: str, after: str) -> str:
+    if before not in STATUS_ORDER or after not in STATUS_ORDER:
+        return "unknown"
+    b, a = STATUS_ORDER.index(before), STATUS_ORDER.index(after)
+    return "advanced" if a > b else "stalled" if a == b else "went_back"
+
+
+class _FollowupBuilder(_ReportBuilder):
+    """A later report of the plan of ``earlier`` (its truth): the same commitments and
+    activities, some statuses advanced, one or two gone back, one activity retitled, one
+    dropped. No damage and no drift: every status is read as written."""
+
+    def __init__(self, rng: random.Random, report_id: str, earlier: dict, months_later: int | None = None):
+        super().__init__(rng, report_id, 0.0)
+        self.start, self.end = (int(y) for y in earlier["plan_period"].split("-"))
+        self.period = earlier["plan_period"]
+        year, month = (int(x) for x in earlier["as_of"].split("-"))
+        months = year * 12 + month - 1 + (months_later if months_later else rng.randint(3, 12))
+        self.as_of_year, self.as_of_month = divmod(months, 12)
+        self.as_of_month += 1
+        self.earlier = earlier
+        self.plan = {c["commitment_no"]: [dict(a) for a in c["activities"]] for c in earlier["commitments"]}
+        self.followup = self.plan_changes()
+
+    def plan_changes(self) -> dict:
+        rng = self.rng
+        changes: dict = {"earlier_report_id": self.earlier["report_id"], "dropped": [], "retitled": []}
+        droppable = [no for no, acts in self.plan.items() if len(acts) >= 2]
+        if droppable:
+            no = rng.choice(droppable)
+            a = self.plan[no].pop()
+            changes["dropped"].append({"commitment_no": no, "activity_no": a["activity_no"], "title": a["title"]})
+        every = [(no, a) for no, acts in self.plan.items() for a in acts]
+        if len(every) >= 2:
+            no, a = rng.choice(every)
+            while True:
+                title = self.activity_title()
+                if _title_similarity(title, a["title"]) < RETITLE_MAX_SIMILARITY:
+                    break
+            changes["retitled"].append(
+                {"commitment_no": no, "activity_no": a["activity_no"], "earlier_title": a["title"], "later_title": title}
+            )
+            a["title"] = title
+            a["_retitled"] = True
+        kept = [(no, a) for no, a in every if not a.get("_retitled")]
+        backable = [(no, a) for no, a in kept if a["status"] in STATUS_ORDER[1:]]
+        back = rng.sample(backable, min(len(backable), rng.choice((1, 2))))
+        for _, a in back:
+            a["status"] = rng.choice(STATUS_ORDER[: STATUS_ORDER.index(a["status"])])
+            a["_moved"] = True
+        movable = [(no, a) for no, a in kept if not a.get("_moved") and a["status"] in STATUS_ORDER[:-1]]
+        for i, (_, a) in enumerate(movable):
+            if i == 0 or rng.random() < 0.5:
+                a["status"] = rng.choice(STATUS_ORDER[STATUS_ORDER.index(a["status"]) + 1 :])
+        return changes
+
+    def plan_titles(self) -> list[str]:
+        titles = []
+        for c in self.earlier["commitments"]:
+            lower = c["title"].lower()
+            titles.append(lower[:1].upper() + lower[1:])
+        return titles
+
+    def layout_parts(self, n: int) -> tuple[bool, bool, bool]:
+        super().layout_parts(n)
+        layout = self.earlier["layout"]
+        return layout["toc"], layout["axes_section"], layout["rate_table"]
+
+    def activity_statuses(self, no: int) -> list[str]:
+        return [a["status"] for a in self.plan[no]] or [STATUS_ORDER[0]]
+
+    def planned_activity_title(self, no: int, k: int) -> str:
+        return self.plan[no][k - 1]["title"] if k <= len(self.plan[no]) else self.activity_title()
+
+    def build(self) -> tuple[str, dict]:
+        text, truth = super().build()
+        before = {
+            (c["commitment_no"], a["activity_no"]): a for c in self.earlier["commitments"] for a in c["activities"]
+        }
+        retitled = {(r["commitment_no"], r["activity_no"]) for r in self.followup["retitled"]}
+        transitions = []
+        for c in truth["commitments"]:
+            for a in c["activities"]:
+                key = (c["commitment_no"], a["activity_no"])
+                if key in before and key not in retitled:
+                    status_before = before[key]["status"]
+                    transitions.append({
+                        "commitment_no": key[0], "activity_no": key[1], "status_before": status_before,
+                        "status_after": a["status"], "movement": _movement(status_before, a["status"]),
+                    })  # fmt: skip
+        truth["followup"] = {**self.followup, "transitions": transitions}
+        return text, truth
+
+
+def generate_followup(
+    rng: random.Random, report_id: str, earlier: dict, *, months_later: int | None = None
+) -> tuple[str, dict]:
+    """A later report of the same plan as ``earlier`` (another report's truth), and its truth.
+
+    Same ``plan_period``, an ``as_of`` ``months_later`` months after the earlier one's
+    (default 3 to 12, drawn), the same commitments and activities with some statuses
+    advanced, one or two gone back, one activity retitled (its new title below
+    :data:`RETITLE_MAX_SIMILARITY` of the old one) and one dropped (the last of its
+    commitment). No damage, no drift. ``report_id`` must name the same period
+    (``pan-YYYY-YYYY``) or none. The truth is a report's truth plus ``followup``:
+    ``earlier_report_id``, ``dropped``, ``retitled`` (``earlier_title``, ``later_title``)
+    and ``transitions`` (``commitment_no``, ``activity_no``, ``status_before``,
+    ``status_after``, ``movement``: advanced, stalled, went_back or unknown), the rows
+    ``activity_transitions`` must hold for this pair of reports.
+    """
+    return _FollowupBuilder(rng, report_id, earlier, months_later).build()
+
+
+def write_followup(out_dir: Path, earlier_truth: Path, seed: int) -> Path:
+    """Write the follow-up of the report whose truth file is ``earlier_truth`` (and its
+    truth) into ``out_dir``, as ``<earlier report_id>-suivi``; return the report's path."""
+    earlier = json.loads(Path(earlier_truth).read_text(encoding="utf-8"))
+    report_id = f"{earlier['report_id']}-suivi"
+    text, truth = generate_followup(random.Random(f"pgo-synth-followup:{seed}:{report_id}"), report_id, earlier)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{report_id}.txt"
+    write_bytes_atomic(path, text.encode("utf-8"))
+    truth_json = json.dumps(truth, ensure_ascii=False, indent=1) + "\n"
+    write_bytes_atomic(out_dir / f"{report_id}.truth.json", truth_json.encode("utf-8"))
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -74,4 +74,7 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "published_rate_not_computed": ("compute", "warning", "Un taux publié n'a pas de taux calculé correspondant."),
     "missing_rate_range": ("compute", "info", "Les valeurs du taux manquant d'un engagement que permet le taux global publié."),
     "aggregation_inconsistent": ("compute", "warning", "Aucune valeur du taux manquant ne rend le taux global publié avec l'agrégation configurée."),
+    # Successive reports of a plan
+    "activity_went_back": ("compute", "warning", "Le statut d'une activité a reculé depuis le rapport précédent du même plan (complétée puis limitée, par exemple)."),
+    "activity_pair_unmatched": ("compute", "info", "Deux activités de même numéro dans deux rapports successifs du même plan ne sont pas comparées : leurs intitulés (ou ceux de leurs engagements) sont trop différents (similarité Jaro-Winkler sous 0,85)."),
 }
