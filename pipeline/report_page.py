@@ -920,20 +920,28 @@ def since_previous_section(report_id: str, frames: dict[str, pd.DataFrame]) -> s
     reports = reports[reports["report_id"].isin(ids)].sort_values(["as_of", "report_id"])
     progress = frames.get("plan_progress")
     published = frames.get("published_rates", empty_frame("published_rates"))
-    trend = []
+    trend, trend_rows = [], []
     for r in reports.itertuples():
-        computed = None
+        computed = bounds = None
         if progress is not None:
-            hit = progress.loc[progress["report_id"] == r.report_id, "rate_pct"]
-            computed = _float(hit.iloc[0]) if len(hit) else None
+            hit = progress.loc[progress["report_id"] == r.report_id]
+            computed = _float(hit["rate_pct"].iloc[0]) if len(hit) else None
+            bounds = (_float(hit["rate_min_pct"].iloc[0]), _float(hit["rate_max_pct"].iloc[0])) if len(hit) else None
         hit = published.loc[(published["report_id"] == r.report_id) & (published["scope"] == "plan"), "rate_pct"]
         printed = _float(hit.iloc[0]) if len(hit) else None
+        low, high = bounds or (None, None)
+        within = None if None in (printed, low, high) else low <= printed <= high
+        label = f"Fin {month_fr(r.as_of)}" if month_fr(r.as_of) else str(r.report_id)
+        trend_rows.append(RateRow("report", len(trend_rows), label, computed, low, high, printed, within))
         trend.append(
             f'<tr data-report-id="{_e(r.report_id)}"><td>{_e(month_fr(r.as_of))}</td><td>{_e(r.report_id)}</td>'
             f'<td class="num">{"—" if computed is None else format_number(computed) + PERCENT_SIGN}</td>'
             f'<td class="num">{"—" if printed is None else format_published(printed) + PERCENT_SIGN}</td></tr>'
         )
     out += (
+        '<figure class="chart" data-chart="plan-trend">' + interval_chart(trend_rows, "trend")
+        + "<figcaption>Taux global du plan, rapport après rapport : taux calculé et son intervalle, "
+        "taux publié.</figcaption></figure>"
         "<table><caption>Taux global du plan, rapport après rapport</caption><thead><tr>"
         '<th scope="col">Chiffres à fin</th><th scope="col">Rapport</th><th scope="col">Taux calculé</th>'
         '<th scope="col">Taux publié</th></tr></thead><tbody>' + "".join(trend) + "</tbody></table>"

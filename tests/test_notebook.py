@@ -144,6 +144,7 @@ def test_notebook_runs_read_only_on_the_seed_database(executed):
     assert len(images) == 3
     text = executed["stream"]
     assert "rapport : ma-pan-2021-2023-autoevaluation-2023-07" in text
+    assert "Aucun rapport antérieur du même plan dans la base : rien à comparer." in text  # the seed stands alone
     assert "taux d'engagement publiés : 21, dans l'intervalle calculé : 15, hors de l'intervalle : 6" in text
     assert "commitment_mean : le taux global publié (82 %) place le taux non publié de l'engagement 22 entre 85 et 100 %" in text
     assert "activity_weighted : aucune valeur du taux de l'engagement 22 ne redonne le taux global publié (82 %)" in text
@@ -152,9 +153,9 @@ def test_notebook_runs_read_only_on_the_seed_database(executed):
 def test_every_chart_follows_a_markdown_cell_in_french_saying_what_it_shows():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     charts = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "plt.show()" in c.source]
-    assert len(charts) == 3
+    assert len(charts) == 4
     says = [("taux calculé", "intervalle calculé", "taux publié", "axe"), ("engagement", "intervalle calculé"),
-            ("part de ses activités", "statut")]
+            ("part de ses activités", "statut"), ("rapport antérieur", "progressé ou reculé", "taux publié")]
     for i, words in zip(charts, says):
         before = nb.cells[i - 1]
         assert before.cell_type == "markdown" and before.source.startswith("## "), i

@@ -203,5 +203,29 @@ def test_the_report_page_shows_what_moved_since_the_previous_report(two_reports)
         (t["commitment_no"], t["activity_no"]) for t in later["followup"]["transitions"] if t["movement"] == "went_back"
     )
     assert f'data-report-id="{earlier["report_id"]}"' in page and f'data-report-id="{later["report_id"]}"' in page
+    trend = page[page.index('data-chart="plan-trend"'):]
+    assert trend.index("<svg") < trend.index("</figure>")  # a chart of the plan's rates per report
     first = build_report_page(earlier["report_id"], frames).decode("utf-8")
+    assert 'data-chart="plan-trend"' not in first
     assert "Depuis le rapport précédent" not in first
+
+
+def test_the_notebook_shows_what_moved_when_an_earlier_report_exists(two_reports, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    curated, earlier, later = two_reports
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "progress.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    monkeypatch.setenv("PGO_DB", str(layout(curated).database))
+    monkeypatch.setenv("PGO_REPORT", later["report_id"])
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    [section] = [i for i, c in enumerate(nb.cells) if c.source.startswith("## Depuis le rapport précédent")]
+    outputs = nb.cells[section + 1].outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    table = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    moved = [t for t in later["followup"]["transitions"] if t["movement"] in ("advanced", "went_back")]
+    assert table.count("a reculé") == sum(t["movement"] == "went_back" for t in moved)
+    assert table.count("a progressé") == sum(t["movement"] == "advanced" for t in moved)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 1  # the plan's rates, report after report
