@@ -561,6 +561,7 @@ DATABASE_ONLY_VIEWS = (
     "commitment_trend",
     "plan_trend",
     "carried_over",
+    "unpaired_activities",
 )
 #: Similarity (DuckDB's ``jaro_winkler_similarity`` of the lower-cased, trimmed titles)
 #: from which two titles agree, for pairing the activities of successive reports of a
@@ -568,7 +569,7 @@ DATABASE_ONLY_VIEWS = (
 #: value (a test keeps them equal).
 TITLE_MATCH_THRESHOLD = 0.85
 #: The views of "what moved" that compute reads back for its findings.
-WHAT_MOVED_VIEWS = ("activity_pairs", "activity_transitions")
+WHAT_MOVED_VIEWS = ("activity_pairs", "activity_transitions", "unpaired_activities")
 
 
 def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, ...]) -> list[str]:
@@ -714,6 +715,24 @@ def _what_moved_findings(pairs: pd.DataFrame | None, transitions: pd.DataFrame |
             yield r.later_report_id, Finding("info", "activity_pair_unmatched", message, "activities", key, line)
 
 
+#: Where an unpaired activity is, as the finding says it.
+_SIDE_TEXT = {"earlier": "présente dans le rapport {earlier} mais pas dans celui-ci",
+              "later": "absente du rapport {earlier}"}
+
+
+def _unpaired_findings(unpaired: pd.DataFrame | None):
+    """``activity_without_counterpart`` on the later report: an activity with no activity of
+    the same numbers in the other report of the pair (dropped, added or renumbered)."""
+    if unpaired is None:
+        return
+    for r in unpaired.itertuples():
+        where = _SIDE_TEXT[r.side].format(earlier=r.earlier_report_id)
+        message = f"engagement {r.commitment_no}, activité {r.activity_no} « {r.title} » : {where} ; non comparée"
+        key = record_key(commitment_no=r.commitment_no, activity_no=r.activity_no)
+        line = None if r.side == "earlier" or pd.isna(r.source_line) else int(r.source_line)
+        yield r.later_report_id, Finding("info", "activity_without_counterpart", message, "activities", key, line)
+
+
 def fetch_what_moved(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """The views of :data:`WHAT_MOVED_VIEWS`, as read for the findings."""
     return {view: con.sql(f'SELECT * FROM "{view}"').df() for view in WHAT_MOVED_VIEWS}
@@ -750,6 +769,7 @@ def compute_findings(
         *_reconciliation_findings(computed["reconciliation"], rate_line),
         *_missing_rate_findings(computed["missing_rate_range"], aggregation, start_line, rate_line),
         *_what_moved_findings(computed.get("activity_pairs"), computed.get("activity_transitions")),
+        *_unpaired_findings(computed.get("unpaired_activities")),
     ]
     by_report: dict[str, list[Finding]] = {}
     for report_id, finding in found:

@@ -76,5 +76,6 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "aggregation_inconsistent": ("compute", "warning", "Aucune valeur du taux manquant ne rend le taux global publié avec l'agrégation configurée."),
     # Successive reports of a plan
     "activity_went_back": ("compute", "warning", "Le statut d'une activité a reculé depuis le rapport précédent du même plan (complétée puis limitée, par exemple)."),
+    "activity_without_counterpart": ("compute", "info", "Une activité de l'un de deux rapports successifs du même plan n'a pas d'activité de mêmes numéros dans l'autre (supprimée, ajoutée ou renumérotée) : elle n'est pas comparée."),
     "activity_pair_unmatched": ("compute", "info", "Deux activités de même numéro dans deux rapports successifs du même plan ne sont pas comparées : leurs intitulés (ou ceux de leurs engagements) sont trop différents (similarité Jaro-Winkler sous 0,85)."),
 }

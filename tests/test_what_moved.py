@@ -109,6 +109,10 @@ def test_the_retitled_pair_is_left_unmatched_with_a_finding(two_reports):
     dropped = later["followup"]["dropped"][0]
     pairs = _query(curated, "SELECT commitment_no, activity_no FROM activity_pairs")
     assert (dropped["commitment_no"], dropped["activity_no"]) not in set(pairs.itertuples(index=False, name=None))
+    unpaired = _query(curated, "SELECT * FROM findings WHERE code = 'activity_without_counterpart'")
+    assert list(unpaired["report_id"]) == [later["report_id"]]
+    assert unpaired["record_key"].iloc[0] == f"commitment_no={dropped['commitment_no']},activity_no={dropped['activity_no']}"
+    assert f"présente dans le rapport {earlier['report_id']} mais pas dans celui-ci" in unpaired["message"].iloc[0]
 
 
 def test_the_regression_is_flagged_on_the_later_report(two_reports):
@@ -171,7 +175,7 @@ def test_with_the_seed_alone_the_views_exist_and_are_empty(seed_computed):
         ).fetchall()
         assert undocumented == []
         codes = {c for (c,) in con.sql("SELECT DISTINCT code FROM findings").fetchall()}
-    assert not codes & {"activity_went_back", "activity_pair_unmatched"}
+    assert not codes & {"activity_went_back", "activity_pair_unmatched", "activity_without_counterpart"}
 
 
 def test_with_the_seed_alone_nothing_else_changes(seed_computed, monkeypatch):

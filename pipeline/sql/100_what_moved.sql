@@ -321,3 +321,65 @@ COMMENT ON COLUMN carried_over.later_report_id IS 'Identifiant du rapport du pla
 COMMENT ON COLUMN carried_over.later_commitment_no IS 'Numéro de l''engagement dans le plan ultérieur.';
 COMMENT ON COLUMN carried_over.later_title IS 'Intitulé de l''engagement dans le plan ultérieur.';
 COMMENT ON COLUMN carried_over.title_score IS 'Similarité Jaro-Winkler (0 à 1) des deux intitulés, en minuscules.';
+
+-- Activities of two successive reports of a plan that have no activity of the same numbers
+-- in the other report (dropped, added or renumbered): they are not compared, and a finding
+-- of the later report says so.
+CREATE VIEW unpaired_activities AS
+WITH
+report_pairs_input AS (
+    SELECT plan_period, earlier_report_id, later_report_id FROM report_pairs
+),
+
+activities_input AS (
+    SELECT report_id, commitment_no, activity_no, title, source_line FROM activities
+),
+
+sides AS (
+    SELECT
+        report_pairs_input.plan_period,
+        report_pairs_input.earlier_report_id,
+        report_pairs_input.later_report_id,
+        'earlier' AS side,
+        report_pairs_input.earlier_report_id AS report_id,
+        report_pairs_input.later_report_id AS other_report_id
+    FROM report_pairs_input
+    UNION ALL
+    SELECT
+        report_pairs_input.plan_period,
+        report_pairs_input.earlier_report_id,
+        report_pairs_input.later_report_id,
+        'later' AS side,
+        report_pairs_input.later_report_id AS report_id,
+        report_pairs_input.earlier_report_id AS other_report_id
+    FROM report_pairs_input
+)
+
+SELECT
+    sides.plan_period,
+    sides.earlier_report_id,
+    sides.later_report_id,
+    sides.side,
+    activities_input.commitment_no,
+    activities_input.activity_no,
+    activities_input.title,
+    activities_input.source_line
+FROM sides
+INNER JOIN activities_input ON activities_input.report_id = sides.report_id
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM activities_input AS other_activities
+    WHERE other_activities.report_id = sides.other_report_id
+        AND other_activities.commitment_no = activities_input.commitment_no
+        AND other_activities.activity_no = activities_input.activity_no
+);
+
+COMMENT ON VIEW unpaired_activities IS
+    'Activités de deux rapports successifs d''un même plan sans activité de mêmes numéros dans l''autre '
+    'rapport (supprimée, ajoutée ou renumérotée) : elles ne sont pas comparées.';
+COMMENT ON COLUMN unpaired_activities.plan_period IS 'Période du plan (AAAA-AAAA).';
+COMMENT ON COLUMN unpaired_activities.earlier_report_id IS 'Rapport antérieur de la paire.';
+COMMENT ON COLUMN unpaired_activities.later_report_id IS 'Rapport postérieur de la paire.';
+COMMENT ON COLUMN unpaired_activities.side IS 'Rapport où figure l''activité : earlier (antérieur) ou later (postérieur).';
+COMMENT ON COLUMN unpaired_activities.title IS 'Intitulé de l''activité dans le rapport où elle figure.';
+COMMENT ON COLUMN unpaired_activities.source_line IS 'Ligne de l''en-tête de l''activité dans le rapport où elle figure.';
