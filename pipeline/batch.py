@@ -30,7 +30,8 @@ from pipeline.atomic import write_text_atomic
 from pipeline.faults import fault_point
 from pipeline.fingerprint import code_fingerprints, config_sha256, file_sha256
 from pipeline.inputs import RefusedInput, ReportInput, list_inputs
-from pipeline.settings import DEFAULT_PUBLISHER
+from pipeline.national import NATIONAL_KIND
+from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 from pipeline.layers import (
     RELEASE_FILE,
     Layout,
@@ -102,6 +103,7 @@ class Options:
     report: str | None = None
     force: bool = False
     publisher: str | None = None
+    national_name: str = DEFAULT_NATIONAL_NAME
 
 
 @dataclass
@@ -153,17 +155,31 @@ def expected_records(reports: list[ReportInput], opts: Options, code: dict[str, 
     return inputs, validated, computed, releases
 
 
-def released_ids(lay: Layout) -> set[str]:
-    """Report ids with a release folder in ``exports/``."""
+def released_ids(lay: Layout, national_name: str = DEFAULT_NATIONAL_NAME) -> set[str]:
+    """Report ids with a release folder in ``exports/`` (the national package's is not a report's)."""
     if not lay.exports.is_dir():
         return set()
-    return {p.name for p in lay.exports.iterdir() if (p / RELEASE_FILE).is_file() and not p.name.startswith((".", "_"))}
+    return {
+        p.name
+        for p in lay.exports.iterdir()
+        if (p / RELEASE_FILE).is_file() and not p.name.startswith((".", "_")) and p.name != national_name
+    }
+
+
+def expected_national(releases: dict[str, dict | None], code: dict[str, str], publisher: str) -> dict:
+    """The record the national package must carry to be up to date: every report's release inputs."""
+    return {
+        "kind": NATIONAL_KIND,
+        "reports": {r: inputs for r, inputs in sorted(releases.items()) if inputs is not None},
+        "publish_code": code["publish"],
+        "publisher": publisher,
+    }
 
 
 def plan_run(opts: Options, state: dict) -> Plan:
     """Compare every output's record with the current inputs and code; decide what to do."""
     lay = layout(opts.curated, opts.exports)
-    reports, refused = list_inputs(opts.raw)
+    reports, refused = list_inputs(opts.raw, frozenset({opts.national_name}))
     code = code_fingerprints()
     inputs, validated, computed, releases = expected_records(reports, opts, code)
     previous = state.get("reports", {})
@@ -192,7 +208,10 @@ def plan_run(opts: Options, state: dict) -> Plan:
             plan.stale_layers.append("validated")
         if built_from(lay.computed) != computed:
             plan.stale_layers.append("computed")
-        plan.removed = sorted(released_ids(lay) - set(inputs))
+        plan.removed = sorted(released_ids(lay, opts.national_name) - set(inputs))
+        national = read_release(lay.exports / opts.national_name) or {}
+        if releases and national.get("built_from") != expected_national(releases, code, publisher_name(opts)):
+            plan.stale_layers.append("national")
     return plan
 
 

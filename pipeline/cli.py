@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="ID", help="process only this report")
     p.add_argument("--force", action="store_true", help="process even the reports that are up to date")
     p.add_argument("--publisher", help="publisher named in the packages' metadata")
+    p.add_argument("--national-name", metavar="NAME", help="folder and dataset name of the national package")
 
     p = sub.add_parser("ingest", help="parse raw/*.txt into curated Parquet tables")
     _dirs(p, raw=True)
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dirs(p, exports=True)
     p.add_argument("--report", metavar="ID", help="publish only this report")
     p.add_argument("--publisher", help="publisher named in the packages' metadata")
+    p.add_argument("--national-name", metavar="NAME", help="folder and dataset name of the national package")
 
     p = sub.add_parser("status", help="per report: last run, state, release")
     _dirs(p, raw=True, exports=True, config=True)
@@ -155,7 +157,10 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from pipeline.batch import Options, run_pipeline
 
-        return run_pipeline(Options(args.raw, args.curated, args.exports, args.config, args.report, args.force, args.publisher))
+        opts = Options(args.raw, args.curated, args.exports, args.config, args.report, args.force, args.publisher)
+        if args.national_name:
+            opts.national_name = args.national_name
+        return run_pipeline(opts)
     if args.command == "ingest":
         from pipeline.ingest import ingest_reports
 
@@ -170,10 +175,11 @@ def dispatch(args: argparse.Namespace) -> int:
         return compute_database(args.curated, args.config, args.raw)
     if args.command == "publish":
         from pipeline.publish import publish_packages
-        from pipeline.settings import DEFAULT_PUBLISHER
+        from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 
         return publish_packages(
-            args.curated, args.exports, report_ids={args.report} if args.report else None, publisher=args.publisher or DEFAULT_PUBLISHER
+            args.curated, args.exports, report_ids={args.report} if args.report else None,
+            publisher=args.publisher or DEFAULT_PUBLISHER, national_name=args.national_name or DEFAULT_NATIONAL_NAME,
         )
     if args.command == "status":
         from pipeline.status import print_status

@@ -39,6 +39,7 @@ FAULT_POINTS = (
     "publish.after_staging",
     "publish.after_package_validation",
     "publish.after_exchange",
+    "publish.before_national",
     "run.before_recording_state",
 )
 #: Moments of ``pgo push`` (its own command; tests kill a push half-way with it).

@@ -25,7 +25,8 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
                "pipeline/findings.py", "pipeline/io.py", "schemas"),
     "validate": ("pipeline/validate.py", "pipeline/findings.py", "pipeline/io.py", "pipeline/text.py", "schemas"),
     "compute": ("pipeline/compute.py", "pipeline/sql", "pipeline/findings.py", "pipeline/io.py", "schemas"),
-    "publish": ("pipeline/publish.py", "pipeline/workbook.py", "pipeline/report_page.py", "pipeline/io.py", "schemas"),
+    "publish": ("pipeline/publish.py", "pipeline/render.py", "pipeline/gate.py", "pipeline/national.py",
+                "pipeline/workbook.py", "pipeline/report_page.py", "pipeline/io.py", "schemas"),
 }
 
 

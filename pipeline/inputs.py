@@ -17,6 +17,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.settings import DEFAULT_NATIONAL_NAME
 from schemas.fields import REPORT_ID_MAX_LENGTH, REPORT_ID_PATTERN
 
 REPORT_SUFFIX = ".txt"
@@ -77,8 +78,13 @@ def _file_problem(path: Path) -> tuple[str, str] | None:
     return None
 
 
-def list_inputs(raw_dir: Path) -> tuple[list[ReportInput], list[RefusedInput]]:
-    """The reports of ``raw_dir`` in id order, and the ``*.txt`` entries refused."""
+def list_inputs(
+    raw_dir: Path, reserved: frozenset[str] = frozenset({DEFAULT_NATIONAL_NAME})
+) -> tuple[list[ReportInput], list[RefusedInput]]:
+    """The reports of ``raw_dir`` in id order, and the ``*.txt`` entries refused.
+
+    A report may not take a ``reserved`` name (the national package's folder).
+    """
     raw_dir = Path(raw_dir)
     reports, refused = [], []
     with os.scandir(raw_dir) as entries:
@@ -87,6 +93,8 @@ def list_inputs(raw_dir: Path) -> tuple[list[ReportInput], list[RefusedInput]]:
         path = raw_dir / name
         report_id = report_id_of(path)
         problem = report_id_problem(report_id)
+        if report_id in reserved:
+            problem = f"'{report_id}' is the name of the national package: rename the report"
         if problem is not None:
             refused.append(RefusedInput(path, "invalid_report_id", problem))
             continue

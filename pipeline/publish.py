@@ -25,6 +25,7 @@ import ctypes
 import csv
 import decimal
 import errno
+import functools
 import hashlib
 import io
 import json
@@ -41,6 +42,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import frictionless
+import orjson
 import pandas as pd
 
 from pipeline import exitcodes
@@ -48,8 +50,24 @@ from pipeline.atomic import make_readable
 from pipeline.faults import fault_point
 from pipeline.fingerprint import stage_code_fingerprint
 from pipeline.io import read_table, write_bytes_atomic
-from pipeline.settings import DEFAULT_PUBLISHER
-from pipeline.layers import RELEASE_FILE, Layout, built_from, canonical_json, layout, release_inputs
+from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and push read them here)
+    FORMULA_PREFIXES,
+    PUBLISHED_DECIMALS,
+    neutralise_formula,
+    round_half_up,
+    typed_value,
+)
+from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
+from pipeline.gate import (
+    check_report_descriptor,
+    count_key_rows,
+    split_keys,
+    validate_descriptor_metadata,
+    validate_rows_in_parallel,
+)
+from pipeline.national import NATIONAL_KIND, national_ckan_dataset, national_descriptor, national_resources, national_version
+from pipeline.render import RenderedTable, render_tables
+from pipeline.layers import RELEASE_FILE, Layout, built_from, canonical_json, layout, read_release, release_inputs
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 from schemas.descriptors import resource_descriptor
 
@@ -91,7 +109,6 @@ DATA_DICTIONARY_PATH = "data-dictionary.csv"
 #: injection): the ASCII signs, tab and carriage return, and the full-width and small
 #: forms of the signs (＝ U+FF1D, ﹦ U+FE66, ＋ U+FF0B, － U+FF0D, ＠ U+FF20), which a
 #: spreadsheet may fold to ASCII (Unicode compatibility forms) before reading a cell.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\ufe66", "\uff0b", "\uff0d", "\uff20")
 RATES_CONFIG_FILE = "rates_config.json"
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -107,47 +124,11 @@ NEUTRALISATION_NOTE = (
 # Pure helpers: DataFrames in, bytes and dicts out.
 
 
-def neutralise_formula(text: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (``=1+1`` -> ``'=1+1``).
-
-    Text starting with one of :data:`FORMULA_PREFIXES` gets the prefix and is otherwise
-    unchanged (``-2+3`` -> ``'-2+3``); other text is returned as it is. Applying it
-    twice gives the same as once.
-    """
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def select_report_rows(df: pd.DataFrame, table: str, report_id: str) -> pd.DataFrame:
     """Rows of ``report_id`` in ``table``, columns in schema order, sorted by primary key."""
     columns = [f["name"] for f in table_fields(table)]
     rows = df.loc[df["report_id"] == report_id, columns]
     return rows.sort_values(ALL_RESOURCES[table]["primary_key"], kind="mergesort").reset_index(drop=True)
-
-
-#: Decimals of the computed figures in the published files (the database keeps full
-#: precision): a reader wants 81.7, not 81.7357142857143.
-PUBLISHED_DECIMALS = 1
-
-
-def round_half_up(value: float, decimals: int) -> float:
-    """``value`` rounded half away from zero, as DuckDB's ``round`` and spreadsheets do
-    (``78.25`` -> ``78.3``, where Python's ``round`` gives ``78.2``); never ``-0.0``."""
-    quantum = decimal.Decimal(1).scaleb(-decimals)
-    rounded = decimal.Decimal(repr(value)).quantize(quantum, rounding=decimal.ROUND_HALF_UP)
-    return float(rounded) + 0.0
-
-
-def _cell(value: object, field_type: str, decimals: int | None = None) -> object:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if field_type == "integer":
-        return int(value)
-    if field_type == "number":
-        return float(value) if decimals is None else round_half_up(float(value), decimals)
-    if field_type == "boolean":
-        return bool(value)
-    text = str(value)
-    return neutralise_formula(text) if text else None
 
 
 def table_records(rows: pd.DataFrame, table: str) -> list[dict]:
@@ -159,7 +140,7 @@ def table_records(rows: pd.DataFrame, table: str) -> list[dict]:
     """
     fields = table_fields(table)
     decimals = PUBLISHED_DECIMALS if table in COMPUTED_TABLES else None
-    columns = {f["name"]: [_cell(v, f["type"], decimals) for v in rows[f["name"]].tolist()] for f in fields}
+    columns = {f["name"]: [typed_value(v, f["type"], decimals) for v in rows[f["name"]].tolist()] for f in fields}
     names = list(columns)
     return [dict(zip(names, values)) for values in zip(*columns.values())]
 
@@ -184,8 +165,15 @@ def render_csv(records: list[dict], table: str) -> bytes:
 
 
 def render_json(data: object) -> bytes:
-    """UTF-8 JSON, indented, keys in the order given; NaN or infinity is an error."""
-    return (json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    """UTF-8 JSON, indented by two spaces, keys in the order given; NaN or infinity is an error.
+
+    The bytes are those of ``json.dumps(data, ensure_ascii=False, indent=2)`` plus a
+    newline, written by orjson (the standard library's encoder is pure Python once it
+    indents: forty times slower on a package descriptor); the standard library's C
+    encoder checks first that no number is NaN or infinite, which orjson would write as null.
+    """
+    json.dumps(data, ensure_ascii=False, allow_nan=False, check_circular=False)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -335,7 +323,7 @@ def _left_out_keys_ar(resources: list[dict]) -> list[dict]:
     present = {r["name"] for r in resources if r.get("format") == "csv"}
     out = []
     for resource in resources:
-        resource = copy.deepcopy(resource)
+        resource = dict(resource)
         table = resource["name"].removesuffix("-json")
         if table in ALL_RESOURCES and "description_ar" in resource:
             declared = resource.get("schema", {}).get("foreignKeys", [])
@@ -623,27 +611,57 @@ def build_package(
     Raises:
         ValueError: if ``frames["reports"]`` does not hold exactly one row for ``report_id``.
     """
-    report_rows = select_report_rows(frames["reports"], "reports", report_id)
-    if len(report_rows) != 1:
-        raise ValueError(f"{len(report_rows)} rows for report {report_id!r} in the reports table, expected 1")
-    report = {k: None if pd.isna(v) else v for k, v in report_rows.iloc[0].items()}
-    tables = [t for t in ALL_RESOURCES if t in frames]
+    rendered = render_tables({t: frames[t] for t in ALL_RESOURCES if t in frames})
+    return report_files(report_id, rendered, count_key_rows(rendered), rates_config, publisher)
 
-    selected = {t: select_report_rows(frames[t], t, report_id) for t in tables}
+
+@functools.lru_cache(maxsize=None)
+def _resource_descriptor(table: str, fmt: str) -> dict:
+    return resource_descriptor(table, f"data/{table}.{fmt}", fmt)
+
+
+def resource_template(table: str, fmt: str) -> dict:
+    """A copy of ``table``'s resource descriptor in ``fmt`` to fill in: its top level and
+    its schema's top level are new dicts; fields and constraints are shared, not to be changed."""
+    template = _resource_descriptor(table, fmt)
+    return {**template, "schema": {**template["schema"], "foreignKeys": list(template["schema"]["foreignKeys"])}}
+
+
+def report_row(rendered: dict[str, RenderedTable], report_id: str) -> dict:
+    """The report's row of the ``reports`` table as a dict (missing values None).
+
+    Raises:
+        ValueError: if the table does not hold exactly one row for ``report_id``.
+    """
+    start, stop = rendered["reports"].span(report_id)
+    if stop - start != 1:
+        raise ValueError(f"{stop - start} rows for report {report_id!r} in the reports table, expected 1")
+    row = rendered["reports"].rows.iloc[start]
+    return {k: None if pd.isna(v) else v for k, v in row.items()}
+
+
+def report_files(
+    report_id: str,
+    rendered: dict[str, RenderedTable],
+    counts: dict,
+    rates_config: dict | None,
+    publisher: str,
+) -> dict[str, bytes]:
+    """The package files of ``report_id``: its slices of the rendered tables and their metadata."""
+    report = report_row(rendered, report_id)
     data_files: dict[str, bytes] = {}
-    for table in tables:
-        records = table_records(selected[table], table)
-        data_files[f"data/{table}.csv"] = render_csv(records, table)
-        data_files[f"data/{table}.json"] = render_json(records)
-
+    for table, r in rendered.items():
+        data_files[f"data/{table}.csv"] = r.csv_bytes([report_id])
+        data_files[f"data/{table}.json"] = r.json_bytes([report_id])
     resources = []
     for fmt in ("csv", "json"):
-        for table in tables:
+        for table, r in rendered.items():
             path = f"data/{table}.{fmt}"
-            resource = resource_descriptor(table, path, fmt)
-            schema = resource["schema"]
-            present = [fk for fk in schema["foreignKeys"] if fk["reference"]["resource"] in tables]
-            schema["foreignKeys"], left_out = split_foreign_keys(selected[table], present, selected)
+            resource = resource_template(table, fmt)
+            kept, left_out = split_keys(counts[table], [r.span(report_id)])
+            resource["schema"]["foreignKeys"] = [
+                fk for fk in resource["schema"]["foreignKeys"] if any(fk["fields"] == k["fields"] and fk["reference"] == k["reference"] for k in kept)
+            ]
             for fk, count in left_out:
                 resource["description"] += (
                     f" La clé étrangère ({', '.join(fk['fields'])}) vers {fk['reference']['resource']} n'est pas "
@@ -657,9 +675,13 @@ def build_package(
             resource["bytes"] = len(data_files[path])
             resource["hash"] = f"sha256:{sha256_hex(data_files[path])}"
             resources.append(resource)
-
-    plan_rows = frames["plan_progress"].loc[frames["plan_progress"]["report_id"] == report_id] if "plan_progress" in frames else None
-    method = rates_method(rates_config, plan_rows, report_id) if any(t in frames for t in COMPUTED_TABLES) else None
+    method = None
+    if any(t in rendered for t in COMPUTED_TABLES):
+        plan_rows = None
+        if "plan_progress" in rendered:
+            start, stop = rendered["plan_progress"].span(report_id)
+            plan_rows = rendered["plan_progress"].rows.iloc[start:stop]
+        method = rates_method(rates_config, plan_rows, report_id)
     descriptor = package_descriptor(report, resources, _version(report, data_files), method, publisher)
     return {
         "datapackage.json": render_json(descriptor),
@@ -832,13 +854,38 @@ def swap_directory(new_dir: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
-def release_record(report_id: str, inputs: dict, files: dict[str, bytes]) -> dict:
+def release_record(report_id: str, inputs: dict, files: dict[str, bytes], **extra) -> dict:
     """The content of ``release.json``: what the release was built from, and its files."""
     return {
         "report_id": report_id,
         "built_from": inputs,
+        **extra,
         "files": {path: {"bytes": len(data), "sha256": sha256_hex(data)} for path, data in sorted(files.items())},
     }
+
+
+def rows_digest(files: dict[str, bytes]) -> str:
+    """SHA-256 of a package's rows: each CSV file's lines after its header, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in files if p.startswith("data/") and p.endswith(".csv")):
+        digest.update(path.encode("utf-8") + b"\0" + files[path].partition(b"\n")[2] + b"\0")
+    return digest.hexdigest()
+
+
+def check_staged_files(package_dir: Path) -> list[dict]:
+    """Errors of a staged package whose rows were validated already (:func:`pipeline.gate.validate_rows`).
+
+    Its descriptor is checked (:func:`pipeline.gate.check_report_descriptor`) and each
+    resource's file against the size and SHA-256 the descriptor gives.
+    """
+    descriptor = orjson.loads((Path(package_dir) / "datapackage.json").read_bytes())
+    errors = check_report_descriptor(descriptor)
+    for resource in descriptor.get("resources", []):
+        data = (Path(package_dir) / resource["path"]).read_bytes()
+        if len(data) != resource.get("bytes") or f"sha256:{sha256_hex(data)}" != resource.get("hash"):
+            message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
+            errors.append({"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message})
+    return errors
 
 
 def release_package(
@@ -849,17 +896,22 @@ def release_package(
     *,
     frames: dict[str, pd.DataFrame] | None = None,
     publisher: str = DEFAULT_PUBLISHER,
+    check=validate_package_dir,
+    record_extra: dict | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> list[dict]:
-    """Write, validate and release one package; return the validation errors (empty: released).
+    """Write, check and release one package; return the errors (empty: released).
 
-    The files go to ``exports/.tmp-<report_id>.*/``; only a valid package gets its zip
-    (``<report_id>.zip``, inside the folder), given ``frames`` (the report's tables) its
-    report page ``index.html`` and workbook ``<report_id>.xlsx`` (beside the package:
-    not in ``datapackage.json`` nor in the zip), and its ``release.json`` (``inputs``:
-    what it was built from, and every file's size and SHA-256), and only then is the
-    whole folder swapped into place as ``exports/<report_id>/``: the package, its zip,
-    page, workbook and record change together. An invalid one is deleted and the
-    previous release left as it was.
+    The files go to ``exports/.tmp-<report_id>.*/`` and are checked there by ``check``
+    (default: frictionless validates the whole package; the batch passes
+    :func:`check_staged_files` for rows the gate validated already); only a valid
+    package gets its zip (``<report_id>.zip``, inside the folder), ``extra_files``,
+    given ``frames`` (the report's tables) its report page ``index.html`` and workbook
+    ``<report_id>.xlsx`` (beside the package: not in ``datapackage.json`` nor in the
+    zip), and its ``release.json`` (``inputs``: what it was built from, ``record_extra``,
+    and every file's size and SHA-256), and only then is the whole folder swapped into
+    place as ``exports/<report_id>/``: the package, its zip, page, workbook and record
+    change together. An invalid one is deleted and the previous release left as it was.
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -868,11 +920,11 @@ def release_package(
     try:
         write_package_files(files, staging)
         fault_point("publish.after_staging")
-        errors = validate_package_dir(staging)
+        errors = check(staging)
         if errors:
             return errors
         fault_point("publish.after_package_validation")
-        released = {**files, f"{report_id}.zip": zip_package(files)}
+        released = {**files, **(extra_files or {}), f"{report_id}.zip": zip_package(files)}
         if frames is not None:
             from pipeline.report_page import build_report_page  # matplotlib: loaded only to release
             from pipeline.workbook import build_workbook
@@ -880,7 +932,7 @@ def release_package(
             released["index.html"] = build_report_page(report_id, frames, publisher)
             released[f"{report_id}.xlsx"] = build_workbook(report_id, frames, publisher)
         write_package_files({path: data for path, data in released.items() if path not in files}, staging)
-        record = release_record(report_id, inputs or {}, released)
+        record = release_record(report_id, inputs or {}, released, **(record_extra or {}))
         write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
         for path in staging.rglob("*"):
             make_readable(path, directory=path.is_dir())
@@ -937,17 +989,20 @@ def read_rates_config(computed_dir: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def retract_removed(lay: Layout, report_ids: set[str]) -> list[str]:
+def retract_removed(lay: Layout, report_ids: set[str], keep: set[str] = frozenset()) -> list[str]:
     """Move the releases of reports no longer in the computed layer to ``exports/_retracted/``.
 
-    A release is recognised by its ``release.json``; the retracted copy replaces an
-    earlier retracted one of the same report. Returns the reports retracted.
+    A release is recognised by its ``release.json``; folders named in ``keep`` (the
+    national package) stay; the retracted copy replaces an earlier retracted one of the
+    same report. Returns the reports retracted.
     """
     if not lay.exports.is_dir():
         return []
     retracted = []
     for folder in sorted(lay.exports.iterdir()):
-        if folder.name in report_ids or not (folder / RELEASE_FILE).is_file() or folder.name.startswith((".", "_")):
+        if folder.name in report_ids or folder.name in keep or not (folder / RELEASE_FILE).is_file():
+            continue
+        if folder.name.startswith((".", "_")):
             continue
         lay.retracted.mkdir(parents=True, exist_ok=True)
         target = lay.retracted / folder.name
@@ -962,38 +1017,75 @@ def retract_removed(lay: Layout, report_ids: set[str]) -> list[str]:
 
 #: Below this many packages, publishing in one process is faster than starting workers.
 PARALLEL_FROM = 4
+#: What the workers of :func:`release_reports` read (inherited by fork, not pickled).
+_SHARED: dict = {}
 
 
-def split_by_report(frames: dict[str, pd.DataFrame], report_ids: list[str]) -> dict[str, dict[str, pd.DataFrame]]:
-    """Each report's rows of every table, splitting each table once (not once per report)."""
-    out: dict[str, dict[str, pd.DataFrame]] = {r: {} for r in report_ids}
-    for table, df in frames.items():
-        groups = dict(tuple(df.groupby("report_id", sort=False))) if len(df) else {}
-        for report_id in report_ids:
-            out[report_id][table] = groups.get(report_id, df.iloc[0:0])
-    return out
+def _report_frames(rendered: dict[str, RenderedTable], report_id: str) -> dict[str, pd.DataFrame]:
+    return {table: r.rows.iloc[slice(*r.span(report_id))] for table, r in rendered.items()}
 
 
-def _publish_one(job: tuple) -> tuple[str, list[dict], int, float]:
-    """Build, validate and release one report's package (in a worker process when parallel).
+def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
+    """Build, check and release one report's package (in a worker process when parallel).
 
-    Returns the report, its validation errors (empty: released), its number of tables
-    and the seconds it took.
+    Returns the report, its errors (empty: released), its number of tables, the
+    seconds it took and the digest of its rows.
     """
-    report_id, frames, rates_config, publisher, exports_dir, inputs = job
+    report_id, rates_config, publisher, exports_dir, inputs = job
+    rendered, counts = _SHARED["rendered"], _SHARED["counts"]
     started = time.perf_counter()
     try:
-        files = build_package(report_id, frames, rates_config, publisher)
+        files = report_files(report_id, rendered, counts, rates_config, publisher)
     except ValueError as exc:
         errors = [{"resource": None, "type": "build-error", "row": None, "field": None, "message": str(exc)}]
-        return report_id, errors, 0, time.perf_counter() - started
-    errors = release_package(files, exports_dir, report_id, inputs, frames=frames, publisher=publisher)
-    return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started
+        return report_id, errors, 0, time.perf_counter() - started, None
+    digest = rows_digest(files)
+    errors = release_package(
+        files, exports_dir, report_id, inputs, frames=_report_frames(rendered, report_id), publisher=publisher,
+        check=check_staged_files, record_extra={"rows_sha256": digest},
+    )
+    return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started, digest
+
+
+def release_reports(rendered: dict, counts: dict, jobs: list[tuple]) -> list[tuple]:
+    """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
+    _SHARED.update(rendered=rendered, counts=counts)
+    try:
+        workers = min(os.cpu_count() or 1, len(jobs)) if len(jobs) >= PARALLEL_FROM else 1
+        if workers <= 1:
+            return [_release_one(job) for job in jobs]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_release_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+    finally:
+        _SHARED.clear()
 
 
 def blocked_reports(findings: pd.DataFrame) -> set[str]:
     """Reports that must not be released: the compute stage met an error for them."""
     return set(findings.loc[(findings["stage"] == "compute") & (findings["severity"] == "error"), "report_id"])
+
+
+def schema_fingerprint() -> str:
+    """SHA-256 of the resource descriptors rows are validated against."""
+    descriptors = [resource_descriptor(t, f"data/{t}.csv", "csv") for t in ALL_RESOURCES]
+    return sha256_hex(canonical_json(descriptors).encode("utf-8"))
+
+
+def _log_blocked(findings: pd.DataFrame, blocked: set[str], record: dict | None) -> None:
+    for report_id in sorted(blocked):
+        errors = findings[(findings["report_id"] == report_id) & (findings["stage"] == "compute") & (findings["severity"] == "error")]
+        log.error("report %s is not released: %s", report_id, "; ".join(errors["message"]))
+        if record is not None:
+            record[report_id] = {"status": "blocked", "duration_s": 0.0, "errors": 0}
+
+
+def _released_rows(lay: Layout, report_ids: list[str]) -> dict[str, str | None]:
+    """The rows digest each report's current release records (None: no complete release)."""
+    out = {}
+    for report_id in report_ids:
+        release = read_release(lay.release(report_id))
+        out[report_id] = None if release is None else release.get("rows_sha256")
+    return out
 
 
 def publish_packages(
@@ -1003,16 +1095,23 @@ def publish_packages(
     *,
     report_ids: set[str] | None = None,
     publisher: str = DEFAULT_PUBLISHER,
+    national_name: str = DEFAULT_NATIONAL_NAME,
     record: dict | None = None,
     retract: bool | None = None,
 ) -> int:
-    """Build, validate and release the data package of every report (or of ``report_ids``).
+    """Release the data package of every report (or of ``report_ids``), then the national package.
 
     Reads ``curated/validated/`` and ``curated/computed/`` (which must be complete),
-    writes only ``exports/``. Each release records what it was built from: the
-    computed layer's record for the report, this stage's code and the publisher.
-    With ``retract`` (default: when every report is published), the releases of
-    reports no longer in the computed layer are retracted. ``record``, when given, receives per report what happened.
+    writes only ``exports/``. Every table is rendered once for all reports
+    (:mod:`pipeline.render`); the rows of the reports the national package's record
+    does not list as validated are validated by frictionless (:mod:`pipeline.gate`);
+    then each report's package is released (a report whose rows changed because
+    another report of its plan changed is released again too), and the national
+    package (:mod:`pipeline.national`) with the rows of every report released. Each
+    release records what it was built from: the computed layer's record for the
+    report, this stage's code and the publisher. With ``retract`` (default: when
+    every report is published), the releases of reports no longer in the computed
+    layer are retracted. ``record``, when given, receives per report what happened.
 
     Returns:
         :data:`pipeline.exitcodes.OK`; :data:`~pipeline.exitcodes.INPUT_ERROR` if a
@@ -1031,38 +1130,76 @@ def publish_packages(
     if rates_config is None:
         rates_config = read_rates_config(lay.computed)
     if retract or (retract is None and report_ids is None):
-        retract_removed(lay, set(computed.get("reports", {})))
+        retract_removed(lay, set(computed.get("reports", {})), keep={national_name})
     known = sorted(set(frames["reports"]["report_id"].dropna()))
     wanted = known if report_ids is None else [r for r in known if r in report_ids]
-    blocked = blocked_reports(frames["findings"]) & set(wanted)
-    findings = frames["findings"]
-    for report_id in sorted(blocked):
-        errors = findings[(findings["report_id"] == report_id) & (findings["stage"] == "compute") & (findings["severity"] == "error")]
-        log.error("report %s is not released: %s", report_id, "; ".join(errors["message"]))
-        if record is not None:
-            record[report_id] = {"status": "blocked", "duration_s": 0.0, "errors": 0}
-    blocked_code = exitcodes.INPUT_ERROR if blocked else exitcodes.OK
-    wanted = [r for r in wanted if r not in blocked]
+    blocked = blocked_reports(frames["findings"]) & set(known)
+    _log_blocked(frames["findings"], blocked & set(wanted), record)
+    blocked_code = exitcodes.INPUT_ERROR if blocked & set(wanted) else exitcodes.OK
     for report_id in sorted(set(report_ids or ()) - set(known)):
         log.warning("report %s has no validated report row: nothing to publish", report_id)
-    if not wanted:
+    candidates = [r for r in known if r not in blocked]
+    if not candidates:
         (log.info if report_ids is not None else log.warning)("no report to publish")
         return blocked_code
 
-    publish_code = stage_code_fingerprint("publish")
-    refused = []
-    rows = split_by_report(frames, wanted)
-    jobs = [
-        (report_id, rows[report_id], rates_config, publisher, lay.exports, release_inputs(computed, report_id, publish_code, publisher))
-        for report_id in wanted
+    rendered = render_tables(frames)
+    counts = count_key_rows(rendered)
+    rows = {r: rendered_rows_digest(rendered, r) for r in candidates}
+    released_rows = _released_rows(lay, candidates)
+    to_release = [
+        r for r in candidates if r in set(wanted) or released_rows[r] not in (None, rows[r])
     ]
-    workers = min(os.cpu_count() or 1, len(jobs)) if len(jobs) >= PARALLEL_FROM else 1
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_publish_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
-    else:
-        results = [_publish_one(job) for job in jobs]
-    for report_id, errors, files, seconds in results:
+    for report_id in sorted(set(to_release) - set(wanted)):
+        log.info("report %s: its rows changed with another report of its plan: released again", report_id)
+
+    national = read_release(lay.exports / national_name) or {}
+    validated_with = {"schema_sha256": schema_fingerprint(), "publish_code": stage_code_fingerprint("publish")}
+    validated_before = national.get("validated_rows", {}) if national.get("validated_with") == validated_with else {}
+    to_validate = [r for r in candidates if validated_before.get(r) != rows[r]]
+    errors = validate_rows_in_parallel(rendered, counts, to_validate)
+
+    publish_code = stage_code_fingerprint("publish")
+    jobs = [
+        (r, rates_config, publisher, lay.exports, release_inputs(computed, r, publish_code, publisher))
+        for r in to_release if r not in errors
+    ]
+    results = [(r, errors[r], 0, 0.0, None) for r in to_release if r in errors]
+    results += release_reports(rendered, counts, jobs)
+    refused = _record_results(lay, results, record)
+    released_now = {r: digest for r, errs, _, _, digest in results if not errs}
+    included = [
+        r for r in candidates
+        if r in released_now or (r not in to_release and r not in errors and released_rows[r] == rows[r])
+    ]
+    fault_point("publish.before_national")
+    left_out = {r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included}
+    left_out.update({r: "blocked" for r in blocked})
+    national_errors = release_national(
+        lay, national_name, rendered, counts, included, rows, computed, publisher, validated_with, left_out,
+    )
+    if national_errors:
+        record_refusal(lay.exports, national_name, national_errors)
+        refused.append(national_name)
+    if refused:
+        log.error("%d package(s) refused: %s", len(refused), ", ".join(refused))
+        return exitcodes.RELEASE_REFUSED
+    return blocked_code
+
+
+def rendered_rows_digest(rendered: dict[str, RenderedTable], report_id: str) -> str:
+    """:func:`rows_digest` of a report's package, from the rendered lines (no file built)."""
+    digest = hashlib.sha256()
+    for table in sorted(rendered):
+        start, stop = rendered[table].span(report_id)
+        digest.update(f"data/{table}.csv".encode("utf-8") + b"\0")
+        digest.update("".join(rendered[table].csv_lines[start:stop]).encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _record_results(lay: Layout, results: list[tuple], record: dict | None) -> list[str]:
+    refused = []
+    for report_id, errors, files, seconds, _ in results:
         if record is not None:
             record[report_id] = {"status": "refused" if errors else "released", "duration_s": round(seconds, 4), "errors": len(errors)}
         if errors:
@@ -1077,7 +1214,80 @@ def publish_packages(
             lay.release_zip(report_id),
             extra={"fields": {"report_id": report_id}},
         )
-    if refused:
-        log.error("%d of %d package(s) refused: %s", len(refused), len(wanted), ", ".join(refused))
-        return exitcodes.RELEASE_REFUSED
-    return blocked_code
+    return refused
+
+
+def release_national(
+    lay: Layout,
+    name: str,
+    rendered: dict[str, RenderedTable],
+    counts: dict,
+    included: list[str],
+    rows: dict[str, str],
+    computed: dict,
+    publisher: str,
+    validated_with: dict,
+    left_out: dict[str, str],
+) -> list[dict]:
+    """Release ``exports/<name>/``: the rows of ``included``, checked against each report's release.
+
+    ``left_out`` (report -> why: refused, blocked, not released) is recorded in its
+    ``release.json`` and logged: a report whose rows could not be released is not in
+    the national package, even if an earlier release of it stays in ``exports/``.
+    """
+    if not included:
+        log.warning("no report released: the national package %s is left as it is", name)
+        return []
+    for report_id in included:
+        recorded = (read_release(lay.release(report_id)) or {}).get("rows_sha256")
+        if recorded != rows[report_id]:
+            raise AssertionError(f"{report_id}: its release's rows are not the rows going into the national package")
+    data_files: dict[str, bytes] = {}
+    kept_keys = {}
+    for table, r in rendered.items():
+        data_files[f"data/{table}.csv"] = r.csv_bytes(included)
+        data_files[f"data/{table}.json"] = r.json_bytes(included)
+        r.check_slices(data_files[f"data/{table}.csv"], included)
+        kept_keys[table], _ = split_keys(counts[table], [r.span(x) for x in included])
+    reports = [report_row(rendered, r) for r in included]
+    resources = national_resources(rendered, kept_keys, data_files)
+    descriptor = national_descriptor(name, reports, resources, national_version(data_files), publisher)
+    dictionary = render_data_dictionary_csv(descriptor)
+    files = {
+        "datapackage.json": render_json(descriptor),
+        "ckan.json": render_json(national_ckan_dataset(descriptor)),
+        **data_files,
+    }
+    errors = validate_descriptor_metadata(descriptor)
+    if errors:
+        return errors
+    publish_code = stage_code_fingerprint("publish")
+    inputs = {
+        "kind": NATIONAL_KIND,
+        "reports": {r: release_inputs(computed, r, publish_code, publisher) for r in included},
+        "publish_code": publish_code,
+        "publisher": publisher,
+    }
+    extra = {"validated_with": validated_with, "validated_rows": {r: rows[r] for r in included}, "left_out": left_out}
+    for report_id, why in sorted(left_out.items()):
+        log.warning("the national package %s leaves out report %s (%s)", name, report_id, why)
+    errors = release_package(
+        files, lay.exports, name, inputs, check=_check_national_files, record_extra=extra,
+        extra_files={DATA_DICTIONARY_PATH: dictionary},
+    )
+    if not errors:
+        errors_path(lay.exports, name).unlink(missing_ok=True)
+        log.info("released the national package %s: %d report(s)", name, len(included))
+    return errors
+
+
+def _check_national_files(package_dir: Path) -> list[dict]:
+    """Each staged file against the size and SHA-256 its descriptor gives (metadata and rows checked before)."""
+    descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
+    errors = []
+    for resource in descriptor["resources"]:
+        data = (Path(package_dir) / resource["path"]).read_bytes()
+        if len(data) != resource.get("bytes") or f"sha256:{sha256_hex(data)}" != resource.get("hash"):
+            message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
+            errors.append({"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message})
+    return errors

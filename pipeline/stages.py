@@ -68,12 +68,13 @@ def run_stages(opts, plan) -> tuple[int, dict, dict]:
 
             code = max(code, timed("compute", stages, todo, compute_database, lay.curated, opts.config, Path(opts.raw)))
             failed_at = "compute" if stages["compute"]["exit_code"] in STOPPING else None
-    if failed_at is None and (todo or plan.removed):
+    if failed_at is None and (todo or plan.removed or "national" in plan.stale_layers):
         from pipeline.publish import publish_packages
 
         publish = timed(
             "publish", stages, todo, publish_packages, lay.curated, lay.exports,
-            report_ids=set(todo), publisher=publisher_name(opts), record=done["publish"], retract=opts.report is None,
+            report_ids=set(todo), publisher=publisher_name(opts), national_name=opts.national_name,
+            record=done["publish"], retract=opts.report is None,
         )
         code = max(code, publish)
         failed_at = "publish" if publish in STOPPING else None

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 import frictionless
+
+from pipeline.settings import DEFAULT_NATIONAL_NAME
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -404,7 +406,7 @@ def test_publish_writes_valid_packages_with_the_curated_values(tmp_path, write_c
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports) == exitcodes.OK
-    assert sorted(p.name for p in exports.iterdir()) == ["pan-a", "pan-b"]
+    assert sorted(p.name for p in exports.iterdir()) == sorted([DEFAULT_NATIONAL_NAME, "pan-a", "pan-b"])
     for report_id in ("pan-a", "pan-b"):
         assert sorted(p.name for p in (exports / report_id).iterdir()) == sorted(RELEASE + [f"{report_id}.zip", f"{report_id}.xlsx"])
     report = frictionless.validate(str(exports / "pan-a" / "datapackage.json"))
@@ -460,7 +462,9 @@ def test_report_ids_limits_what_is_published(tmp_path, write_curated):
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports, report_ids={"pan-b", "pan-z"}) == exitcodes.OK
-    assert sorted(p.name for p in exports.iterdir()) == ["pan-b"]
+    assert sorted(p.name for p in exports.iterdir()) == sorted([DEFAULT_NATIONAL_NAME, "pan-b"])
+    national = json.loads((exports / DEFAULT_NATIONAL_NAME / "datapackage.json").read_text(encoding="utf-8"))
+    assert national["reports"] == ["pan-b"]
     assert sorted(p.name for p in (exports / "pan-b").iterdir()) == sorted(RELEASE + ["pan-b.zip", "pan-b.xlsx"])
 
 
@@ -476,7 +480,7 @@ def test_releases_of_reports_no_longer_computed_are_retracted(tmp_path, write_cu
     with caplog.at_level(logging.WARNING, logger="pipeline.publish"):
         assert publish_packages(curated, exports) == exitcodes.OK
     assert "report pan-b is no longer in raw/" in caplog.text
-    assert sorted(p.name for p in exports.iterdir()) == ["_retracted", "pan-a"]
+    assert sorted(p.name for p in exports.iterdir()) == sorted(["_retracted", DEFAULT_NATIONAL_NAME, "pan-a"])
     assert read_tree(exports / "_retracted" / "pan-b") == released_b
 
 
@@ -501,7 +505,12 @@ def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, cap
     assert "package pan-a refused" in caplog.text and "constraint-error" in caplog.text
     after = read_tree(exports)
     after.pop("pan-a.errors.json")
-    assert after == released
+    national = f"{DEFAULT_NATIONAL_NAME}/"
+    assert {k: v for k, v in after.items() if not k.startswith(national)} == {
+        k: v for k, v in released.items() if not k.startswith(national)
+    }
+    record = json.loads(after[f"{national}release.json"])
+    assert record["left_out"] == {"pan-a": "refused"} and list(record["validated_rows"]) == ["pan-b"]
     assert not list(exports.glob(".*"))
 
     write_table(frame("activities", ROWS["activities"]), "activities", curated / "validated" / "activities.parquet")
@@ -531,7 +540,7 @@ def test_a_report_whose_rates_could_not_be_computed_is_not_released(tmp_path, la
     with caplog.at_level(logging.ERROR, logger="pipeline.publish"):
         assert publish_packages(tmp_path / "curated", exports) == exitcodes.INPUT_ERROR
     assert "report pan-a is not released: pan-a.weights.csv: illisible" in caplog.text
-    assert sorted(p.name for p in exports.iterdir()) == ["pan-b"]
+    assert sorted(p.name for p in exports.iterdir()) == sorted([DEFAULT_NATIONAL_NAME, "pan-b"])
 
 
 @pytest.mark.parametrize("computed", ["missing", "interrupted"])

@@ -1,0 +1,255 @@
+"""The release gate: every published byte validated, and each row validated once.
+
+frictionless is the gate, but it validates rows, not files. Every data file released
+is a header followed by slices of the rows :mod:`pipeline.render` rendered once, so:
+
+* **rows** are validated once: the rows of every report that the national package's
+  record does not list as validated with the same SHA-256 and schema are written as
+  one package per worker (the header, then those reports' slices; the schema's
+  resource descriptors with the foreign keys those rows allow) and validated with
+  frictionless: types, constraints, primary and foreign keys (:func:`validate_rows`).
+  A primary or foreign key always includes ``report_id`` (checked at import), so a
+  key that holds within each report holds across reports, and a slice of valid rows
+  is valid;
+* **files** are checked on their bytes: each released CSV is the header followed by
+  its reports' validated slices (:meth:`pipeline.render.RenderedTable.check_slices`);
+* **descriptors**: the national one is validated by frictionless; in a report's, the
+  package-level metadata is validated by frictionless and each resource must be the
+  schema's resource descriptor, only its description, size, hash and left-out
+  foreign keys differing (:func:`check_report_descriptor`).
+
+What belongs here: the foreign keys a set of rows allows, row validation, and the
+descriptor checks. What does not: rendering (pipeline.render), releasing (publish).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.render import RenderedTable
+from schemas import ALL_RESOURCES
+from schemas.descriptors import resource_descriptor
+
+REPORT_KEY = "report_id"
+#: Resource keys allowed to differ between a report's resource and the schema's.
+REPORT_RESOURCE_VARIABLE_KEYS = {"description", "description_ar", "bytes", "hash", "schema"}
+#: Below this many reports to validate, one process is faster than starting workers.
+PARALLEL_VALIDATION_FROM = 40
+
+
+def check_keys_carry_report_id(resources: dict[str, dict]) -> None:
+    """Raise unless every primary key and foreign key includes ``report_id`` (on both sides)."""
+    for table, resource in resources.items():
+        if REPORT_KEY not in resource["primary_key"]:
+            raise ValueError(f"{table}: the primary key {resource['primary_key']} lacks {REPORT_KEY}")
+        for fk in resource["foreign_keys"]:
+            fields, ref = fk["fields"], fk["reference"]["fields"]
+            if REPORT_KEY not in fields or ref[fields.index(REPORT_KEY)] != REPORT_KEY:
+                raise ValueError(f"{table}: the foreign key {fields} -> {fk['reference']} does not pair {REPORT_KEY}")
+
+
+check_keys_carry_report_id(ALL_RESOURCES)
+
+
+@dataclass
+class KeyCounts:
+    """Per foreign key of a table, running counts of partly filled and unmatched complete rows."""
+
+    fk: dict
+    partial: np.ndarray
+    unmatched: np.ndarray
+
+    def over(self, spans: list[tuple[int, int]]) -> tuple[int, int]:
+        partial = sum(int(self.partial[stop] - self.partial[start]) for start, stop in spans)
+        unmatched = sum(int(self.unmatched[stop] - self.unmatched[start]) for start, stop in spans)
+        return partial, unmatched
+
+
+def _running(mask: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+
+
+def count_key_rows(rendered: dict[str, RenderedTable]) -> dict[str, list[KeyCounts]]:
+    """For each table, each foreign key to a table present: which rows fill it in part, which miss their match."""
+    out: dict[str, list[KeyCounts]] = {}
+    for table, r in rendered.items():
+        out[table] = []
+        for fk in ALL_RESOURCES[table]["foreign_keys"]:
+            target = fk["reference"]["resource"]
+            if target not in rendered:
+                continue
+            filled = r.rows[fk["fields"]].notna()
+            complete = filled.all(axis=1).to_numpy()
+            partial = filled.any(axis=1).to_numpy() & ~complete
+            keys = rendered[target].rows[fk["reference"]["fields"]]
+            known = pd.MultiIndex.from_frame(keys.astype(object)) if len(keys) else None
+            rows = pd.MultiIndex.from_frame(r.rows[fk["fields"]].astype(object)) if len(r.rows) else None
+            matched = rows.isin(known) if rows is not None and known is not None else np.zeros(len(r.rows), bool)
+            out[table].append(KeyCounts(fk, _running(partial), _running(complete & ~matched)))
+    return out
+
+
+def split_keys(counts: list[KeyCounts], spans: list[tuple[int, int]]) -> tuple[list[dict], list[tuple[dict, int]]]:
+    """Foreign keys to declare for the rows in ``spans``, and those left out with their partly filled row count.
+
+    frictionless reports a row whose composite key is filled only in part as a violation,
+    whereas SQL's default (MATCH SIMPLE) and the nullability in :mod:`schemas` accept it.
+    Such a key is left out when every complete key finds its match (checked here); if
+    one does not, the key is kept and frictionless reports the violation.
+    """
+    kept, left_out = [], []
+    for c in counts:
+        partial, unmatched = c.over(spans)
+        if partial and not unmatched:
+            left_out.append((c.fk, partial))
+        else:
+            kept.append(c.fk)
+    return kept, left_out
+
+
+def spans_of(rendered: RenderedTable, report_ids: list[str]) -> list[tuple[int, int]]:
+    return [rendered.span(r) for r in report_ids]
+
+
+def schema_resources(rendered: dict[str, RenderedTable], counts: dict, report_ids: list[str] | None) -> list[dict]:
+    """The CSV resource descriptors (no size, no hash) for the rows of ``report_ids`` (all when None)."""
+    resources = []
+    for table, r in rendered.items():
+        resource = resource_descriptor(table, f"data/{table}.csv", "csv")
+        spans = [(0, len(r.csv_lines))] if report_ids is None else spans_of(r, report_ids)
+        kept, _ = split_keys(counts[table], spans)
+        resource["schema"]["foreignKeys"] = [
+            fk for fk in resource["schema"]["foreignKeys"] if any(_same_key(fk, k) for k in kept)
+        ]
+        resources.append(resource)
+    return resources
+
+
+def _same_key(declared: dict, fk: dict) -> bool:
+    return declared["fields"] == fk["fields"] and declared["reference"]["resource"] == fk["reference"]["resource"]
+
+
+def _error_row(error, resource: str | None) -> dict:
+    d = error.to_descriptor()
+    return {
+        "resource": resource,
+        "type": d.get("type"),
+        "row": d.get("rowNumber"),
+        "field": d.get("fieldName"),
+        "message": d.get("message"),
+    }
+
+
+def _report_of_row(rendered: RenderedTable, report_ids: list[str], row_number: int | None) -> list[str]:
+    """Reports a frictionless row number (header = 1) of the validated slices belongs to."""
+    if row_number is None:
+        return list(report_ids)
+    index = row_number - 2
+    for report_id in sorted(report_ids, key=rendered.span):
+        start, stop = rendered.span(report_id)
+        if index < stop - start:
+            return [report_id]
+        index -= stop - start
+    return list(report_ids)
+
+
+def validate_rows(rendered: dict[str, RenderedTable], counts: dict, report_ids: list[str]) -> dict[str, list[dict]]:
+    """frictionless errors of the rows of ``report_ids``, by report (a report absent: its rows are valid)."""
+    import frictionless
+
+    errors: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="pgo-gate-") as tmp:
+        folder = Path(tmp)
+        (folder / "data").mkdir()
+        for table, r in rendered.items():
+            (folder / "data" / f"{table}.csv").write_bytes(r.csv_bytes(report_ids))
+        descriptor = {"name": "rows-to-validate", "resources": schema_resources(rendered, counts, report_ids)}
+        (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+        report = frictionless.validate(str(folder / "datapackage.json"))
+    for e in report.errors:
+        for report_id in report_ids:
+            errors.setdefault(report_id, []).append(_error_row(e, None))
+    for task in report.tasks:
+        for e in task.errors:
+            row = _error_row(e, task.name)
+            for report_id in _report_of_row(rendered[task.name], report_ids, row["row"]):
+                errors.setdefault(report_id, []).append(row)
+    return errors
+
+
+_SHARED: dict = {}
+
+
+def _validate_chunk(report_ids: list[str]) -> dict[str, list[dict]]:
+    return validate_rows(_SHARED["rendered"], _SHARED["counts"], report_ids)
+
+
+def validate_rows_in_parallel(
+    rendered: dict[str, RenderedTable], counts: dict, report_ids: list[str]
+) -> dict[str, list[dict]]:
+    """:func:`validate_rows`, the reports split between the cores (a forked worker per chunk)."""
+    workers = min(os.cpu_count() or 1, len(report_ids))
+    if not report_ids:
+        return {}
+    if workers < 2 or len(report_ids) < PARALLEL_VALIDATION_FROM:
+        return validate_rows(rendered, counts, report_ids)
+    chunks = [list(c) for c in np.array_split(np.array(report_ids, dtype=object), workers)]
+    _SHARED.update(rendered=rendered, counts=counts)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(_validate_chunk, chunks))
+    finally:
+        _SHARED.clear()
+    return {k: v for result in results for k, v in result.items()}
+
+
+def validate_descriptor_metadata(descriptor: dict) -> list[dict]:
+    """frictionless metadata errors of a whole descriptor (resources included)."""
+    import frictionless
+
+    report = frictionless.Package.validate_descriptor(descriptor)
+    return [_error_row(e, None) for e in report.errors]
+
+
+#: Stands for the resources when a report's package-level metadata is validated alone.
+_STUB_RESOURCE = {"name": "stub", "path": "data/stub.csv"}
+
+
+def check_report_descriptor(descriptor: dict) -> list[dict]:
+    """Errors of a report's descriptor: its package-level metadata (frictionless) and each resource
+    against the schema's resource descriptor (only description, size, hash and left-out keys may differ)."""
+    errors = validate_descriptor_metadata({**descriptor, "resources": [_STUB_RESOURCE]})
+    for resource in descriptor.get("resources", []):
+        table, fmt = resource.get("name", "").removesuffix("-json"), resource.get("format")
+        if table not in ALL_RESOURCES or fmt not in ("csv", "json"):
+            errors.append(_descriptor_error(resource.get("name"), f"unknown resource {resource.get('name')!r}"))
+            continue
+        expected = _expected_resource(table, fmt)
+        for key in set(expected) | set(resource):
+            if key not in REPORT_RESOURCE_VARIABLE_KEYS and expected.get(key) != resource.get(key):
+                errors.append(_descriptor_error(resource["name"], f"{key} differs from the schema's"))
+        schema, expected_schema = resource.get("schema", {}), expected["schema"]
+        if {**schema, "foreignKeys": []} != {**expected_schema, "foreignKeys": []}:
+            errors.append(_descriptor_error(resource["name"], "schema differs from the schema's"))
+        if any(fk not in expected_schema["foreignKeys"] for fk in schema.get("foreignKeys", [])):
+            errors.append(_descriptor_error(resource["name"], "a foreign key the schema does not declare"))
+    return errors
+
+
+@functools.lru_cache(maxsize=None)
+def _expected_resource(table: str, fmt: str) -> dict:
+    return resource_descriptor(table, f"data/{table}.{fmt}", fmt)
+
+
+def _descriptor_error(resource: str | None, message: str) -> dict:
+    return {"resource": resource, "type": "descriptor-error", "row": None, "field": None, "message": message}

@@ -1,0 +1,94 @@
+"""The release gate (pipeline.gate): rows validated once, errors traced to their report, descriptors checked."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from test_publish import frame, frames
+
+from pipeline.gate import (
+    check_keys_carry_report_id,
+    check_report_descriptor,
+    count_key_rows,
+    split_keys,
+    validate_rows,
+)
+from pipeline.publish import DEFAULT_PUBLISHER, report_files
+from pipeline.render import render_tables
+from schemas import ALL_RESOURCES
+
+
+def test_every_key_of_the_schemas_carries_the_report_id():
+    check_keys_carry_report_id(ALL_RESOURCES)
+    lacking = copy.deepcopy({"axes": ALL_RESOURCES["axes"]})
+    lacking["axes"]["primary_key"] = ["axis_no"]
+    with pytest.raises(ValueError, match="axes: the primary key"):
+        check_keys_carry_report_id(lacking)
+    unpaired = copy.deepcopy({"commitments": ALL_RESOURCES["commitments"]})
+    unpaired["commitments"]["foreign_keys"] = [
+        {"fields": ["report_id", "axis_no"], "reference": {"resource": "axes", "fields": ["axis_no", "report_id"]}}
+    ]
+    with pytest.raises(ValueError, match="does not pair report_id"):
+        check_keys_carry_report_id(unpaired)
+
+
+AXES = [{"report_id": "a", "axis_no": 1, "name": "Axe", "source_line": 1}]
+REPORTS = [
+    {"report_id": r, "title": r, "language": "fr", "source_file": f"{r}.txt", "source_sha256": r * 64,
+     "source_encoding": "utf-8", "line_count": 1, "commitment_count": 1, "activity_count": 0}
+    for r in ("a", "b")
+]
+
+
+def commitment(report_id: str, no: int, axis_no: int | None) -> dict:
+    return {"report_id": report_id, "commitment_no": no, "title": "T", "axis_no": axis_no,
+            "source_line_start": 1, "source_line_end": 2}
+
+
+def axis_key(table_counts):
+    return next(c for c in table_counts if c.fk["reference"]["resource"] == "axes")
+
+
+def test_a_key_filled_in_part_is_left_out_only_when_every_complete_key_matches():
+    tables = {
+        "reports": frame("reports", REPORTS),
+        "axes": frame("axes", AXES),
+        "commitments": frame("commitments", [commitment("a", 1, 1), commitment("a", 2, None),
+                                             commitment("b", 1, None), commitment("b", 2, 7)]),
+    }
+    rendered = render_tables(tables)
+    counts = count_key_rows(rendered)["commitments"]
+    spans = {r: [rendered["commitments"].span(r)] for r in ("a", "b")}
+    kept, left_out = split_keys(counts, spans["a"])  # a: one partial row, its complete row matches axis 1
+    assert axis_key(counts).fk not in kept and left_out == [(axis_key(counts).fk, 1)]
+    kept, left_out = split_keys(counts, spans["b"])  # b: axis 7 does not exist: keep the key, let it fail
+    assert axis_key(counts).fk in kept and left_out == []
+
+
+def test_row_errors_are_traced_to_the_report_whose_rows_they_are():
+    activities = frames()["activities"].copy()
+    activities.loc[activities["activity_no"] == 2, "status"] = "bogus"
+    tables = {**frames(), "activities": activities}
+    rendered = render_tables(tables)
+    errors = validate_rows(rendered, count_key_rows(rendered), ["pan-a", "pan-b"])
+    assert list(errors) == ["pan-a"]
+    assert [(e["resource"], e["type"], e["field"]) for e in errors["pan-a"]] == [("activities", "constraint-error", "status")]
+    assert validate_rows(rendered, count_key_rows(rendered), ["pan-b"]) == {}
+
+
+def test_a_report_descriptor_may_differ_from_the_schema_only_where_reports_differ():
+    rendered = render_tables(frames())
+    files = report_files("pan-a", rendered, count_key_rows(rendered), None, DEFAULT_PUBLISHER)
+    descriptor = json.loads(files["datapackage.json"])
+    assert check_report_descriptor(descriptor) == []
+    changed = copy.deepcopy(descriptor)
+    changed["resources"][0]["schema"]["fields"][0]["type"] = "integer"
+    assert [e["message"] for e in check_report_descriptor(changed)] == ["schema differs from the schema's"]
+    changed = copy.deepcopy(descriptor)
+    changed["resources"][1]["dialect"] = {"delimiter": ";"}
+    assert [e["message"] for e in check_report_descriptor(changed)] == ["dialect differs from the schema's"]
+    changed = copy.deepcopy(descriptor)
+    changed["licenses"] = "libre"
+    assert check_report_descriptor(changed) != []

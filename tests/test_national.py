@@ -1,0 +1,106 @@
+"""The national package (pipeline.national, published by pipeline.publish): every released report's rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import frictionless
+import pytest
+from test_publish import ROWS, frame, frames, read_tree, write_curated  # noqa: F401 (fixture)
+
+from pipeline import exitcodes, gate
+from pipeline import publish as publish_module
+from pipeline.batch import Options, plan_run, run_pipeline
+from pipeline.inputs import list_inputs
+from pipeline.publish import publish_packages
+from pipeline.settings import DEFAULT_NATIONAL_NAME
+
+NATIONAL = DEFAULT_NATIONAL_NAME
+
+
+def csv_rows(path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_the_national_package_validates_and_holds_the_union_of_the_reports_rows(tmp_path, write_curated):
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    national = exports / NATIONAL
+    report = frictionless.validate(str(national / "datapackage.json"))
+    assert report.valid, report.flatten(["taskName", "rowNumber", "type", "message"])
+    descriptor = json.loads((national / "datapackage.json").read_text(encoding="utf-8"))
+    assert descriptor["reports"] == ["pan-a", "pan-b"]
+    for resource in descriptor["resources"]:
+        whole = (national / resource["path"]).read_bytes()
+        parts = [(exports / r / resource["path"]).read_bytes() for r in ("pan-a", "pan-b")]
+        if resource["format"] == "csv":
+            header = parts[0].partition(b"\n")[0] + b"\n"
+            assert whole == header + b"".join(p.partition(b"\n")[2] for p in parts)
+        else:
+            assert json.loads(whole) == json.loads(parts[0]) + json.loads(parts[1])
+    assert descriptor["title_ar"] and descriptor["description_ar"].count("تقرير") >= 1
+    ckan = json.loads((national / "ckan.json").read_text(encoding="utf-8"))
+    assert ckan["name"] == NATIONAL and {"key": "reports", "value": "pan-a,pan-b"} in ckan["extras"]
+    dictionary = csv_rows(national / "data-dictionary.csv")
+    assert dictionary[0][:4] == ["table", "table_title", "table_title_ar", "field"] and len(dictionary) > 50
+    record = json.loads((national / "release.json").read_text(encoding="utf-8"))
+    assert set(record["validated_rows"]) == {"pan-a", "pan-b"} and record["left_out"] == {}
+
+
+def test_only_the_rows_that_changed_are_validated_again(tmp_path, write_curated, monkeypatch):
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    validated: list[list[str]] = []
+    real = gate.validate_rows
+    monkeypatch.setattr(gate, "validate_rows", lambda r, c, ids: validated.append(list(ids)) or real(r, c, ids))
+    assert publish_packages(curated, exports) == exitcodes.OK
+    assert validated == [["pan-a", "pan-b"]]
+    before_a = read_tree(exports / "pan-a")
+
+    axes = [dict(r, name="Axe B renommé") if r["report_id"] == "pan-b" else r for r in ROWS["axes"]]
+    write_curated(curated, {**frames(), "axes": frame("axes", axes)})
+    assert publish_packages(curated, exports, report_ids={"pan-b"}) == exitcodes.OK
+    assert validated[1:] == [["pan-b"]]
+    assert read_tree(exports / "pan-a") == before_a
+    assert "Axe B renommé" in (exports / NATIONAL / "data" / "axes.csv").read_text(encoding="utf-8")
+
+    shutil.rmtree(exports / NATIONAL)  # its record is gone: every report's rows are validated again
+    assert publish_packages(curated, exports, report_ids=set()) == exitcodes.OK
+    assert validated[2:] == [["pan-a", "pan-b"]]
+    assert json.loads((exports / NATIONAL / "datapackage.json").read_text(encoding="utf-8"))["reports"] == ["pan-a", "pan-b"]
+
+
+def test_a_report_may_not_take_the_national_package_name(tmp_path):
+    (tmp_path / f"{NATIONAL}.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "pan-a.txt").write_text("x", encoding="utf-8")
+    reports, refused = list_inputs(tmp_path)
+    assert [r.report_id for r in reports] == ["pan-a"]
+    assert [(r.path.name, r.code) for r in refused] == [(f"{NATIONAL}.txt", "invalid_report_id")]
+    assert "national package" in refused[0].problem
+
+
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory, seed_raw):
+    work = tmp_path_factory.mktemp("national-run")
+    shutil.copytree(seed_raw, work / "raw")
+    opts = Options(work / "raw", work / "curated", work / "exports")
+    assert run_pipeline(opts) == exitcodes.OK
+    return work, opts
+
+
+def test_a_missing_national_package_is_rebuilt_and_nothing_else(seed_run):
+    work, opts = seed_run
+    releases = {p.parent.name: p.read_bytes() for p in (work / "exports").glob("*/release.json")}
+    assert set(releases) == {NATIONAL, "ma-pan-2021-2023-autoevaluation-2023-07"}
+    assert plan_run(opts, {}).nothing_to_do
+    shutil.rmtree(work / "exports" / NATIONAL)
+    plan = plan_run(opts, {})
+    assert plan.stale_layers == ["national"] and plan.to_process == []
+    assert run_pipeline(opts) == exitcodes.OK
+    after = {p.parent.name: p.read_bytes() for p in (work / "exports").glob("*/release.json")}
+    assert after == releases
+    assert plan_run(opts, {}).nothing_to_do
