@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-ckan bench setup clean
+.PHONY: run test test-ckan bench profile setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-ckan: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+# Where the time goes: a run of generated reports under pyinstrument, in one process.
+profile: $(STAMP)
+	$(BIN)/python benchmarks/profile_run.py
 
 clean:
 	rm -rf curated/* exports/* && touch curated/.gitkeep exports/.gitkeep

@@ -41,6 +41,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "growth_1000_over_100": ("<", 12.0),
     "run_noop_1000_s": ("<", 2.0),
     "run_one_changed_1000_s": ("<", 5.0),
+    "national_1000_valid": (">", 0.5),
     "rates_10m_s": ("<", 2.0),
     "rates_pandas_over_duckdb": (">", 1.0),
 }
@@ -129,6 +130,7 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
             out += [(f"run_synth_{n}_{stage}_s", record["duration_s"], "s") for stage, record in manifest["stages"].items()]
             noop, _, _ = run_measured(["run"], work)
             out.append((f"run_noop_{n}_s", noop, "s"))
+            out += check_national(work, n)
             changed = sorted((work / "raw").glob("*.txt"))[0]
             changed.write_text(changed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
             one, _, _ = run_measured(["run"], work)
@@ -136,6 +138,23 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
         if 100 in timings and 1000 in timings:
             out.append(("growth_1000_over_100", timings[1000] / timings[100], "x"))
     return out
+
+
+def check_national(work: Path, n: int) -> list[tuple[str, float, str]]:
+    """``frictionless validate`` the national package of a run, as a reader would (not part of the run)."""
+    import frictionless
+
+    from pipeline.settings import DEFAULT_NATIONAL_NAME
+
+    started = time.perf_counter()
+    report = frictionless.validate(str(work / "exports" / DEFAULT_NATIONAL_NAME / "datapackage.json"))
+    seconds = time.perf_counter() - started
+    rows = sum(task.stats.get("rows", 0) for task in report.tasks if task.type == "table")
+    return [
+        (f"national_{n}_valid", float(report.valid), ""),
+        (f"national_{n}_rows", rows, "rows"),
+        (f"national_{n}_frictionless_validate_s", seconds, "s"),
+    ]
 
 
 def synthetic_activities(n_activities: int):
@@ -225,6 +244,21 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB, Python {platform.python_version()}"
 
 
+def replace_block(path: Path, name: str, lines: list[str]) -> None:
+    """Put ``lines`` between the ``<!-- name -->`` and ``<!-- /name -->`` markers of ``path``
+    (appended with the markers when absent); the rest of the document is left as written."""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = "\n".join([start, *lines, end])
+    if start in text and end in text:
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
+        text = before + block + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
@@ -242,19 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     for line in lines:
         print(line, flush=True)
     command = "make bench" if not args.quick else "python benchmarks/bench.py --quick"
-    doc = [
-        "# Benchmarks",
-        "",
+    block = [
         f"Measured {dt.date.today().isoformat()} on {machine()}, with `{command}`.",
-        "One line per figure: `name value unit`.",
+        "One line per figure: `name value unit`, then one line per target.",
         "",
         "```",
         *lines,
         "```",
-        "",
     ]
     if not args.quick:
-        args.out.write_text("\n".join(doc), encoding="utf-8")
+        replace_block(args.out, "figures", block)
     if missed:
         print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
         return 1

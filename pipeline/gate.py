@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
-import multiprocessing
-import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.render import RenderedTable
+from pipeline.workers import map_jobs, worker_count
 from schemas import ALL_RESOURCES
 from schemas.descriptors import resource_descriptor
 
@@ -198,16 +196,13 @@ def validate_rows_in_parallel(
     rendered: dict[str, RenderedTable], counts: dict, report_ids: list[str]
 ) -> dict[str, list[dict]]:
     """:func:`validate_rows`, the reports split between the cores (a forked worker per chunk)."""
-    workers = min(os.cpu_count() or 1, len(report_ids))
     if not report_ids:
         return {}
-    if workers < 2 or len(report_ids) < PARALLEL_VALIDATION_FROM:
-        return validate_rows(rendered, counts, report_ids)
+    workers = min(worker_count(), len(report_ids)) if len(report_ids) >= PARALLEL_VALIDATION_FROM else 1
     chunks = [list(c) for c in np.array_split(np.array(report_ids, dtype=object), workers)]
     _SHARED.update(rendered=rendered, counts=counts)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_validate_chunk, chunks))
+        results = map_jobs(_validate_chunk, chunks, parallel_from=2, desc="validate rows", unit="chunk")
     finally:
         _SHARED.clear()
     return {k: v for result in results for k, v in result.items()}

@@ -31,14 +31,12 @@ import io
 import json
 import logging
 import math
-import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 import time
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import frictionless
@@ -58,6 +56,7 @@ from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and
     typed_value,
 )
 from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
+from pipeline.workers import map_jobs
 from pipeline.gate import (
     check_report_descriptor,
     count_key_rows,
@@ -1051,11 +1050,7 @@ def release_reports(rendered: dict, counts: dict, jobs: list[tuple]) -> list[tup
     """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
     _SHARED.update(rendered=rendered, counts=counts)
     try:
-        workers = min(os.cpu_count() or 1, len(jobs)) if len(jobs) >= PARALLEL_FROM else 1
-        if workers <= 1:
-            return [_release_one(job) for job in jobs]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_release_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+        return map_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
     finally:
         _SHARED.clear()
 

@@ -28,3 +28,16 @@ def test_every_target_names_a_figure_the_script_measures():
     source = BENCH.read_text(encoding="utf-8")
     for name in load_bench().TARGETS:
         assert f'"{name}"' in source or f'f"{name.replace("1000", "{n}")}"' in source, name
+
+
+def test_figures_replace_their_block_and_keep_the_written_analysis(tmp_path):
+    bench = load_bench()
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nWhy it is slow.\n", encoding="utf-8")
+    bench.replace_block(doc, "figures", ["run_noop_s 0.1 s"])
+    bench.replace_block(doc, "figures", ["run_noop_s 0.2 s"])
+    bench.replace_block(doc, "profile", ["top line"])
+    assert doc.read_text(encoding="utf-8") == (
+        "# Benchmarks\n\nWhy it is slow.\n\n<!-- figures -->\nrun_noop_s 0.2 s\n<!-- /figures -->\n\n"
+        "<!-- profile -->\ntop line\n<!-- /profile -->\n"
+    )

@@ -1,0 +1,47 @@
+"""The one process pool of the stages: ``map`` over forked workers when it pays.
+
+Ingest (one report per job), the release gate (one chunk of reports per worker) and
+publish (one report per job) map their jobs here. Workers are forked, so they read
+what the parent prepared (rendered tables, parsed options) without pickling it.
+``PGO_WORKERS`` sets how many workers (``1``: everything in this process, as a
+profiler wants it); by default, one per core.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, TypeVar
+
+from tqdm import tqdm
+
+WORKERS_VAR = "PGO_WORKERS"
+#: Jobs per worker handed out at once: small enough to balance uneven jobs.
+CHUNKS_PER_WORKER = 8
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+def worker_count() -> int:
+    """``PGO_WORKERS`` if set to a positive integer, else the number of cores."""
+    value = os.environ.get(WORKERS_VAR, "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return os.cpu_count() or 1
+
+
+def map_jobs(fn: Callable[[J], R], jobs: list[J], *, parallel_from: int, desc: str, unit: str = "report") -> list[R]:
+    """``[fn(job) for job in jobs]``, in forked workers from ``parallel_from`` jobs on (order kept).
+
+    A progress bar is shown on a terminal only.
+    """
+    progress = {"desc": desc, "unit": unit, "total": len(jobs), "disable": not sys.stderr.isatty()}
+    workers = min(worker_count(), len(jobs))
+    if len(jobs) < parallel_from or workers < 2:
+        return [fn(job) for job in tqdm(jobs, **progress)]
+    chunksize = max(1, len(jobs) // (workers * CHUNKS_PER_WORKER))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(tqdm(pool.map(fn, jobs, chunksize=chunksize), **progress))
