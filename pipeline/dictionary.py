@@ -1,7 +1,8 @@
 """The data dictionary: ``docs/data-dictionary.md``, generated from :mod:`schemas`.
 
-What belongs here: turning the table and field definitions into Markdown
-(:func:`render_data_dictionary`) and writing it (:func:`main`,
+What belongs here: assembling the document (:func:`render_data_dictionary`; each
+table's section is :meth:`schemas.classes.Resource.to_markdown`, the validation codes
+:func:`pipeline.validate.validation_checks`) and writing it (:func:`main`,
 ``python -m pipeline docs``). Nothing here defines a column: a change to a table is
 made in ``schemas/`` and the dictionary regenerated; a test checks that the committed
 file is current.
@@ -24,15 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import exitcodes
-from schemas import ALL_RESOURCES, COMPUTED_TABLES, STATUS_BANDS, TABLES, table_fields
+from schemas import COMPUTED_TABLES, STATUS_BANDS, TABLES, get_resource
+from schemas.classes import constraints_text
 
 log = logging.getLogger("pipeline.dictionary")
 
 DEFAULT_OUTPUT = Path("docs/data-dictionary.md")
 #: The committed reports whose published figures the rates section describes.
 DEFAULT_RAW = Path("raw")
-
-_TYPES = {"string": "texte", "integer": "entier", "number": "nombre", "boolean": "booléen"}
 
 _INTRO = """\
 # Dictionnaire des données
@@ -251,47 +251,13 @@ La même configuration est écrite dans `curated/computed/rates_config.json`.
 """
 
 
-def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return (
-        str(text)
-        .replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")
-    )
-
-
-def _code(text: str) -> str:
-    return "`" + str(text).replace("|", "\\|") + "`"
-
-
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
 def render_constraints(constraints: dict) -> str:
     """A field's constraints in words: ``≥ 0``, ``≤ 100``, allowed values, pattern, length."""
-    parts = []
-    if "minimum" in constraints:
-        parts.append(f"≥ {_number(constraints['minimum'])}")
-    if "maximum" in constraints:
-        parts.append(f"≤ {_number(constraints['maximum'])}")
-    if "enum" in constraints:
-        parts.append("valeurs : " + ", ".join(_code(v) for v in constraints["enum"]))
-    if "pattern" in constraints:
-        parts.append("motif : " + _code(constraints["pattern"]))
-    if "maxLength" in constraints:
-        parts.append(f"{constraints['maxLength']} caractères au plus")
-    return " ; ".join(parts)
-
-
-def render_foreign_key(fk: dict) -> str:
-    fields = ", ".join(_code(f) for f in fk["fields"])
-    ref = fk["reference"]
-    target = ", ".join(_code(f) for f in ref["fields"])
-    return f"({fields}) → [`{ref['resource']}`](#{ref['resource']}) ({target})"
+    return constraints_text(constraints)
 
 
 def table_files(table: str) -> str:
@@ -307,42 +273,9 @@ def table_files(table: str) -> str:
 
 
 def render_table(table: str) -> str:
-    """One table's section: title, description, keys and field table."""
-    resource = ALL_RESOURCES[table]
-    lines = [
-        f'<a id="{table}"></a>',
-        f"### `{table}` : {resource['title']}",
-        "",
-        resource["description"],
-        "",
-        "- Clé primaire : " + ", ".join(_code(k) for k in resource["primary_key"]),
-    ]
-    fks = resource.get("foreign_keys", [])
-    if fks:
-        lines.append("- Clés étrangères : " + " ; ".join(render_foreign_key(fk) for fk in fks))
-    lines += [
-        table_files(table),
-        "",
-        "| Colonne | Type | Obligatoire | Unité | Contraintes | Titre | Description |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for f in table_fields(table):
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    _code(f["name"]),
-                    _TYPES[f["type"]],
-                    "non" if f["nullable"] else "oui",
-                    _cell(f.get("unit", "")),
-                    render_constraints(f["constraints"]),
-                    _cell(f["title"]),
-                    _cell(f["description"]),
-                ]
-            )
-            + " |"
-        )
-    return "\n".join(lines) + "\n"
+    """One table's section: title, description, keys, file and field table
+    (:meth:`schemas.classes.Resource.to_markdown`)."""
+    return get_resource(table).to_markdown(table_files(table))
 
 
 def render_status_bands() -> str:
@@ -361,12 +294,12 @@ def render_status_bands() -> str:
 
 
 def _contents(tables: list[str]) -> str:
-    return "\n".join(f"- [`{t}`](#{t}) : {ALL_RESOURCES[t]['title']}" for t in tables)
+    return "\n".join(f"- [`{t}`](#{t}) : {get_resource(t).title}" for t in tables)
 
 
 def render_finding_codes() -> str:
     """The catalogue of finding codes: ingestion and computation, then validation checks."""
-    from schemas.checks import build_schema
+    from pipeline.validate import validation_checks
     from schemas.findings import FINDING_CODES
 
     lines = [
@@ -376,17 +309,7 @@ def render_finding_codes() -> str:
     ]
     for code, (stage, severity, description) in sorted(FINDING_CODES.items(), key=lambda kv: (kv[1][0] != "ingest", kv[0])):
         lines.append(f"| `{code}` | {stage} | {severity} | {description} |")
-    checks: dict[str, tuple[str, str]] = {}
-    for table in TABLES:
-        for name, meta in build_schema(table).metadata["checks"].items():
-            checks.setdefault(name, (meta["severity"], meta["message"]))
-    checks.setdefault("duplicate_primary_key", ("error", "plusieurs lignes partagent la même clé primaire"))
-    checks.setdefault("report_counts_mismatch", ("warning", "le nombre d'engagements ou d'activités d'un rapport ne correspond pas à ses lignes"))
-    checks.setdefault("numbering_gap", ("warning", "des numéros manquent dans une suite (engagements d'un rapport, activités d'un engagement)"))
-    for table in TABLES:
-        for fk in ALL_RESOURCES[table]["foreign_keys"]:
-            parent = fk["reference"]["resource"]
-            checks.setdefault(f"foreign_key_{parent}", ("error", f"la ligne renvoie à un enregistrement absent de « {parent} »"))
+    checks = validation_checks()
     for name, (severity, message) in sorted(checks.items()):
         lines.append(f"| `{name}` | validate | {severity} | {message} |")
     return "\n".join(lines) + "\n"

@@ -30,19 +30,27 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import exitcodes
-from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.faults import fault_point
+from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.fingerprint import stage_code_fingerprint
 from pipeline.io import to_arrow, write_bytes_atomic
 from pipeline.layers import PROVENANCE_FILE, built_from, layout, validated_entry, validated_record, write_provenance
 from pipeline.logs import is_json_logging
-from schemas import RESOURCES, TABLES, arrow_schema
-from schemas.checks import ERROR, WARNING, build_schema
+from schemas import TABLES, arrow_schema, get_resource
+from schemas.checks import (
+    ERROR,
+    WARNING,
+    TableShapeError,
+    build_schema,
+    conform,
+    format_value,
+    row_key,
+    schema_failures,
+)
 
 log = logging.getLogger("pipeline.validate")
 
@@ -59,8 +67,6 @@ LOCATION_COLUMNS = ["report_id", "record_key"]
 NUMBERED = {"commitments": "commitment_no", "activities": "activity_no"}
 NUMBERING_GAP = "numbering_gap"
 
-_ARROW_TO_PANDAS = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-_UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
 
 
 class ValidationConfigError(ValueError):
@@ -139,26 +145,18 @@ class ValidationResult:
 
 
 def conform_table(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """``df`` with exactly the table's columns, in order, as nullable pandas dtypes.
-
-    Integers become ``Int64`` and booleans ``boolean`` so that a null does not turn a
-    column into floats; the index becomes 0..n-1.
+    """``df`` with exactly the table's columns, in order, as nullable pandas dtypes
+    (:func:`schemas.checks.conform`): integers become ``Int64`` and booleans ``boolean``
+    so that a null does not turn a column into floats; the index becomes 0..n-1.
 
     Raises:
         ValidationConfigError: a column is missing or extra, or a value cannot be
             held by its column's type (``3.5`` in an integer column).
     """
-    schema = arrow_schema(table)
-    missing = [c for c in schema.names if c not in df.columns]
-    extra = [c for c in df.columns if c not in schema.names]
-    if missing or extra:
-        raise ValidationConfigError(f"table {table}: columns missing {missing}, unexpected {extra}")
-    loose = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
     try:
-        arrow_table = pa.Table.from_pandas(df[schema.names], schema=loose, preserve_index=False, safe=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
-        raise ValidationConfigError(f"table {table}: {exc}") from exc
-    return arrow_table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+        return conform(df, table)
+    except TableShapeError as exc:
+        raise ValidationConfigError(str(exc)) from exc
 
 
 def drop_stage_findings(findings: pd.DataFrame, stage: str = STAGE) -> pd.DataFrame:
@@ -167,7 +165,8 @@ def drop_stage_findings(findings: pd.DataFrame, stage: str = STAGE) -> pd.DataFr
 
 
 def check_schema(df: pd.DataFrame, table: str, schema=None) -> pd.DataFrame:
-    """Failure records of the pandera checks of ``table`` on ``df`` (conformed), lazily.
+    """Failure records of the pandera checks of ``table`` on ``df`` (conformed), lazily
+    (:func:`schemas.checks.schema_failures`), sorted by row, check and reason.
 
     Raises:
         ValidationConfigError: a failure that concerns a column rather than rows
@@ -175,36 +174,10 @@ def check_schema(df: pd.DataFrame, table: str, schema=None) -> pd.DataFrame:
     """
     schema = schema if schema is not None else build_schema(table)
     try:
-        schema.validate(df, lazy=True)
-        return _empty_failures()
-    except pandera.errors.SchemaErrors as err:
-        cases = err.failure_cases
-    registry = schema.metadata["checks"]
-    records = []
-    for case in cases.itertuples(index=False):
-        if case.index is None or pd.isna(case.index):
-            raise ValidationConfigError(f"table {table}: {case.check} failed on column {case.column}: {case.failure_case}")
-        row = int(case.index)
-        if case.check == "not_nullable":
-            name = f"{case.column}_missing"
-            reason = registry[name]["message"]
-        elif case.check in _UNIQUENESS_CHECKS:
-            name = "duplicate_primary_key"
-            reason = _quote(registry[name], df.iloc[row])
-        elif case.check_number is not None and not pd.isna(case.check_number):
-            if case.schema_context == "Column":
-                check = schema.columns[case.column].checks[int(case.check_number)]
-            else:
-                check = schema.checks[int(case.check_number)]
-            name = check.name
-            if registry[name]["columns"]:
-                reason = _quote(registry[name], df.iloc[row])
-            else:
-                reason = f"{registry[name]['message']} ({case.column}={_format(case.failure_case)})"
-        else:
-            raise ValidationConfigError(f"table {table}: unexpected failure {case.check} on column {case.column}")
-        records.append({"table": table, "row": row, "check": name, "severity": registry[name]["severity"], "reason": reason})
-    return _failure_frame(records).drop_duplicates().sort_values(["row", "check", "reason"], kind="stable")
+        records = schema_failures(schema, df)
+    except TableShapeError as exc:
+        raise ValidationConfigError(str(exc)) from exc
+    return _failure_frame([{"table": table, **record} for record in records])
 
 
 def check_references(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], quarantined_rows: dict[str, set[int]]) -> pd.DataFrame:
@@ -221,9 +194,8 @@ def check_references(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFram
         quarantined_rows: per parent table, the positions of its quarantined rows.
     """
     records = []
-    for fk in RESOURCES[table]["foreign_keys"]:
-        fields = fk["fields"]
-        parent_name, parent_fields = fk["reference"]["resource"], fk["reference"]["fields"]
+    for fk in get_resource(table).foreign_keys:
+        fields, parent_name, parent_fields = list(fk.fields), fk.resource, list(fk.reference_fields)
         parent = tables[parent_name]
         bad = quarantined_rows.get(parent_name, set())
         kept = parent.loc[[i for i in range(len(parent)) if i not in bad], parent_fields]
@@ -232,12 +204,13 @@ def check_references(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFram
         found = child_keys.isin(pd.MultiIndex.from_frame(kept)) if len(kept) else np.zeros(len(df), dtype=bool)
         exists = child_keys.isin(pd.MultiIndex.from_frame(parent[parent_fields])) if len(parent) else np.zeros(len(df), dtype=bool)
         for row in np.flatnonzero(complete & ~found):
-            key = ", ".join(f"{p}={_format(df.at[row, f], quote=False)}" for f, p in zip(fields, parent_fields))
+            key = ", ".join(f"{p}={format_value(df.at[row, f], quote=False)}" for f, p in zip(fields, parent_fields))
             if exists[row]:
                 reason = f"la ligne de {parent_name} ({key}) dont elle dépend est en quarantaine"
             else:
                 reason = f"aucune ligne de {parent_name} ({key}) : référence orpheline"
-            records.append({"table": table, "row": int(row), "check": f"foreign_key_{parent_name}", "severity": ERROR, "reason": reason})
+            check = foreign_key_check(parent_name)
+            records.append({"table": table, "row": int(row), "check": check, "severity": ERROR, "reason": reason})
     return _failure_frame(records)
 
 
@@ -250,7 +223,7 @@ def check_numbering(table: str, df: pd.DataFrame) -> pd.DataFrame:
     column = NUMBERED.get(table)
     if column is None:
         return _empty_failures()
-    parent = [f for f in RESOURCES[table]["primary_key"] if f != column]
+    parent = [f for f in get_resource(table).primary_key if f != column]
     usable = df[df[[*parent, column]].notna().all(axis=1)]
     records = []
     for _, group in usable.groupby(parent, sort=True):
@@ -259,7 +232,8 @@ def check_numbering(table: str, df: pd.DataFrame) -> pd.DataFrame:
             number = int(number)
             if number > expected:
                 missing = ", ".join(str(n) for n in range(expected, number))
-                where = ", ".join(f"{p}={_format(group[p].iloc[0], quote=False)}" for p in parent if p != "report_id")
+                shown = [p for p in parent if p != "report_id"]
+                where = ", ".join(f"{p}={format_value(group[p].iloc[0], quote=False)}" for p in shown)
                 scope = f" ({where})" if where else ""
                 reason = f"numérotation de {column} non contiguë{scope} : {missing} manque(nt) avant {number}"
                 records.append({"table": table, "row": int(rows.index[0]), "check": NUMBERING_GAP, "severity": WARNING, "reason": reason})
@@ -289,6 +263,45 @@ def check_report_counts(table: str, df: pd.DataFrame, tables: dict[str, pd.DataF
     return _failure_frame(records)
 
 
+def foreign_key_check(parent: str) -> str:
+    """Name of the check of a reference to ``parent``."""
+    return f"foreign_key_{parent}"
+
+
+#: The checks across tables, as the data dictionary describes them: name -> (severity, message).
+CROSS_TABLE_CHECKS: dict[str, tuple[str, str]] = {
+    REPORT_COUNTS_MISMATCH: (
+        WARNING,
+        "le nombre d'engagements ou d'activités d'un rapport ne correspond pas à ses lignes",
+    ),
+    NUMBERING_GAP: (
+        WARNING,
+        "des numéros manquent dans une suite (engagements d'un rapport, activités d'un engagement)",
+    ),
+}
+
+
+def validation_checks() -> dict[str, tuple[str, str]]:
+    """Every check of this stage, name -> (severity, message): the pandera checks of each
+    curated table (the first table's message for a name several tables share), the
+    references (``foreign_key_<parent>``) and :data:`CROSS_TABLE_CHECKS`.
+
+    A warning's name is the code of its ``findings`` row; an error's is the
+    ``quarantine_check`` of the rows it quarantines.
+    """
+    checks: dict[str, tuple[str, str]] = {}
+    for table in TABLES:
+        for name, meta in build_schema(table).metadata["checks"].items():
+            checks.setdefault(name, (meta["severity"], meta["message"]))
+    for name, entry in CROSS_TABLE_CHECKS.items():
+        checks.setdefault(name, entry)
+    for table in TABLES:
+        for fk in get_resource(table).foreign_keys:
+            message = f"la ligne renvoie à un enregistrement absent de « {fk.resource} »"
+            checks.setdefault(foreign_key_check(fk.resource), (ERROR, message))
+    return checks
+
+
 def collect_quarantined(df: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``df`` with an error-level failure, with their check names and reasons."""
     errors = failures[failures["severity"] == ERROR]
@@ -315,7 +328,7 @@ def make_warning_findings(failures: pd.DataFrame, tables: dict[str, pd.DataFrame
         if pd.isna(row["report_id"]):
             continue
         by_report.setdefault(str(row["report_id"]), []).append(
-            Finding(WARNING, rec.check, rec.reason, rec.table, _row_key(rec.table, row), _source_line(rec.table, row))
+            Finding(WARNING, rec.check, rec.reason, rec.table, row_key(rec.table, row), _source_line(rec.table, row))
         )
     frames = [findings_frame(report_id, STAGE, found) for report_id, found in sorted(by_report.items())]
     if not frames:
@@ -374,8 +387,8 @@ def locate_failures(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
     """``failures`` with the ``report_id`` and ``record_key`` (other key fields) of each row."""
     rows = [tables[rec.table].iloc[rec.row] for rec in failures.itertuples()]
     return failures.assign(
-        report_id=pd.array([_format(r["report_id"], quote=False) for r in rows], dtype="str"),
-        record_key=pd.array([_row_key(t, r) or "" for t, r in zip(failures["table"], rows)], dtype="str"),
+        report_id=pd.array([format_value(r["report_id"], quote=False) for r in rows], dtype="str"),
+        record_key=pd.array([row_key(t, r) or "" for t, r in zip(failures["table"], rows)], dtype="str"),
     )
 
 
@@ -527,33 +540,9 @@ def _failure_frame(records: list[dict]) -> pd.DataFrame:
     return df.astype({"table": "str", "row": "int64", "check": "str", "severity": "str", "reason": "str"})
 
 
-def _format(value, quote: bool = True) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return "vide"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.10g}"
-    if isinstance(value, str):
-        return repr(value) if quote else value
-    return str(value)
-
-
-def _quote(entry: dict, row: pd.Series) -> str:
-    values = ", ".join(f"{c}={_format(row[c])}" for c in entry["columns"])
-    return f"{entry['message']} ({values})"
-
-
-def _key_fields(table: str) -> list[str]:
-    return [f for f in RESOURCES[table]["primary_key"] if f != "report_id"]
-
-
-def _row_key(table: str, row: pd.Series) -> str | None:
-    fields = _key_fields(table)
-    return record_key(**{f: _format(row[f], quote=False) for f in fields}) if fields else None
-
-
 def _source_line(table: str, row: pd.Series) -> int | None:
     for column in ("source_line", "source_line_start"):
-        if column in RESOURCES[table]["fields"] and not pd.isna(row[column]):
+        if column in get_resource(table).field_names and not pd.isna(row[column]):
             return int(row[column])
     return None
 
@@ -573,5 +562,6 @@ __all__ = [
     "read_partitions",
     "validate_curated",
     "validate_tables",
+    "validation_checks",
     "write_outputs",
 ]

@@ -1,12 +1,13 @@
-"""Pandera schemas of the curated tables, generated from their definitions.
+"""Pandera schemas of the tables, generated from their definitions, and running them.
 
-:func:`build_schema` turns :func:`schemas.table_fields` into a pandera
-``DataFrameSchema``: one column per field with its dtype and nullability, its
-constraints as checks (``enum`` -> ``isin``, ``minimum``/``maximum`` -> ``in_range``,
-``pattern`` -> ``str_matches``), the table's primary key as a uniqueness constraint,
-text hygiene checks on free-text columns, and the table's extra checks (a status band
-must be the band of the status, a count must not carry a percent sign, …). The extra
-checks add to the definition; they never restate a column.
+:func:`resource_schema` (called by :meth:`schemas.classes.Resource.to_pandera`; by table
+name, :func:`build_schema`) turns a resource's fields into a pandera ``DataFrameSchema``:
+one column per field with its dtype and nullability, its constraints as checks (``enum``
+-> ``isin``, ``minimum``/``maximum`` -> ``in_range``, ``pattern`` -> ``str_matches``), the
+table's primary key as a uniqueness constraint, text hygiene checks on free-text
+columns, and the table's extra checks (a status band must be the band of the status, a
+count must not carry a percent sign, …). The extra checks add to the definition; they
+never restate a column.
 
 Every check has a stable name (a finding code: it says what is wrong), a readable
 French message and a severity, recorded in ``schema.metadata["checks"]``:
@@ -14,8 +15,12 @@ French message and a severity, recorded in ``schema.metadata["checks"]``:
 * ``error``: the row is quarantined;
 * ``warning``: the row stays and a finding is recorded.
 
-Checks that span tables (references, numbering) are in :mod:`pipeline.validate`;
-nothing here reads a file.
+Running them: :func:`conform` gives a frame the table's columns and nullable dtypes,
+:func:`schema_failures` turns pandera's failure cases into one record per failing row
+and check (what :mod:`pipeline.validate` quarantines or reports), and
+:func:`check_computed_table` does both for a computed table and returns its failures as
+``compute`` findings. Checks that span tables (references, numbering) are in
+:mod:`pipeline.validate`; nothing here reads a file.
 """
 
 from __future__ import annotations
@@ -23,17 +28,20 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pandera.errors
 import pandera.pandas as pa
+import pyarrow
 
+from pipeline.findings import Finding, record_key
 from pipeline.text import looks_like_mojibake
-from schemas import ALL_RESOURCES, STATUS_BANDS, table_fields
+from schemas import STATUS_BANDS, get_resource
+from schemas.classes import Field, Resource
 
 ERROR = "error"
 WARNING = "warning"
-
-#: Pandas dtypes the validated frames carry, by Table Schema type (nullable integers
-#: and booleans, so that a null does not change a column's type).
-PANDAS_DTYPES = {"string": "str", "integer": "Int64", "number": "float64", "boolean": "boolean"}
+DUPLICATE_PRIMARY_KEY = "duplicate_primary_key"
+#: The finding code of a computed table that breaks its definition (see :func:`check_computed_table`).
+COMPUTED_TABLE_INVALID = "computed_table_invalid"
 
 #: Tables whose text is not checked for hygiene: findings quote damaged source text.
 _TEXT_EXEMPT_TABLES = {"findings"}
@@ -52,9 +60,7 @@ _BIDI_CONTROL_RE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _BLANK_RE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]*$")
 #: A printed number, as the parser reads one (thousands grouped by spaces, decimal
 #: point or comma), with an optional sign, approximation mark and percent sign.
-_NUMBER_RE = re.compile(
-    r"^\s*[~≈]?\s*[-−+]?\s*(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?\s*%?\s*[.;]?\s*$"
-)
+_NUMBER_RE = re.compile(r"^\s*[~≈]?\s*[-−+]?\s*(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?\s*%?\s*[.;]?\s*$")
 
 #: Hygiene checks of free text: (name, severity, message, what is wrong), where what is
 #: wrong is a regular expression found in the text or a function of the text returning
@@ -79,7 +85,12 @@ _TEXT_CHECKS = [
 
 
 def build_schema(table: str) -> pa.DataFrameSchema:
-    """The pandera schema of a curated ``table``, with its checks' metadata.
+    """The pandera schema of a curated or computed ``table``: :func:`resource_schema` of its resource."""
+    return get_resource(table).to_pandera()
+
+
+def resource_schema(resource: Resource) -> pa.DataFrameSchema:
+    """The pandera schema of ``resource``, with its checks' metadata.
 
     ``schema.metadata["checks"]`` maps each check name to ``{"severity", "message",
     "columns"}`` (``columns``: the values to quote when reporting a failing row). The
@@ -87,24 +98,18 @@ def build_schema(table: str) -> pa.DataFrameSchema:
     required column (and, for a text column, a blank value: only spaces or zero-width
     characters) and ``duplicate_primary_key``.
     """
-    resource = ALL_RESOURCES[table]
+    table = resource.name
     registry: dict[str, dict] = {}
     columns = {}
-    for field in table_fields(table):
+    for field in resource.fields:
         checks = [
             *_constraint_checks(field, registry),
             *_text_checks(table, field, registry),
             *_required_text_checks(field),
         ]
-        if not field["nullable"]:
-            _register(registry, f"{field['name']}_missing", ERROR, _missing_message(field["name"]), [field["name"]])
-        columns[field["name"]] = pa.Column(
-            PANDAS_DTYPES[field["type"]],
-            checks=checks,
-            nullable=field["nullable"],
-            title=field["title"],
-            description=field["description"],
-        )
+        if not field.nullable:
+            _register(registry, f"{field.name}_missing", ERROR, _missing_message(field.name), [field.name])
+        columns[field.name] = field.to_pandera(checks)
     frame_checks = []
     for name, severity, message, cols, fn, column in _EXTRA_CHECKS.get(table, []):
         _register(registry, name, severity, message, cols)
@@ -113,10 +118,10 @@ def build_schema(table: str) -> pa.DataFrameSchema:
             frame_checks.append(check)
         else:
             columns[column].checks.append(check)
-    key = resource["primary_key"]
+    key = list(resource.primary_key)
     _register(
         registry,
-        "duplicate_primary_key",
+        DUPLICATE_PRIMARY_KEY,
         ERROR,
         f"clé primaire ({', '.join(key)}) en double : toutes les lignes de la clé sont mises en quarantaine",
         key,
@@ -128,27 +133,17 @@ def build_schema(table: str) -> pa.DataFrameSchema:
         report_duplicates="all",
         strict=True,
         name=table,
-        title=resource["title"],
+        title=resource.title,
         metadata={"table": table, "primary_key": list(key), "checks": registry},
     )
-
-
-def get_severity(schema: pa.DataFrameSchema, name: str) -> str:
-    """Severity (``error`` or ``warning``) of the check ``name`` of ``schema``."""
-    return schema.metadata["checks"][name]["severity"]
-
-
-def list_warning_checks(schema: pa.DataFrameSchema) -> list[str]:
-    """Names of the warning-level checks of ``schema``, sorted."""
-    return sorted(n for n, c in schema.metadata["checks"].items() if c["severity"] == WARNING)
 
 
 def _register(registry: dict, name: str, severity: str, message: str, columns: list[str]) -> None:
     registry[name] = {"severity": severity, "message": message, "columns": list(columns)}
 
 
-def _constraint_checks(field: dict, registry: dict) -> list[pa.Check]:
-    name, constraints = field["name"], field["constraints"]
+def _constraint_checks(field: Field, registry: dict) -> list[pa.Check]:
+    name, constraints = field.name, field.constraints
     checks = []
     if "enum" in constraints:
         values = list(constraints["enum"])
@@ -178,17 +173,17 @@ def _constraint_checks(field: dict, registry: dict) -> list[pa.Check]:
     return checks
 
 
-def _is_free_text(table: str, field: dict) -> bool:
-    constraints = field["constraints"]
+def _is_free_text(table: str, field: Field) -> bool:
+    constraints = field.constraints
     return (
         table not in _TEXT_EXEMPT_TABLES
-        and field["type"] == "string"
+        and field.type == "string"
         and "enum" not in constraints
         and "pattern" not in constraints
     )
 
 
-def _text_checks(table: str, field: dict, registry: dict) -> list[pa.Check]:
+def _text_checks(table: str, field: Field, registry: dict) -> list[pa.Check]:
     if not _is_free_text(table, field):
         return []
     checks = []
@@ -209,25 +204,176 @@ def _lacks(wrong):
     else:
 
         def check(values: pd.Series) -> pd.Series:
-            return values.map(lambda v: isinstance(v, str) and not wrong(v), na_action="ignore").fillna(True).astype(bool)
+            return (
+                values.map(lambda v: isinstance(v, str) and not wrong(v), na_action="ignore").fillna(True).astype(bool)
+            )
 
     return check
 
 
-def _required_text_checks(field: dict) -> list[pa.Check]:
+def _required_text_checks(field: Field) -> list[pa.Check]:
     """For a required text field: a blank value (see ``_BLANK_RE``) counts as missing.
 
     The check has the name of pandera's null check, ``<column>_missing``: the row is
     quarantined either way, and the reason quotes the blank value.
     """
-    if field["nullable"] or field["type"] != "string":
+    if field.nullable or field.type != "string":
         return []
-    name = field["name"]
+    name = field.name
     return [pa.Check(_lacks(_BLANK_RE.fullmatch), name=f"{name}_missing", error=_missing_message(name))]
 
 
 def _missing_message(name: str) -> str:
     return f"« {name} » est obligatoire mais vide"
+
+
+# --- running the checks ----------------------------------------------------------------
+
+#: pandas dtypes that Arrow's nullable types become (a null does not turn a column into floats).
+_ARROW_TO_PANDAS = {pyarrow.int64(): pd.Int64Dtype(), pyarrow.bool_(): pd.BooleanDtype()}
+#: pandera's names of the primary-key uniqueness check.
+_UNIQUENESS_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
+
+
+class TableShapeError(ValueError):
+    """A table that cannot be checked row by row: a column missing or extra, a value its
+    column's type cannot hold (``3.5`` in an integer column), a check failing on a column."""
+
+
+class ComputedTableError(RuntimeError):
+    """A computed table that breaks its definition (:func:`check_computed_table`)."""
+
+    def __init__(self, table: str, found: list[tuple[str, Finding]]):
+        self.table = table
+        self.found = found
+        listed = "; ".join(f"{report_id}: {finding.message}" for report_id, finding in found[:5])
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        super().__init__(f"computed table {table}: {len(found)} failure(s): {listed}{more}")
+
+
+def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``df`` with exactly the table's columns, in order, as nullable pandas dtypes.
+
+    Integers become ``Int64`` and booleans ``boolean``; the index becomes 0..n-1.
+
+    Raises:
+        TableShapeError: a column is missing or extra, or a value cannot be held by its
+            column's type.
+    """
+    schema = get_resource(table).to_pyarrow()
+    missing = [c for c in schema.names if c not in df.columns]
+    extra = [c for c in df.columns if c not in schema.names]
+    if missing or extra:
+        raise TableShapeError(f"table {table}: columns missing {missing}, unexpected {extra}")
+    loose = pyarrow.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+    try:
+        arrow_table = pyarrow.Table.from_pandas(df[schema.names], schema=loose, preserve_index=False, safe=True)
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, TypeError, ValueError) as exc:
+        raise TableShapeError(f"table {table}: {exc}") from exc
+    return arrow_table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+
+def schema_failures(schema: pa.DataFrameSchema, df: pd.DataFrame) -> list[dict]:
+    """One record (``row``: position in ``df``, ``check``, ``severity``, ``reason``) per
+    failing row and check of ``schema`` (a :func:`resource_schema`) on ``df`` (conformed),
+    run lazily; sorted by row, check and reason.
+
+    Raises:
+        TableShapeError: a failure that concerns a column rather than rows (a wrong
+            dtype, a check that crashed).
+    """
+    try:
+        schema.validate(df, lazy=True)
+        return []
+    except pandera.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    records = [_failure_record(schema, df, case) for case in cases.itertuples(index=False)]
+    unique = dict.fromkeys((r["row"], r["check"], r["severity"], r["reason"]) for r in records)
+    ordered = sorted(unique, key=lambda r: (r[0], r[1], r[3]))
+    return [{"row": row, "check": check, "severity": sev, "reason": reason} for row, check, sev, reason in ordered]
+
+
+def _failure_record(schema: pa.DataFrameSchema, df: pd.DataFrame, case) -> dict:
+    """The record of one pandera failure case: the check's name in the registry and a reason."""
+    table, registry = schema.name, schema.metadata["checks"]
+    if case.index is None or pd.isna(case.index):
+        raise TableShapeError(f"table {table}: {case.check} failed on column {case.column}: {case.failure_case}")
+    row = int(case.index)
+    if case.check == "not_nullable":
+        name = f"{case.column}_missing"
+        reason = registry[name]["message"]
+    elif case.check in _UNIQUENESS_CHECKS:
+        name = DUPLICATE_PRIMARY_KEY
+        reason = quote_row(registry[name], df.iloc[row])
+    elif case.check_number is not None and not pd.isna(case.check_number):
+        if case.schema_context == "Column":
+            check = schema.columns[case.column].checks[int(case.check_number)]
+        else:
+            check = schema.checks[int(case.check_number)]
+        name = check.name
+        if registry[name]["columns"]:
+            reason = quote_row(registry[name], df.iloc[row])
+        else:
+            reason = f"{registry[name]['message']} ({case.column}={format_value(case.failure_case)})"
+    else:
+        raise TableShapeError(f"table {table}: unexpected failure {case.check} on column {case.column}")
+    return {"row": row, "check": name, "severity": registry[name]["severity"], "reason": reason}
+
+
+def format_value(value, quote: bool = True) -> str:
+    """A value as a failure's reason quotes it: ``vide`` for a null, ``3`` for ``3.0``, text in quotes."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return "vide"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.10g}"
+    if isinstance(value, str):
+        return repr(value) if quote else value
+    return str(value)
+
+
+def quote_row(entry: dict, row: pd.Series) -> str:
+    """A check's message followed by the row's values of the check's ``columns``."""
+    values = ", ".join(f"{c}={format_value(row[c])}" for c in entry["columns"])
+    return f"{entry['message']} ({values})"
+
+
+def row_key(table: str, row: pd.Series) -> str | None:
+    """``record_key`` of a row: its primary-key fields other than ``report_id`` (None if none)."""
+    fields = [f for f in get_resource(table).primary_key if f != "report_id"]
+    return record_key(**{f: format_value(row[f], quote=False) for f in fields}) if fields else None
+
+
+def check_computed_table(table: str, df: pd.DataFrame, *, raise_on_failure: bool = False) -> list[tuple[str, Finding]]:
+    """The checks of the computed ``table`` (its :func:`resource_schema`) on ``df``.
+
+    A computed table that breaks its definition is a fault of the computation, not of a
+    report: every failing row and check is one finding of code ``computed_table_invalid``,
+    severity ``error``, whatever the check's own severity, naming the check and quoting
+    the row, as ``(report_id, Finding)`` pairs in the order of the rows (the shape of
+    :func:`pipeline.compute.compute_findings`' parts). ``df`` may carry plain dtypes
+    (``int64``, ``float64`` for an integer column with nulls): it is conformed first.
+
+    Raises:
+        ValueError: ``table`` is not a computed table.
+        TableShapeError: a column is missing or extra, or of a type its values cannot have.
+        ComputedTableError: a failing row has no ``report_id`` (no report to file it
+            under), or any row fails and ``raise_on_failure`` is true.
+    """
+    resource = get_resource(table)
+    if not resource.computed:
+        raise ValueError(f"{table!r} is not a computed table: curated tables are checked by pipeline.validate")
+    conformed = conform(df, table)
+    found = []
+    for record in schema_failures(resource.to_pandera(), conformed):
+        row = conformed.iloc[record["row"]]
+        message = f"table calculée « {table} », contrôle {record['check']} : {record['reason']}"
+        finding = Finding(ERROR, COMPUTED_TABLE_INVALID, message, table, row_key(table, row))
+        if pd.isna(row["report_id"]):
+            raise ComputedTableError(table, [("", finding)])
+        found.append((str(row["report_id"]), finding))
+    if found and raise_on_failure:
+        raise ComputedTableError(table, found)
+    return found
 
 
 # --- extra checks, by table ------------------------------------------------------------

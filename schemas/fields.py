@@ -6,7 +6,8 @@ their Arabic versions (``title_ar``, ``description_ar``: data.gov.ma is bilingua
 optional unit, and optional constraints (``enum``, ``minimum``, ``maximum``,
 ``pattern``). Whether a column may be null is a property of the table that holds it
 and lives in :mod:`schemas.resources`. Names carry their unit or role as a suffix
-(``_pct``, ``_no``, ``_line``, ``is_``/``has_``).
+(``_pct``, ``_no``, ``_line``, ``is_``/``has_``). Each entry becomes a
+:class:`schemas.classes.Field`, which checks its type and constraint names.
 """
 
 from __future__ import annotations

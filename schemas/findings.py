@@ -2,8 +2,11 @@
 
 Each code of the ``findings`` table has a stage, a severity and a French description
 here, so that analysts can read ``docs/data-dictionary.md`` rather than the code. The
-validation stage's codes are the names of its checks (:mod:`schemas.checks`), listed
-from there. A test keeps this catalogue and the codes the pipeline emits in step.
+validation stage's codes are the names of its checks, listed from there
+(:func:`pipeline.validate.validation_checks`). ``tests/test_findings_catalogue.py`` runs
+the pipeline on the seed and on generated damaged reports and keeps this catalogue and
+the codes emitted in step: every emitted code is catalogued, and every catalogued code is
+emitted there or listed in that test with the reason it is not.
 """
 
 from __future__ import annotations
@@ -74,6 +77,15 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "published_rate_not_computed": ("compute", "warning", "Un taux publié n'a pas de taux calculé correspondant."),
     "missing_rate_range": ("compute", "info", "Les valeurs du taux manquant d'un engagement que permet le taux global publié."),
     "aggregation_inconsistent": ("compute", "warning", "Aucune valeur du taux manquant ne rend le taux global publié avec l'agrégation configurée."),
+    "computed_table_invalid": (
+        "compute",
+        "error",
+        (
+            "Une table calculée enfreint sa définition (schemas/) : une valeur hors de son domaine, une colonne "
+            "obligatoire vide, une clé en double. C'est une erreur du calcul, pas du rapport ; le message nomme "
+            "le contrôle et la ligne."
+        ),
+    ),
     # Successive reports of a plan
     "activity_went_back": ("compute", "warning", "Le statut d'une activité a reculé depuis le rapport précédent du même plan (complétée puis limitée, par exemple)."),
     "activity_without_counterpart": ("compute", "info", "Une activité de l'un de deux rapports successifs du même plan n'a pas d'activité de mêmes numéros dans l'autre (supprimée, ajoutée ou renumérotée) : elle n'est pas comparée."),

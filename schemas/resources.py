@@ -8,8 +8,10 @@ different description, looser constraints) go in ``field_overrides``; an overrid
 of ``description`` gives its ``description_ar`` too (an override replaces a key whole).
 
 The Arrow schemas of the curated Parquet files, the pandera checks, the DuckDB
-tables and the frictionless descriptors are all generated from this and
-:mod:`schemas.fields`: there is no second list of columns.
+tables, the frictionless descriptors and the data dictionary are all generated from this
+and :mod:`schemas.fields`, by the classes of :mod:`schemas.classes` (loaded once as
+:data:`schemas.PACKAGE`, which refuses a key, a required field, an override or a foreign
+key naming a field or a resource that does not exist): there is no second list of columns.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Fixtures shared by the test modules.
+"""Fixtures and helpers shared by the test modules.
 
 The seed report through the stages (``seed_raw``, ``seed_ingested``, ``seed_computed``),
 and ``layers``: writes a layer from in-memory tables the way its stage leaves it (its
 files, then its ``provenance.json``), so that a stage's test can start from the layer
-below without running the stages before it.
+below without running the stages before it. :func:`frame` (``from conftest import
+frame``) builds a table's rows inline.
 """
 
 from __future__ import annotations
@@ -35,13 +36,19 @@ from pipeline.layers import (
     write_provenance,
 )
 from pipeline.io import write_table
-from schemas import COMPUTED_TABLES, TABLES, empty_frame
+from schemas import COMPUTED_TABLES, TABLES, empty_frame, get_resource
 
 SEED = Path(__file__).resolve().parents[1] / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
 SEED_ID = SEED.stem
 
 #: Code fingerprints the hand-made layers record (a stage's real one is a SHA-256).
 TEST_CODE = "test-code"
+
+
+def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
+    """A DataFrame of ``table`` from rows given as tuples, in the table's column order
+    (plain pandas dtypes: ``conform_table`` gives the nullable ones)."""
+    return pd.DataFrame(rows, columns=get_resource(table).field_names)
 
 
 def _report_ids(tables: dict[str, pd.DataFrame]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The pandera schemas are generated from the table definitions, and their checks do what they say."""
+"""The pandera schemas are generated from the table definitions, and their checks do what they say;
+a computed table is checked against its definition (``schemas.check_computed_table``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import pandera.errors
 import pandera.pandas as pa
 import pytest
 
-from schemas import STATUS_VALUES, TABLES, table_fields
-from schemas.checks import build_schema, get_severity, list_warning_checks
+from pipeline.findings import Finding
+from schemas import STATUS_VALUES, TABLES, check_computed_table, table_fields
+from schemas.checks import ComputedTableError, TableShapeError, build_schema
 
 
 def checks_by_name(schema, column: str) -> dict:
@@ -81,16 +83,21 @@ def test_every_check_has_a_name_severity_and_message():
             assert entry["message"]
 
 
+def severities(table: str) -> dict[str, str]:
+    return {name: entry["severity"] for name, entry in build_schema(table).metadata["checks"].items()}
+
+
 def test_warning_checks_are_distinguishable():
-    assert list_warning_checks(build_schema("indicators")) == [
+    warnings = sorted(name for name, severity in severities("indicators").items() if severity == "warning")
+    assert warnings == [
         "indicator_count_in_percent",
         "indicator_rate_without_percent",
         "text_list_marker",
         "text_markup",
     ]
-    assert list_warning_checks(build_schema("findings")) == []
-    assert get_severity(build_schema("activities"), "band_contradicts_status") == "error"
-    assert get_severity(build_schema("activities"), "text_control_characters") == "error"
+    assert "warning" not in severities("findings").values()
+    assert severities("activities")["band_contradicts_status"] == "error"
+    assert severities("activities")["text_control_characters"] == "error"
 
 
 def test_text_checks_cover_free_text_only():
@@ -113,7 +120,9 @@ def activity_rows(**changes) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=cols)
     for (row, col), value in changes.items():
         df.loc[row, col] = value
-    return df.astype({"commitment_no": "Int64", "activity_no": "Int64", "source_line": "Int64", "is_status_checked": "boolean"})
+    return df.astype(
+        {"commitment_no": "Int64", "activity_no": "Int64", "source_line": "Int64", "is_status_checked": "boolean"}
+    )
 
 
 def test_valid_activities_pass():
@@ -164,7 +173,10 @@ def test_text_hygiene(text, expected):
 
 def indicator_rows(*rows) -> pd.DataFrame:
     cols = [f["name"] for f in table_fields("indicators")]
-    data = [("r-1", 1, i, label, raw, value, unit, kind, 10 + i) for i, (label, raw, value, unit, kind) in enumerate(rows, start=1)]
+    data = [
+        ("r-1", 1, i, label, raw, value, unit, kind, 10 + i)
+        for i, (label, raw, value, unit, kind) in enumerate(rows, start=1)
+    ]
     return pd.DataFrame(data, columns=cols).astype(
         {"commitment_no": "Int64", "indicator_no": "Int64", "source_line": "Int64", "value": "float64"}
     )
@@ -207,3 +219,81 @@ def test_published_rates_checks():
         "rate_pct_out_of_range": [2],
         "scope_not_in_vocabulary": [3],
     }
+
+
+# --- computed tables -------------------------------------------------------------------
+
+
+def axis_progress(*rows) -> pd.DataFrame:
+    """axis_progress rows as DuckDB gives them: plain int64 and float64 columns."""
+    cols = ["report_id", "axis_no", "commitment_count", "rate_pct", "rate_min_pct", "rate_max_pct"]
+    return pd.DataFrame(rows, columns=cols).astype({"axis_no": "int64", "commitment_count": "int64"})
+
+
+def test_a_valid_computed_table_has_no_failure():
+    df = axis_progress(
+        ("r-1", 1, 2, 50.0, 30.0, 70.0),
+        ("r-1", 2, 0, None, 0.0, 100.0),  # no commitment: no rate, interval 0-100
+    )
+    assert check_computed_table("axis_progress", df) == []
+
+
+def test_a_computed_table_breaking_its_definition_gives_one_finding_per_row_and_check():
+    df = axis_progress(
+        ("r-1", 1, 2, 50.0, 30.0, 70.0),
+        ("r-1", 2, 1, 120.0, 30.0, 70.0),  # rate above 100
+        ("r-2", 1, 1, 40.0, 30.0, 70.0),
+        ("r-2", 1, 1, 40.0, 30.0, 70.0),  # key repeated
+    )
+    duplicate = "clé primaire (report_id, axis_no) en double : toutes les lignes de la clé sont mises en quarantaine"
+    assert check_computed_table("axis_progress", df) == [
+        (
+            "r-1",
+            Finding(
+                "error",
+                "computed_table_invalid",
+                "table calculée « axis_progress », contrôle rate_pct_out_of_range : "
+                "« rate_pct » hors de l'intervalle 0-100 (rate_pct=120)",
+                "axis_progress",
+                "axis_no=2",
+            ),
+        ),
+        *[
+            (
+                "r-2",
+                Finding(
+                    "error",
+                    "computed_table_invalid",
+                    f"table calculée « axis_progress », contrôle duplicate_primary_key : "
+                    f"{duplicate} (report_id='r-2', axis_no=1)",
+                    "axis_progress",
+                    "axis_no=1",
+                ),
+            )
+        ]
+        * 2,
+    ]
+
+
+def test_an_integer_column_with_nulls_read_as_floats_is_conformed_first():
+    """DuckDB gives an integer column holding a null as float64; its values are still integers."""
+    cols = [f["name"] for f in table_fields("commitment_progress")]
+    df = pd.DataFrame([("r-1", 1, 1.0, 3, 0, 50.0, 40.0, 60.0), ("r-1", 2, None, 0, 0, None, 0.0, 100.0)], columns=cols)
+    assert df["axis_no"].dtype == "float64"
+    assert check_computed_table("commitment_progress", df) == []
+
+
+def test_a_computed_table_failure_can_raise():
+    df = axis_progress(("r-1", 1, 2, 50.0, 80.0, -5.0))
+    with pytest.raises(ComputedTableError, match=r"computed table axis_progress: 1 failure\(s\): r-1: .*rate_max_pct"):
+        check_computed_table("axis_progress", df, raise_on_failure=True)
+
+
+def test_computed_table_check_refuses_what_it_cannot_check():
+    with pytest.raises(ValueError, match="'activities' is not a computed table"):
+        check_computed_table("activities", pd.DataFrame())
+    with pytest.raises(TableShapeError, match=r"columns missing \['rate_max_pct'\], unexpected \[\]"):
+        check_computed_table("axis_progress", axis_progress().drop(columns="rate_max_pct"))
+    no_report = axis_progress((None, 1, 2, 50.0, 30.0, 70.0))
+    with pytest.raises(ComputedTableError, match="report_id_missing"):
+        check_computed_table("axis_progress", no_report)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import frame
 
 from pipeline.compute import (
     MAX_WEIGHT,
@@ -37,10 +38,6 @@ from schemas import TABLES, table_fields
 
 RID = "ma-hostile-2023"
 ARABIC = "خطة العمل الوطنية للحكومة المنفتحة"
-
-
-def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[f["name"] for f in table_fields(table)])
 
 
 def valid_tables() -> dict[str, pd.DataFrame]:

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import frame
 
 from pipeline import exitcodes
 from pipeline.fingerprint import stage_code_fingerprint
@@ -28,13 +29,9 @@ from pipeline.validate import (
     validate_curated,
     validate_tables,
 )
-from schemas import TABLES, arrow_schema, table_fields
+from schemas import TABLES, arrow_schema
 
 RID = "ma-test-2023"
-
-
-def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=[f["name"] for f in table_fields(table)])
 
 
 def valid_tables() -> dict[str, pd.DataFrame]:
