@@ -548,7 +548,7 @@ def build_database(
     for table in COMPUTED_TABLES:
         for statement in comment_statements(table, "VIEW"):
             con.execute(statement)
-    for statement in field_comment_statements(con, DATABASE_ONLY_VIEWS):
+    for statement in field_comment_statements(con, DATABASE_ONLY_VIEWS + INTERMEDIATE_VIEWS):
         con.execute(statement)
 
 
@@ -568,8 +568,27 @@ DATABASE_ONLY_VIEWS = (
 #: plan and for ``carried_over``. ``pipeline/sql/100_what_moved.sql`` writes the same
 #: value (a test keeps them equal).
 TITLE_MATCH_THRESHOLD = 0.85
+#: Intermediate views (``int_*``): steps that several views of ``pipeline/sql/`` share.
+INTERMEDIATE_VIEWS = ("int_published_commitment_rates", "int_plans_with_several_reports")
 #: The views of "what moved" that compute reads back for its findings.
 WHAT_MOVED_VIEWS = ("activity_pairs", "activity_transitions", "unpaired_activities")
+#: The order in which Python reads the views of "what moved" (a view has no ORDER BY):
+#: findings are numbered, and the report page lists the movements, in this order.
+#: ``unpaired_activities``: by the report the activity is in, then its numbers.
+VIEW_ORDER = {
+    "report_pairs": "plan_period, later_as_of, later_report_id",
+    "activity_pairs": "plan_period, later_report_id, commitment_no, activity_no",
+    "activity_transitions": "plan_period, later_report_id, commitment_no, activity_no",
+    "unpaired_activities": (
+        "plan_period, later_report_id, CASE side WHEN 'earlier' THEN earlier_report_id ELSE later_report_id END, "
+        "commitment_no, activity_no"
+    ),
+}
+
+
+def read_view(con: duckdb.DuckDBPyConnection, view: str) -> pd.DataFrame:
+    """The rows of ``view``, in the order of :data:`VIEW_ORDER`."""
+    return con.sql(f'SELECT * FROM "{view}" ORDER BY {VIEW_ORDER[view]}').df()
 
 
 def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, ...]) -> list[str]:
@@ -579,11 +598,12 @@ def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, .
         "SELECT table_name, column_name FROM duckdb_columns() "
         f"WHERE comment IS NULL AND table_name IN ({', '.join(_literal(v) for v in views)}) ORDER BY ALL"
     ).fetchall()
-    return [
-        f'COMMENT ON COLUMN "{view}"."{column}" IS {_literal(comment_text(FIELDS[column]["title"], FIELDS[column]["description"]))}'
-        for view, column in rows
-        if column in FIELDS
-    ]
+    statements = []
+    for view, column in rows:
+        if column in FIELDS:
+            text = comment_text(FIELDS[column]["title"], FIELDS[column]["description"])
+            statements.append(f'COMMENT ON COLUMN "{view}"."{column}" IS {_literal(text)}')
+    return statements
 
 
 #: The file of the "what moved" views, and those of them that need only the curated
@@ -598,14 +618,15 @@ def pairing_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     For readers of the released tables (the report page), which hold no such view."""
     sql = dict(_sql_files())[WHAT_MOVED_SQL]
     chunks = re.split(r"(?=^CREATE VIEW )", sql, flags=re.M)
-    wanted = [c for c in chunks if re.match(r"CREATE VIEW (\w+)", c) and re.match(r"CREATE VIEW (\w+)", c).group(1) in PAIRING_VIEWS]
+    named = ((re.match(r"CREATE VIEW (\w+)", chunk), chunk) for chunk in chunks)
+    wanted = [chunk for match, chunk in named if match and match.group(1) in PAIRING_VIEWS]
     with duckdb.connect(":memory:", config={"threads": 1}) as con:
         for table in ("reports", "commitments", "activities"):
             con.execute(table_ddl(table))
             _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
         for chunk in wanted:
             con.execute(chunk)
-        return {view: con.sql(f'SELECT * FROM "{view}"').df() for view in PAIRING_VIEWS}
+        return {view: read_view(con, view) for view in PAIRING_VIEWS}
 
 
 def fetch_computed(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -735,7 +756,7 @@ def _unpaired_findings(unpaired: pd.DataFrame | None):
 
 def fetch_what_moved(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """The views of :data:`WHAT_MOVED_VIEWS`, as read for the findings."""
-    return {view: con.sql(f'SELECT * FROM "{view}"').df() for view in WHAT_MOVED_VIEWS}
+    return {view: read_view(con, view) for view in WHAT_MOVED_VIEWS}
 
 
 def compute_findings(

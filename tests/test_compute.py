@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ from pipeline import exitcodes
 from pipeline.compute import (
     ConfigError,
     DATABASE_ONLY_VIEWS,
+    INTERMEDIATE_VIEWS,
     compute_database,
     compute_tables,
     load_rates_config,
@@ -223,16 +225,21 @@ def test_status_summary_counts_activities_per_status_for_plan_axes_and_commitmen
     assert [counts[("axis", 2, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]] == [
         1, 0, 1, 1, 0,
     ]
-    assert sum(counts[("axis", 3, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]) == 0
-    assert sum(counts[("commitment", 3, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]) == 0
+    statuses = ["not_started", "limited", "substantial", "complete", "unknown"]
+    assert sum(counts[("axis", 3, s)] for s in statuses) == 0
+    assert sum(counts[("commitment", 3, s)] for s in statuses) == 0
 
 
 def test_compute_findings_say_what_could_not_be_computed_and_what_does_not_match():
     findings = compute_tables(small_plan())["findings"]
-    assert rows(findings, ["report_id", "stage", "finding_no", "severity", "code", "table_name", "record_key", "source_line"]) == [
+    columns = ["report_id", "stage", "finding_no", "severity", "code", "table_name", "record_key", "source_line"]
+    assert rows(findings, columns) == [
         (R, "compute", 1, "warning", "commitment_without_activity", "commitments", "commitment_no=3", 30),
         (R, "compute", 2, "warning", "axis_without_commitment", "axes", "axis_no=3", None),
-        (R, "compute", 3, "warning", "published_rate_outside_bounds", "published_rates", "scope=commitment,scope_no=2", 7),
+        (
+            R, "compute", 3, "warning", "published_rate_outside_bounds", "published_rates",
+            "scope=commitment,scope_no=2", 7,
+        ),
         (R, "compute", 4, "info", "missing_rate_range", "commitments", "commitment_no=3", 30),
     ]
     assert findings["message"].tolist() == [
@@ -298,7 +305,10 @@ def test_default_configuration_is_the_band_midpoints_and_the_plain_commitment_me
 
 
 def test_a_configured_mapping_changes_the_activity_values():
-    text = 'aggregation = "commitment_mean"\n[progress_pct]\nnot_started = 0\nlimited = 59\nsubstantial = 90\ncomplete = 100\n'
+    text = (
+        'aggregation = "commitment_mean"\n[progress_pct]\n'
+        "not_started = 0\nlimited = 59\nsubstantial = 90\ncomplete = 100\n"
+    )
     config = parse_rates_config(text, "high.toml")
     out = compute_tables(small_plan(), config)
     # commitment 1: (100 + 59) / 2; commitment 2: (90 + 0 + 100) / 3.
@@ -307,7 +317,10 @@ def test_a_configured_mapping_changes_the_activity_values():
     )
 
 
-GOOD = 'aggregation = "commitment_mean"\n\n[progress_pct]\nnot_started = 0\nlimited = 30\nsubstantial = 75\ncomplete = 95\n'
+GOOD = (
+    'aggregation = "commitment_mean"\n\n[progress_pct]\n'
+    "not_started = 0\nlimited = 30\nsubstantial = 75\ncomplete = 95\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -315,7 +328,11 @@ GOOD = 'aggregation = "commitment_mean"\n\n[progress_pct]\nnot_started = 0\nlimi
     [
         (GOOD.replace("limited = 30", "limited = 70"), 5, "limited = 70 is outside its band 1-59 %"),
         (GOOD.replace("complete = 95", "complete = 89.5"), 7, "complete = 89.5 is outside its band 90-100 %"),
-        (GOOD.replace("commitment_mean", "median"), 1, "aggregation = 'median' is not one of commitment_mean, activity_weighted"),
+        (
+            GOOD.replace("commitment_mean", "median"),
+            1,
+            "aggregation = 'median' is not one of commitment_mean, activity_weighted",
+        ),
         (GOOD + "unknown = 50\n", 8, "unknown takes no value"),
         (GOOD + "started = 50\n", 8, "'started' is not a status"),
         (GOOD.replace("substantial = 75\n", ""), 3, "[progress_pct] lacks substantial"),
@@ -367,7 +384,11 @@ def test_parse_weights_reads_a_valid_file():
         ("commitment_no,activity_no,weight\n1,1,-2\n", 2, "weight must be a positive number (got '-2')"),
         ("commitment_no,activity_no,weight\n1,1,nan\n", 2, "weight must be a positive number (got 'nan')"),
         ("commitment_no,activity_no,weight\n1,1,lourd\n", 2, "weight 'lourd' is not a number"),
-        ("commitment_no,activity_no,weight\n1,1,1\n1,1,2\n", 3, "commitment 1, activity 1 is given twice (first on line 2)"),
+        (
+            "commitment_no,activity_no,weight\n1,1,1\n1,1,2\n",
+            3,
+            "commitment 1, activity 1 is given twice (first on line 2)",
+        ),
         ("commitment_no,activity_no,weight\n1,x,1\n", 2, "activity_no 'x' is not a positive integer"),
         ("commitment_no,activity_no,weight\n1,1\n", 2, "expected 3 values, got 2"),
     ],
@@ -444,7 +465,8 @@ def test_compute_database_flags_a_bad_weights_file_as_an_input_error(tmp_path, c
         assert con.sql(f"SELECT value FROM run_config WHERE key = 'weights.{R}.source'").fetchall() == [
             (f"{R}.weights.csv",)
         ]
-        assert con.sql("SELECT weight FROM activity_progress WHERE commitment_no = 1 ORDER BY activity_no").fetchall() == [
+        progress = con.sql("SELECT weight FROM activity_progress WHERE commitment_no = 1 ORDER BY activity_no")
+        assert progress.fetchall() == [
             (3.0,), (1.0,), (1.0,)
         ]
     provenance = json.loads((curated / "computed" / "provenance.json").read_text(encoding="utf-8"))["built_from"]
@@ -466,6 +488,37 @@ def test_compute_needs_a_complete_validated_layer(tmp_path, caplog, layers):
 
 
 # --- the database ----------------------------------------------------------------------
+
+
+def _sql_models() -> dict[str, str]:
+    """The SQL of pipeline/sql/ and benchmarks/, without comments and string literals."""
+    files = sorted((REPO / "pipeline" / "sql").glob("*.sql")) + sorted((REPO / "benchmarks").glob("*.sql"))
+    out = {}
+    for path in files:
+        text = re.sub(r"'(?:[^']|'')*'", "''", path.read_text(encoding="utf-8"))
+        out[path.name] = re.sub(r"--[^\n]*", "", text)
+    return out
+
+
+def test_select_star_only_in_import_ctes():
+    """`SELECT *` only as an import CTE (`activities AS (SELECT * FROM activities)`), the
+    exemption sqlfluff's ambiguous.column_count leaves (see .sqlfluff)."""
+    for name, sql in _sql_models().items():
+        stars = [m.start() for m in re.finditer(r"SELECT\s+\*", sql)]
+        ctes = re.finditer(r"\b(\w+) AS \(\n    (SELECT \* FROM (\w+))\n\)", sql)
+        imports = [m.start(2) for m in ctes if m.group(1) == m.group(3)]
+        assert stars == imports, name
+
+
+def test_views_have_no_order_by_of_their_own():
+    """ORDER BY only inside parentheses (windows, ordered aggregates): the query that reads
+    a view orders it."""
+    for name, sql in _sql_models().items():
+        for statement in sql.split(";"):
+            depth = 0
+            for token in re.finditer(r"[()]|\bORDER BY\b", statement):
+                depth += {"(": 1, ")": -1}.get(token.group(0), 0)
+                assert token.group(0) != "ORDER BY" or depth > 0, (name, statement[:80])
 
 
 def test_table_ddl_comes_from_the_schemas():
@@ -494,7 +547,7 @@ def test_database_opens_read_only_from_another_directory(seed_curated, tmp_path,
         tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
         views = {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         assert set(TABLES) | {"status_bands", "activity_weights", "run_config"} == tables
-        assert set(COMPUTED_TABLES) | {"commitment_rates"} | set(DATABASE_ONLY_VIEWS) == views
+        assert set(COMPUTED_TABLES) | {"commitment_rates"} | set(DATABASE_ONLY_VIEWS) | set(INTERMEDIATE_VIEWS) == views
         for view in COMPUTED_TABLES:
             columns = [r[0] for r in con.sql(f"DESCRIBE {view}").fetchall()]
             assert columns == arrow_schema(view).names
@@ -514,7 +567,9 @@ def test_seed_rates_match_a_plain_python_computation(seed_curated):
 
     tables = read_curated(seed_curated / "validated")
     progress = {"not_started": 0, "limited": 30, "substantial": 75, "complete": 95}
-    bands = {"not_started": (0, 0), "limited": (1, 59), "substantial": (60, 90), "complete": (90, 100), "unknown": (0, 100)}
+    bands = {
+        "not_started": (0, 0), "limited": (1, 59), "substantial": (60, 90), "complete": (90, 100), "unknown": (0, 100)
+    }
     expected = {}
     for c in tables["commitments"].itertuples():
         statuses = list(tables["activities"].query("commitment_no == @c.commitment_no")["status"])
@@ -587,7 +642,8 @@ def test_seed_outputs_follow_the_schemas_and_are_reproducible(seed_curated, seed
     assert in_database == [tuple(r) for r in expected.itertuples(index=False)]
     assert len(in_database) == len(validated) + len(findings)
     assert sorted(p.name for p in computed.iterdir()) == sorted(
-        [f"{t}.parquet" for t in COMPUTED_TABLES] + ["findings.parquet", "rates_config.json", "pgo.duckdb", "provenance.json"]
+        [f"{t}.parquet" for t in COMPUTED_TABLES]
+        + ["findings.parquet", "rates_config.json", "pgo.duckdb", "provenance.json"]
     )
     snapshot = {p.name: p.read_bytes() for p in computed.iterdir() if p.name != "pgo.duckdb"}
     assert compute_database(seed_curated, None, seed_raw) == exitcodes.OK

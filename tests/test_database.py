@@ -51,7 +51,9 @@ def test_the_overview_view_has_one_row_per_commitment_for_1x_clients_too(databas
 
 def test_column_comments_say_things_once(database):
     with duckdb.connect(str(database), read_only=True) as con:
-        comments = con.sql("SELECT table_name, column_name, comment FROM duckdb_columns() WHERE comment IS NOT NULL").fetchall()
+        comments = con.sql(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE comment IS NOT NULL"
+        ).fetchall()
         undocumented = con.sql(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE comment IS NULL AND table_name = 'overview'"
         ).fetchall()

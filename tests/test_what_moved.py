@@ -25,7 +25,9 @@ from pipeline.layers import layout
 from pipeline.synth import generate_followup, generate_report, report_id_for, report_rng
 from pipeline.validate import validate_curated
 
-WHAT_MOVED_VIEWS = ("report_pairs", "activity_pairs", "activity_transitions", "commitment_trend", "plan_trend", "carried_over")
+WHAT_MOVED_VIEWS = (
+    "report_pairs", "activity_pairs", "activity_transitions", "commitment_trend", "plan_trend", "carried_over"
+)
 SEED, INDEX = 7, 3
 
 
@@ -90,13 +92,16 @@ def test_every_transition_equals_the_generators_truth(two_reports):
     assert set(got["earlier_report_id"]) == {earlier["report_id"]}
     assert set(got["later_report_id"]) == {later["report_id"]}
     rows = got[["commitment_no", "activity_no", "status_before", "status_after", "movement"]].to_dict("records")
-    assert [{k: (int(v) if k.endswith("_no") else v) for k, v in r.items()} for r in rows] == later["followup"]["transitions"]
+    found = [{k: (int(v) if k.endswith("_no") else v) for k, v in r.items()} for r in rows]
+    assert found == later["followup"]["transitions"]
 
 
 def test_the_retitled_pair_is_left_unmatched_with_a_finding(two_reports):
     curated, earlier, later = two_reports
     (retitled,) = later["followup"]["retitled"]
-    unmatched = _query(curated, "SELECT commitment_no, activity_no, title_score FROM activity_pairs WHERE NOT is_matched")
+    unmatched = _query(
+        curated, "SELECT commitment_no, activity_no, title_score FROM activity_pairs WHERE NOT is_matched"
+    )
     assert [(int(r.commitment_no), int(r.activity_no)) for r in unmatched.itertuples()] == [
         (retitled["commitment_no"], retitled["activity_no"])
     ]
@@ -104,14 +109,16 @@ def test_the_retitled_pair_is_left_unmatched_with_a_finding(two_reports):
     findings = _query(curated, "SELECT * FROM findings WHERE code = 'activity_pair_unmatched'")
     assert list(findings["report_id"]) == [later["report_id"]]
     assert list(findings["severity"]) == ["info"] and list(findings["stage"]) == ["compute"]
-    assert findings["record_key"].iloc[0] == f"commitment_no={retitled['commitment_no']},activity_no={retitled['activity_no']}"
+    key = f"commitment_no={retitled['commitment_no']},activity_no={retitled['activity_no']}"
+    assert findings["record_key"].iloc[0] == key
     assert retitled["later_title"] in findings["message"].iloc[0]
     dropped = later["followup"]["dropped"][0]
     pairs = _query(curated, "SELECT commitment_no, activity_no FROM activity_pairs")
     assert (dropped["commitment_no"], dropped["activity_no"]) not in set(pairs.itertuples(index=False, name=None))
     unpaired = _query(curated, "SELECT * FROM findings WHERE code = 'activity_without_counterpart'")
     assert list(unpaired["report_id"]) == [later["report_id"]]
-    assert unpaired["record_key"].iloc[0] == f"commitment_no={dropped['commitment_no']},activity_no={dropped['activity_no']}"
+    key = f"commitment_no={dropped['commitment_no']},activity_no={dropped['activity_no']}"
+    assert unpaired["record_key"].iloc[0] == key
     assert f"présente dans le rapport {earlier['report_id']} mais pas dans celui-ci" in unpaired["message"].iloc[0]
 
 
@@ -144,7 +151,9 @@ def test_the_trends_list_both_reports(two_reports):
 def test_carried_over_pairs_commitments_of_successive_plans():
     def tables(report_id, period, titles):
         reports = pd.DataFrame({"report_id": [report_id], "plan_period": [period], "as_of": [f"{period[-4:]}-06"]})
-        commitments = pd.DataFrame({"report_id": report_id, "commitment_no": range(1, len(titles) + 1), "title": titles})
+        commitments = pd.DataFrame(
+            {"report_id": report_id, "commitment_no": range(1, len(titles) + 1), "title": titles}
+        )
         return reports, commitments
 
     r1, c1 = tables("a-pan-2018-2020", "2018-2020", ["Renforcer l'accès à l'information", "Budget citoyen"])
@@ -224,7 +233,8 @@ def test_the_notebook_shows_what_moved_when_an_earlier_report_exists(two_reports
     monkeypatch.setenv("PGO_DB", str(layout(curated).database))
     monkeypatch.setenv("PGO_REPORT", later["report_id"])
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    nb_resources = {"metadata": {"path": str(notebook.parent)}}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources=nb_resources).execute()
     [section] = [i for i, c in enumerate(nb.cells) if c.source.startswith("## Depuis le rapport précédent")]
     outputs = nb.cells[section + 1].outputs
     assert not [o for o in outputs if o.output_type == "error"]

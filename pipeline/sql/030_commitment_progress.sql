@@ -1,4 +1,10 @@
+-- Each commitment's rate and interval (the published columns of commitment_rates).
 CREATE VIEW commitment_progress AS
+WITH
+commitment_rates AS (
+    SELECT * FROM commitment_rates
+)
+
 SELECT
     report_id,
     commitment_no,
@@ -8,5 +14,4 @@ SELECT
     rate_pct,
     rate_min_pct,
     rate_max_pct
-FROM commitment_rates
-ORDER BY report_id, commitment_no;
+FROM commitment_rates;

@@ -1,14 +1,30 @@
 -- Axis rates from the rates of the axis's commitments, under the configured aggregation.
 CREATE VIEW axis_progress AS
+WITH
+axes AS (
+    SELECT * FROM axes
+),
+
+commitment_rates AS (
+    SELECT * FROM commitment_rates
+)
+
 SELECT
-    x.report_id,
-    x.axis_no,
-    count(r.commitment_no) AS commitment_count,
-    aggregate_rate(r.rate_pct, r.known_weight) AS rate_pct,
-    aggregate_rate(r.rate_min_pct, r.total_weight) AS rate_min_pct,
-    aggregate_rate(r.rate_max_pct, r.total_weight) AS rate_max_pct
-FROM axes AS x
-LEFT JOIN commitment_rates AS r
-    ON r.report_id = x.report_id AND r.axis_no = x.axis_no
-GROUP BY x.report_id, x.axis_no
-ORDER BY x.report_id, x.axis_no;
+    axes.report_id,
+    axes.axis_no,
+    count(commitment_rates.commitment_no) AS commitment_count,
+    aggregate_rate(
+        commitment_rates.rate_pct, commitment_rates.known_weight, commitment_rates.commitment_no
+    ) AS rate_pct,
+    aggregate_rate(
+        commitment_rates.rate_min_pct, commitment_rates.total_weight, commitment_rates.commitment_no
+    ) AS rate_min_pct,
+    aggregate_rate(
+        commitment_rates.rate_max_pct, commitment_rates.total_weight, commitment_rates.commitment_no
+    ) AS rate_max_pct
+FROM axes
+LEFT JOIN commitment_rates
+    ON
+        axes.report_id = commitment_rates.report_id
+        AND axes.axis_no = commitment_rates.axis_no
+GROUP BY axes.report_id, axes.axis_no;

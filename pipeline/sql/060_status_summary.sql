@@ -1,32 +1,82 @@
 -- Activities per status for the whole plan, each axis and each commitment (zeros included).
 CREATE VIEW status_summary AS
-WITH scopes AS (
-    SELECT report_id, 'plan' AS scope, 0::BIGINT AS scope_no FROM reports
-    UNION ALL
-    SELECT report_id, 'axis', axis_no FROM axes
-    UNION ALL
-    SELECT report_id, 'commitment', commitment_no FROM commitments
+WITH
+reports AS (
+    SELECT * FROM reports
 ),
+
+axes AS (
+    SELECT * FROM axes
+),
+
+commitments AS (
+    SELECT * FROM commitments
+),
+
+activity_progress AS (
+    SELECT * FROM activity_progress
+),
+
+status_bands AS (
+    SELECT * FROM status_bands
+),
+
+scopes AS (
+    SELECT
+        report_id,
+        'plan' AS scope,
+        0::BIGINT AS scope_no
+    FROM reports
+    UNION ALL
+    SELECT
+        report_id,
+        'axis' AS scope,
+        axis_no AS scope_no
+    FROM axes
+    UNION ALL
+    SELECT
+        report_id,
+        'commitment' AS scope,
+        commitment_no AS scope_no
+    FROM commitments
+),
+
 activity_scopes AS (
-    SELECT report_id, 'plan' AS scope, 0::BIGINT AS scope_no, status FROM activity_progress
+    SELECT
+        report_id,
+        'plan' AS scope,
+        0::BIGINT AS scope_no,
+        status
+    FROM activity_progress
     UNION ALL
-    SELECT report_id, 'axis', axis_no, status FROM activity_progress WHERE axis_no IS NOT NULL
+    SELECT
+        report_id,
+        'axis' AS scope,
+        axis_no AS scope_no,
+        status
+    FROM activity_progress
+    WHERE axis_no IS NOT NULL
     UNION ALL
-    SELECT report_id, 'commitment', commitment_no, status FROM activity_progress
+    SELECT
+        report_id,
+        'commitment' AS scope,
+        commitment_no AS scope_no,
+        status
+    FROM activity_progress
 )
+
 SELECT
-    s.report_id,
-    s.scope,
-    s.scope_no,
-    b.status,
-    count(a.status) AS activity_count
-FROM scopes AS s
-CROSS JOIN status_bands AS b
-LEFT JOIN activity_scopes AS a
-    ON a.report_id = s.report_id AND a.scope = s.scope AND a.scope_no = s.scope_no AND a.status = b.status
-GROUP BY s.report_id, s.scope, s.scope_no, b.status
-ORDER BY
-    s.report_id,
-    list_position(['plan', 'axis', 'commitment'], s.scope),
-    s.scope_no,
-    list_position(['not_started', 'limited', 'substantial', 'complete', 'unknown'], b.status);
+    scopes.report_id,
+    scopes.scope,
+    scopes.scope_no,
+    status_bands.status,
+    count(activity_scopes.status) AS activity_count
+FROM scopes
+CROSS JOIN status_bands
+LEFT JOIN activity_scopes
+    ON
+        scopes.report_id = activity_scopes.report_id
+        AND scopes.scope = activity_scopes.scope
+        AND scopes.scope_no = activity_scopes.scope_no
+        AND status_bands.status = activity_scopes.status
+GROUP BY scopes.report_id, scopes.scope, scopes.scope_no, status_bands.status;

@@ -1,27 +1,64 @@
 -- Every published rate beside the computed rate and interval of the same scope.
 CREATE VIEW reconciliation AS
-WITH computed AS (
-    SELECT report_id, 'plan' AS scope, 0::BIGINT AS scope_no, rate_pct, rate_min_pct, rate_max_pct
+WITH
+published_rates AS (
+    SELECT * FROM published_rates
+),
+
+plan_progress AS (
+    SELECT * FROM plan_progress
+),
+
+axis_progress AS (
+    SELECT * FROM axis_progress
+),
+
+commitment_progress AS (
+    SELECT * FROM commitment_progress
+),
+
+computed AS (
+    SELECT
+        report_id,
+        'plan' AS scope,
+        0::BIGINT AS scope_no,
+        rate_pct,
+        rate_min_pct,
+        rate_max_pct
     FROM plan_progress
     UNION ALL
-    SELECT report_id, 'axis', axis_no, rate_pct, rate_min_pct, rate_max_pct FROM axis_progress
+    SELECT
+        report_id,
+        'axis' AS scope,
+        axis_no AS scope_no,
+        rate_pct,
+        rate_min_pct,
+        rate_max_pct
+    FROM axis_progress
     UNION ALL
-    SELECT report_id, 'commitment', commitment_no, rate_pct, rate_min_pct, rate_max_pct FROM commitment_progress
+    SELECT
+        report_id,
+        'commitment' AS scope,
+        commitment_no AS scope_no,
+        rate_pct,
+        rate_min_pct,
+        rate_max_pct
+    FROM commitment_progress
 )
+
 SELECT
-    p.report_id,
-    p.scope,
-    p.scope_no,
-    p.rate_pct AS published_rate_pct,
-    c.rate_pct,
-    c.rate_min_pct,
-    c.rate_max_pct,
-    p.rate_pct BETWEEN c.rate_min_pct AND c.rate_max_pct AS within_bounds,
-    p.rate_pct - c.rate_pct AS gap_pct_points
-FROM published_rates AS p
-LEFT JOIN computed AS c
-    ON c.report_id = p.report_id AND c.scope = p.scope AND c.scope_no = p.scope_no
-ORDER BY
-    p.report_id,
-    list_position(['plan', 'axis', 'commitment'], p.scope),
-    p.scope_no;
+    published_rates.report_id,
+    published_rates.scope,
+    published_rates.scope_no,
+    published_rates.rate_pct AS published_rate_pct,
+    computed.rate_pct,
+    computed.rate_min_pct,
+    computed.rate_max_pct,
+    published_rates.rate_pct BETWEEN computed.rate_min_pct AND computed.rate_max_pct AS within_bounds,
+    published_rates.rate_pct - computed.rate_pct AS gap_pct_points
+FROM published_rates
+LEFT JOIN computed
+    ON
+        published_rates.report_id = computed.report_id
+        AND published_rates.scope = computed.scope
+        AND published_rates.scope_no = computed.scope_no;

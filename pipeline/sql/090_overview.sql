@@ -4,12 +4,24 @@
 -- need no join.
 CREATE VIEW overview AS
 WITH
-commitments_input AS (
-    SELECT report_id, commitment_no, title, axis_no, responsible_body FROM commitments
+commitments AS (
+    SELECT * FROM commitments
 ),
 
-axes_input AS (
-    SELECT report_id, axis_no, name FROM axes
+axes AS (
+    SELECT * FROM axes
+),
+
+activity_progress AS (
+    SELECT * FROM activity_progress
+),
+
+commitment_progress AS (
+    SELECT * FROM commitment_progress
+),
+
+int_published_commitment_rates AS (
+    SELECT * FROM int_published_commitment_rates
 ),
 
 activity_counts AS (
@@ -23,21 +35,15 @@ activity_counts AS (
         count(*) FILTER (WHERE status = 'unknown') AS unknown_count
     FROM activity_progress
     GROUP BY report_id, commitment_no
-),
-
-published_commitment_rates AS (
-    SELECT report_id, scope_no AS commitment_no, rate_pct AS published_rate_pct
-    FROM published_rates
-    WHERE scope = 'commitment'
 )
 
 SELECT
-    commitments_input.report_id,
-    commitments_input.commitment_no,
-    commitments_input.title,
-    commitments_input.axis_no,
-    axes_input.name AS axis_name,
-    commitments_input.responsible_body,
+    commitments.report_id,
+    commitments.commitment_no,
+    commitments.title,
+    commitments.axis_no,
+    axes.name AS axis_name,
+    commitments.responsible_body,
     commitment_progress.activity_count,
     coalesce(activity_counts.not_started_count, 0) AS not_started_count,
     coalesce(activity_counts.limited_count, 0) AS limited_count,
@@ -47,33 +53,39 @@ SELECT
     commitment_progress.rate_pct,
     commitment_progress.rate_min_pct,
     commitment_progress.rate_max_pct,
-    published_commitment_rates.published_rate_pct,
-    published_commitment_rates.published_rate_pct
-        BETWEEN commitment_progress.rate_min_pct AND commitment_progress.rate_max_pct AS is_within_bounds
-FROM commitments_input
-LEFT JOIN axes_input
-    ON axes_input.report_id = commitments_input.report_id AND axes_input.axis_no = commitments_input.axis_no
+    int_published_commitment_rates.published_rate_pct,
+    int_published_commitment_rates.published_rate_pct
+    BETWEEN commitment_progress.rate_min_pct AND commitment_progress.rate_max_pct AS is_within_bounds
+FROM commitments
+LEFT JOIN axes
+    ON
+        commitments.report_id = axes.report_id
+        AND commitments.axis_no = axes.axis_no
 LEFT JOIN commitment_progress
-    ON commitment_progress.report_id = commitments_input.report_id
-    AND commitment_progress.commitment_no = commitments_input.commitment_no
+    ON
+        commitments.report_id = commitment_progress.report_id
+        AND commitments.commitment_no = commitment_progress.commitment_no
 LEFT JOIN activity_counts
-    ON activity_counts.report_id = commitments_input.report_id
-    AND activity_counts.commitment_no = commitments_input.commitment_no
-LEFT JOIN published_commitment_rates
-    ON published_commitment_rates.report_id = commitments_input.report_id
-    AND published_commitment_rates.commitment_no = commitments_input.commitment_no;
+    ON
+        commitments.report_id = activity_counts.report_id
+        AND commitments.commitment_no = activity_counts.commitment_no
+LEFT JOIN int_published_commitment_rates
+    ON
+        commitments.report_id = int_published_commitment_rates.report_id
+        AND commitments.commitment_no = int_published_commitment_rates.commitment_no;
 
 COMMENT ON VIEW overview IS
-    'Vue d''ensemble : une ligne par engagement avec son intitulé, le nom de son axe, '
-    'l''organisme responsable, le nombre d''activités par statut, le taux calculé et son '
-    'intervalle, le taux publié et s''il tient dans l''intervalle. Les questions courantes '
-    'n''ont besoin d''aucune jointure.';
+'Vue d''ensemble : une ligne par engagement avec son intitulé, le nom de son axe, '
+'l''organisme responsable, le nombre d''activités par statut, le taux calculé et son '
+'intervalle, le taux publié et s''il tient dans l''intervalle. Les questions courantes '
+'n''ont besoin d''aucune jointure.';
 COMMENT ON COLUMN overview.axis_name IS 'Nom de l''axe de l''engagement (vide : axe inconnu).';
 COMMENT ON COLUMN overview.not_started_count IS 'Nombre d''activités « Non démarrée ».';
 COMMENT ON COLUMN overview.limited_count IS 'Nombre d''activités « Progression limitée ».';
 COMMENT ON COLUMN overview.substantial_count IS 'Nombre d''activités « Progression substantielle ».';
 COMMENT ON COLUMN overview.complete_count IS 'Nombre d''activités « Complétée ».';
-COMMENT ON COLUMN overview.unknown_count IS 'Nombre d''activités de statut inconnu (coche perdue, doublée ou illisible).';
+COMMENT ON COLUMN overview.unknown_count IS
+'Nombre d''activités de statut inconnu (coche perdue, doublée ou illisible).';
 COMMENT ON COLUMN overview.rate_pct IS 'Taux d''avancement calculé de l''engagement (%), statuts inconnus exclus.';
 COMMENT ON COLUMN overview.rate_min_pct IS 'Borne basse du taux calculé (%) : chaque activité au bas de sa bande.';
 COMMENT ON COLUMN overview.rate_max_pct IS 'Borne haute du taux calculé (%) : chaque activité en haut de sa bande.';
