@@ -37,8 +37,19 @@ from pipeline.faults import fault_point
 from pipeline.fingerprint import config_sha256, file_sha256, stage_code_fingerprint
 from pipeline.io import atomic_path, read_table, to_arrow, write_table, write_text_atomic
 from pipeline.layers import PROVENANCE_FILE, Layout, built_from, computed_record, layout, write_provenance
+from schemas import (
+    ALL_RESOURCES,
+    COMPUTED_TABLES,
+    STATUS_BANDS,
+    TABLES,
+    arrow_schema,
+    check_computed_table,
+    empty_frame,
+    get_resource,
+    table_fields,
+)
+from schemas.classes import comment_text
 from schemas.fields import FIELDS
-from schemas import ALL_RESOURCES, COMPUTED_TABLES, STATUS_BANDS, TABLES, arrow_schema, empty_frame, table_fields
 
 log = logging.getLogger("pipeline.compute")
 
@@ -58,7 +69,6 @@ AGGREGATIONS = {
 #: Statuses that take a point value; ``unknown`` only has its band.
 POINT_STATUSES = [s for s in STATUS_BANDS if s != "unknown"]
 
-_DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
 class ConfigError(ValueError):
@@ -347,23 +357,9 @@ def weights_path(raw_dir: Path, report_id: str) -> Path:
     return Path(raw_dir) / f"{report_id}{WEIGHTS_SUFFIX}"
 
 
-def load_weights(raw_dir: Path, activities: pd.DataFrame) -> pd.DataFrame:
-    """The activity weights of every report of ``activities`` that has a weights file.
-
-    Activities absent from the result weigh 1. A weights file whose report is not in
-    ``activities`` is ignored with a warning.
-
-    Raises:
-        ConfigError: a weights file cannot be read or is invalid (see :func:`parse_weights`).
-    """
-    weights, invalid = load_weights_by_report(raw_dir, activities)
-    if invalid:
-        raise next(iter(invalid.values()))
-    return weights
-
-
 def load_weights_by_report(raw_dir: Path, activities: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, ConfigError]]:
-    """:func:`load_weights` that keeps going: the weights of the reports whose file is
+    """The activity weights of every report of ``activities`` that has a weights file, and
+    the error of each unusable one: the weights of the reports whose file is
     valid, and the error of each report whose file is not (invalid, unreadable or not
     a regular file: see :func:`read_weights_text` and :func:`parse_weights`)."""
     raw_dir = Path(raw_dir)
@@ -467,33 +463,6 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def table_ddl(table: str) -> str:
-    """``CREATE TABLE`` for a curated table, from its definition in :mod:`schemas`."""
-    columns = [
-        f'    "{f["name"]}" {_DUCKDB_TYPES[f["type"]]}{"" if f["nullable"] else " NOT NULL"}'
-        for f in table_fields(table)
-    ]
-    key = ", ".join(f'"{k}"' for k in ALL_RESOURCES[table]["primary_key"])
-    return f'CREATE TABLE "{table}" (\n' + ",\n".join([*columns, f"    PRIMARY KEY ({key})"]) + "\n);"
-
-
-def comment_text(title: str, description: str) -> str:
-    """``Titre : description``, or the description alone when it already opens with the title."""
-    return description if description.startswith(title) else f"{title} : {description}"
-
-
-def comment_statements(table: str, kind: str = "TABLE") -> list[str]:
-    """``COMMENT ON`` statements giving a table or view and its columns their French titles."""
-    resource = ALL_RESOURCES[table]
-    out = [f'COMMENT ON {kind} "{table}" IS {_literal(comment_text(resource["title"], resource["description"]))}']
-    for f in table_fields(table):
-        text = comment_text(f["title"], f["description"])
-        if f.get("unit") and f"({f['unit']})" not in f["title"]:
-            text += f" Unité : {f['unit']}."
-        out.append(f'COMMENT ON COLUMN "{table}"."{f["name"]}" IS {_literal(text)}')
-    return out
-
-
 def _sql_files() -> list[tuple[str, str]]:
     folder = resources.files("pipeline").joinpath("sql")
     files = sorted((p.name, p) for p in folder.iterdir() if p.name.endswith(".sql"))
@@ -526,11 +495,11 @@ def build_database(
         tables: curated tables by name; a missing one is loaded empty.
         record: the configuration used (:func:`rates_config_record`).
         status_bands: :func:`status_bands_frame` of the configuration.
-        weights: :func:`load_weights` result.
+        weights: :func:`load_weights_by_report`'s weights.
     """
     for table in TABLES:
-        con.execute(table_ddl(table))
-        for statement in comment_statements(table):
+        con.execute(get_resource(table).to_sql())
+        for statement in get_resource(table).to_sql_comments():
             con.execute(statement)
         _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
     con.register("status_bands_input", _arrow_frame(status_bands))
@@ -546,7 +515,7 @@ def build_database(
         for name in ("status_bands_input", "activity_weights_input", "run_config_input"):
             con.unregister(name)
     for table in COMPUTED_TABLES:
-        for statement in comment_statements(table, "VIEW"):
+        for statement in get_resource(table).to_sql_comments("VIEW"):
             con.execute(statement)
     for statement in field_comment_statements(con, DATABASE_ONLY_VIEWS + INTERMEDIATE_VIEWS):
         con.execute(statement)
@@ -622,7 +591,7 @@ def pairing_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     wanted = [chunk for match, chunk in named if match and match.group(1) in PAIRING_VIEWS]
     with duckdb.connect(":memory:", config={"threads": 1}) as con:
         for table in ("reports", "commitments", "activities"):
-            con.execute(table_ddl(table))
+            con.execute(get_resource(table).to_sql())
             _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
         for chunk in wanted:
             con.execute(chunk)
@@ -759,6 +728,12 @@ def fetch_what_moved(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     return {view: read_view(con, view) for view in WHAT_MOVED_VIEWS}
 
 
+def _computed_table_findings(computed: dict[str, pd.DataFrame]) -> list[tuple[str, Finding]]:
+    """``computed_table_invalid`` (error): a computed table's row breaks its definition in
+    :mod:`schemas` (the pandera checks validation runs on the curated tables)."""
+    return [pair for table in COMPUTED_TABLES if table in computed for pair in check_computed_table(table, computed[table])]
+
+
 def compute_findings(
     computed: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], aggregation: str
 ) -> pd.DataFrame:
@@ -791,6 +766,7 @@ def compute_findings(
         *_missing_rate_findings(computed["missing_rate_range"], aggregation, start_line, rate_line),
         *_what_moved_findings(computed.get("activity_pairs"), computed.get("activity_transitions")),
         *_unpaired_findings(computed.get("unpaired_activities")),
+        *_computed_table_findings(computed),
     ]
     by_report: dict[str, list[Finding]] = {}
     for report_id, finding in found:
@@ -845,19 +821,6 @@ def populate(
     computed["stage_findings"] = new
     computed["findings"] = merge_findings(findings, new)
     return computed
-
-
-def compute_tables(
-    tables: dict[str, pd.DataFrame], config: dict | None = None, weights: pd.DataFrame | None = None
-) -> dict[str, pd.DataFrame]:
-    """Run the rate SQL on an in-memory database; return computed tables and findings.
-
-    ``config`` defaults to the packaged configuration, ``weights`` to none (equal weights).
-    """
-    config = load_rates_config() if config is None else config
-    weights = _empty_weights() if weights is None else weights
-    with duckdb.connect(":memory:", config={"threads": 1}) as con:
-        return populate(con, tables, config, weights)
 
 
 def build_database_file(

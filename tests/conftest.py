@@ -51,6 +51,19 @@ def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=get_resource(table).field_names)
 
 
+def compute_tables(tables: dict[str, pd.DataFrame], config: dict | None = None, weights: pd.DataFrame | None = None):
+    """The compute stage's SQL on an in-memory database: computed tables and findings
+    (``config`` defaults to the packaged configuration, ``weights`` to equal weights)."""
+    import duckdb
+
+    from pipeline.compute import _empty_weights, load_rates_config, populate
+
+    config = load_rates_config() if config is None else config
+    weights = _empty_weights() if weights is None else weights
+    with duckdb.connect(":memory:", config={"threads": 1}) as con:
+        return populate(con, tables, config, weights)
+
+
 def _report_ids(tables: dict[str, pd.DataFrame]) -> list[str]:
     ids: set[str] = set()
     for df in tables.values():

@@ -21,15 +21,14 @@ from pipeline.compute import (
     DATABASE_ONLY_VIEWS,
     INTERMEDIATE_VIEWS,
     compute_database,
-    compute_tables,
     load_rates_config,
-    load_weights,
+    load_weights_by_report,
     parse_rates_config,
     parse_weights,
-    table_ddl,
 )
+from conftest import compute_tables
 from pipeline.fingerprint import stage_code_fingerprint
-from schemas import COMPUTED_TABLES, TABLES, arrow_schema, table_fields
+from schemas import COMPUTED_TABLES, TABLES, arrow_schema, get_resource, table_fields
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_ID = "ma-pan-2021-2023-autoevaluation-2023-07"
@@ -251,6 +250,22 @@ def test_compute_findings_say_what_could_not_be_computed_and_what_does_not_match
     ]
 
 
+def test_a_computed_row_that_breaks_its_definition_is_an_error_finding():
+    from pipeline.compute import compute_findings
+
+    tables = small_plan()
+    computed = {k: v for k, v in compute_tables(tables).items() if k in COMPUTED_TABLES}
+    broken = computed["commitment_progress"].copy()
+    broken.loc[broken["commitment_no"] == 1, "rate_max_pct"] = 150.0
+    findings = compute_findings({**computed, "commitment_progress": broken}, tables, "commitment_mean")
+    invalid = findings[findings["code"] == "computed_table_invalid"]
+    assert rows(invalid, ["report_id", "severity", "table_name", "record_key"]) == [
+        (R, "error", "commitment_progress", "commitment_no=1")
+    ]
+    assert "rate_max_pct" in invalid["message"].iloc[0]
+    assert "computed_table_invalid" not in set(compute_findings(computed, tables, "commitment_mean")["code"])
+
+
 def test_compute_findings_replace_earlier_compute_findings_and_keep_the_others():
     tables = small_plan()
     tables["findings"] = frame(
@@ -403,9 +418,9 @@ def test_bad_weights_are_refused_naming_file_line_and_problem(text, line, proble
 def test_load_weights_reads_the_file_of_each_report(tmp_path):
     (tmp_path / f"{R}.weights.csv").write_text("commitment_no,activity_no,weight\n1,1,3\n", encoding="utf-8")
     (tmp_path / "other.weights.csv").write_text("commitment_no,activity_no,weight\n9,9,1\n", encoding="utf-8")
-    out = load_weights(tmp_path, small_plan()["activities"])
-    assert rows(out, ["report_id", "commitment_no", "activity_no", "weight"]) == [(R, 1, 1, 3.0)]
-    assert len(load_weights(tmp_path / "no-such-dir", small_plan()["activities"])) == 0
+    out, invalid = load_weights_by_report(tmp_path, small_plan()["activities"])
+    assert rows(out, ["report_id", "commitment_no", "activity_no", "weight"]) == [(R, 1, 1, 3.0)] and invalid == {}
+    assert len(load_weights_by_report(tmp_path / "no-such-dir", small_plan()["activities"])[0]) == 0
 
 
 def test_a_weights_file_changes_exactly_the_rates_it_should(tmp_path):
@@ -414,7 +429,7 @@ def test_a_weights_file_changes_exactly_the_rates_it_should(tmp_path):
     )
     tables = small_plan()
     before = compute_tables(tables)
-    after = compute_tables(tables, weights=load_weights(tmp_path, tables["activities"]))
+    after = compute_tables(tables, weights=load_weights_by_report(tmp_path, tables["activities"])[0])
     # Commitment 1, weights 3 (complete), 1 (limited), 2 (unknown):
     # point (3*95 + 30) / 4 = 78.75; min (3*90 + 1 + 0) / 6 = 271/6; max (3*100 + 59 + 2*100) / 6 = 559/6.
     changed = after["commitment_progress"].compare(before["commitment_progress"])
@@ -522,7 +537,7 @@ def test_views_have_no_order_by_of_their_own():
 
 
 def test_table_ddl_comes_from_the_schemas():
-    assert table_ddl("axes") == (
+    assert get_resource("axes").to_sql() == (
         'CREATE TABLE "axes" (\n'
         '    "report_id" VARCHAR NOT NULL,\n'
         '    "axis_no" BIGINT NOT NULL,\n'

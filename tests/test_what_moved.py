@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from pipeline import compute, exitcodes
-from pipeline.compute import DATABASE_ONLY_VIEWS, TITLE_MATCH_THRESHOLD, compute_database, compute_tables
+from conftest import compute_tables
+from pipeline.compute import DATABASE_ONLY_VIEWS, TITLE_MATCH_THRESHOLD, compute_database
 from pipeline.ingest import ingest_reports
 from pipeline.layers import layout
 from pipeline.synth import generate_followup, generate_report, report_id_for, report_rng
