@@ -37,12 +37,16 @@ from pipeline import exitcodes
 from pipeline.io import to_arrow
 from pipeline.publish import publish_packages
 from pipeline.report_page import (
+    COMPUTED_COLOUR,
     CONTENT_SECURITY_POLICY,
+    INTERVAL_COLOUR,
     OKABE_ITO,
     PLAN_BOX_BACKGROUND,
     PLAN_NAME_AR,
+    PUBLISHED_COLOUR,
     STATUS_COLOURS,
     build_report_page,
+    has_earlier_report,
     short_label,
 )
 from schemas import STATUS_VALUES, table_fields
@@ -80,10 +84,21 @@ def open_in_browser(page: Path, workdir: Path) -> BrowserRun:
     """Open ``page`` in headless Chromium: its DOM, its console messages and a screenshot."""
     screenshot = workdir / "screenshot.png"
     command = [
-        chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={workdir / 'profile'}", "--enable-logging=stderr", "--v=0",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--screenshot={screenshot}", "--dump-dom",
+        chromium_path(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={workdir / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
         page.resolve().as_uri(),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S, check=False)
@@ -96,7 +111,7 @@ class FigureParser(HTMLParser):
     """Every figure of the page: its row's ``data-scope``/``data-scope-no`` and its own
     ``data-field``, ``data-value``, ``data-status`` and shown text."""
 
-    VOID = {"meta", "link", "br", "hr", "img", "input", "wbr", "col", "source", "area", "base", "embed"}
+    VOID = frozenset({"meta", "link", "br", "hr", "img", "input", "wbr", "col", "source", "area", "base", "embed"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -107,10 +122,20 @@ class FigureParser(HTMLParser):
         if tag in self.VOID:
             return
         a = dict(attrs)
-        scope = (a["data-scope"], int(a["data-scope-no"])) if "data-scope" in a else (self.stack[-1][1] if self.stack else None)
+        scope = (
+            (a["data-scope"], int(a["data-scope-no"]))
+            if "data-scope" in a
+            else (self.stack[-1][1] if self.stack else None)
+        )
         record = None
         if "data-field" in a:
-            record = {"scope": scope, "field": a["data-field"], "value": a.get("data-value"), "status": a.get("data-status"), "text": ""}
+            record = {
+                "scope": scope,
+                "field": a["data-field"],
+                "value": a.get("data-value"),
+                "status": a.get("data-status"),
+                "text": "",
+            }
             self.figures.append(record)
         self.stack.append((tag, scope, record))
 
@@ -155,17 +180,21 @@ def database_figures(database: Path, report_id: str) -> dict[tuple, dict]:
     out: dict[tuple, dict] = {}
     with duckdb.connect(str(database), read_only=True) as con:
         for scope, no, *rates in con.execute(rates_sql, {"r": report_id}).fetchall():
-            out[(scope, no)] = {"published_rate_pct": None, "within_bounds": None,
-                                **dict(zip(RATE_FIELDS, rates[:3])),
-                                **{f"{f}:rounded": v for f, v in zip(RATE_FIELDS, rates[3:])}}
+            out[(scope, no)] = {
+                "published_rate_pct": None,
+                "within_bounds": None,
+                **dict(zip(RATE_FIELDS, rates[:3])),
+                **{f"{f}:rounded": v for f, v in zip(RATE_FIELDS, rates[3:])},
+            }
         reconciliation = con.execute(
             "SELECT scope, scope_no, published_rate_pct, round(published_rate_pct, 1), within_bounds "
             "FROM reconciliation WHERE report_id = $r",
             {"r": report_id},
         ).fetchall()
         for scope, no, published, rounded, within in reconciliation:
-            out[(scope, no)].update({"published_rate_pct": published, "published_rate_pct:rounded": rounded,
-                                     "within_bounds": within})
+            out[(scope, no)].update(
+                {"published_rate_pct": published, "published_rate_pct:rounded": rounded, "within_bounds": within}
+            )
         statuses = con.execute(
             "SELECT scope_no, status, activity_count FROM status_summary WHERE report_id = $r AND scope = 'axis'",
             {"r": report_id},
@@ -196,7 +225,7 @@ def test_chromium_reports_console_messages_on_stderr(tmp_path):
     page = tmp_path / "broken.html"
     page.write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>t</title>"
-        f'<meta http-equiv="Content-Security-Policy" content="img-src \'none\'"></head><body><p>x</p>'
+        '<meta http-equiv="Content-Security-Policy" content="img-src \'none\'"></head><body><p>x</p>'
         "<img src='https://example.org/a.png'><script>console.error('erreur voulue'); pas_de_fonction();</script>"
         "</body></html>",
         encoding="utf-8",
@@ -226,8 +255,14 @@ def test_screenshot_is_not_blank_and_shows_the_plan_rate(seed_in_browser):
     # The plan's headline (computed and published rates) sits on its own background,
     # bordered by the computed and published colours: all three are on screen.
     counts = {c: n for n, c in colours}
-    for colour, least in ((PLAN_BOX_BACKGROUND, 20_000), (OKABE_ITO["blue"], 500), (OKABE_ITO["vermillion"], 500)):
-        rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    # Below it, the axes' chart: its intervals are drawn (sky blue, found nowhere else on screen).
+    for colour, least in (
+        (PLAN_BOX_BACKGROUND, 20_000),
+        (OKABE_ITO["blue"], 500),
+        (OKABE_ITO["vermillion"], 500),
+        (INTERVAL_COLOUR, 1_500),
+    ):
+        rgb = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
         near = sum(n for c, n in counts.items() if max(abs(a - b) for a, b in zip(c, rgb)) <= 3)
         assert near >= least, (colour, near)
 
@@ -270,6 +305,108 @@ def test_figures_shown_equal_the_database(seed_release, seed_in_browser):
     assert statuses == {(("axis", n), s) for n in range(1, 6) for s in STATUS_VALUES}
 
 
+class ChartParser(HTMLParser):
+    """Every chart mark (``data-mark``) of the page: its chart (``data-chart``), its row
+    (``data-scope``, ``data-scope-no``) and its position attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str | None, tuple | None]] = []
+        self.rows: dict[str, list[tuple]] = {}
+        self.marks: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        chart, row = self.stack[-1][1:] if self.stack else (None, None)
+        chart = a.get("data-chart", chart)
+        if "data-scope" in a and chart is not None:
+            row = (a["data-scope"], int(a["data-scope-no"]))
+            self.rows.setdefault(chart, []).append(row)
+        if "data-mark" in a:
+            self.marks.append({"chart": chart, "row": row, **a})
+        if tag not in FigureParser.VOID:
+            self.stack.append((tag, chart, row))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+
+def percent(length: str) -> float:
+    """An SVG length in % of the plot, read back: ``"74.775%"`` -> ``74.775``."""
+    assert length.endswith("%"), length
+    return float(length[:-1])
+
+
+#: Positions are written with three decimals.
+POSITION = 0.0005 + 1e-9
+
+
+def test_charts_draw_the_database_figures(seed_release, seed_in_browser):
+    """Each chart row sits at the database's figures: the interval from its min to its max,
+    the computed rate's point, the published rate's diamond; each axis's bar segments are
+    its activities' shares per status. Every row of the database is charted."""
+    curated, _ = seed_release
+    expected = database_figures(curated / "computed" / "pgo.duckdb", SEED_ID)
+    parser = ChartParser()
+    parser.feed(seed_in_browser.dom)
+    rates = {k: v for k, v in expected.items() if "rate_pct" in v}
+    assert parser.rows["fig-axes"] == [
+        k for k in sorted(rates, key=lambda k: (k[0] != "plan", k[1])) if k[0] != "commitment"
+    ]
+    assert parser.rows["fig-engagements"] == sorted(k for k in rates if k[0] == "commitment")
+    assert parser.rows["fig-statuts"] == sorted(
+        k for k, v in expected.items() if any(f.startswith("activity_count:") for f in v)
+    )
+    assert len(parser.rows) == 3
+    marks: dict[tuple, dict[str, list[dict]]] = {}
+    for m in parser.marks:
+        marks.setdefault((m["chart"], m["row"]), {}).setdefault(m["data-mark"], []).append(m)
+    for chart in ("fig-axes", "fig-engagements"):
+        for key in parser.rows[chart]:
+            want, drawn = expected[key], marks.get((chart, key), {})
+            [interval] = drawn["interval"]
+            assert percent(interval["x"]) == pytest.approx(want["rate_min_pct"], abs=POSITION), key
+            right = percent(interval["x"]) + percent(interval["width"])
+            assert right == pytest.approx(want["rate_max_pct"], abs=2 * POSITION), key
+            [point] = drawn["rate_pct"]
+            assert percent(point["cx"]) == pytest.approx(want["rate_pct"], abs=POSITION), key
+            if want["published_rate_pct"] is None:
+                assert "published_rate_pct" not in drawn, key
+            else:
+                [diamond] = drawn["published_rate_pct"]
+                assert percent(diamond["x"]) == pytest.approx(want["published_rate_pct"], abs=POSITION), key
+    for key in parser.rows["fig-statuts"]:
+        counts = {s: expected[key].get(f"activity_count:{s}", 0) for s in STATUS_VALUES}
+        segments = marks[("fig-statuts", key)]
+        assert set(segments) == {s for s, n in counts.items() if n}, key
+        left = 0.0
+        for status in STATUS_VALUES:
+            if not counts[status]:
+                continue
+            [bar] = segments[status]
+            assert bar["fill"] == STATUS_COLOURS[status]
+            assert percent(bar["x"]) == pytest.approx(left, abs=2 * POSITION), (key, status)
+            share = 100 * counts[status] / sum(counts.values())
+            assert percent(bar["width"]) == pytest.approx(share, abs=POSITION), (key, status)
+            left += share
+        assert left == pytest.approx(100.0)
+
+
+def test_chart_rows_say_their_figures_in_words(seed_release):
+    """A screen reader gets each chart row's figures: the SVG is an image labelled with them."""
+    _, release = seed_release
+    page = (release / "index.html").read_text(encoding="utf-8")
+    labels = re.findall(r'<svg class="plot[^"]*" height="\d+" role="img" aria-label="([^"]+)"', page)
+    assert len(labels) == 1 + 5 + 5 + 22  # the plan and its axes, the axes' statuses, the commitments
+    assert (
+        "Ensemble du plan : taux calculé 74,8\u202f%, intervalle calculé 66,5 – 83,0\u202f%, taux publié 82\u202f%"
+        in labels
+    )
+    assert any(label.startswith("Axe 1 · Transparence") and "complétée 75\u202f%" in label for label in labels)
+
+
 def test_page_tells_what_a_reader_should_know(seed_in_browser):
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", seed_in_browser.dom))
     assert "Le rapport ne publie pas de taux pour l'engagement 22" in text
@@ -277,8 +414,13 @@ def test_page_tells_what_a_reader_should_know(seed_in_browser):
     assert "6 des 22 taux publiés sont hors de l'intervalle" in text
     assert "engagement 16, activité 2 : aucune case cochée" in text
     assert "engagement 16, activité 3 : aucune case cochée" in text
-    for name in ("Transparence et qualité des services publics", "Egalité et inclusion", "Justice ouverte",
-                 "Participation citoyenne", "Collectivités territoriales ouvertes"):
+    for name in (
+        "Transparence et qualité des services publics",
+        "Egalité et inclusion",
+        "Justice ouverte",
+        "Participation citoyenne",
+        "Collectivités territoriales ouvertes",
+    ):
         assert name in text
     assert PLAN_NAME_AR in text
 
@@ -304,7 +446,9 @@ def test_page_is_self_contained_and_in_french(seed_release):
     assert "<script" not in page and "<img" not in page and "<link" not in page and "@import" not in page
     assert not re.search(r"""(?:src|xlink:href)=["'](?!#)""", page)
     assert not re.search(r"url\((?!#)", page)
-    assert page.count("<svg") == 3
+    charts = re.findall(r'<div class="chart" data-chart="([^"]+)"', page)
+    assert charts == ["fig-axes", "fig-statuts", "fig-engagements"]
+    assert "<svg" in page and "<img" not in page  # drawn inline, nothing to fetch
     for status in ("Non entamée", "Progression limitée", "Progression significative", "Complétée"):
         assert status in page
     ids = re.findall(r'\bid="([^"]+)"', page)
@@ -312,9 +456,15 @@ def test_page_is_self_contained_and_in_french(seed_release):
     assert '<p class="ar" lang="ar" dir="rtl">' in page
 
 
-def test_chart_colours_are_okabe_ito():
+def test_chart_colours_are_okabe_ito(seed_release):
     assert set(STATUS_COLOURS.values()) <= set(OKABE_ITO.values())
     assert len(set(STATUS_COLOURS.values())) == len(STATUS_COLOURS)
+    assert {INTERVAL_COLOUR, COMPUTED_COLOUR, PUBLISHED_COLOUR} <= set(OKABE_ITO.values())
+    assert len({INTERVAL_COLOUR, COMPUTED_COLOUR, PUBLISHED_COLOUR}) == 3
+    _, release = seed_release
+    page = (release / "index.html").read_text(encoding="utf-8")
+    fills = set(re.findall(r'fill="(#[0-9A-Fa-f]{6})"', page))
+    assert fills and fills <= set(OKABE_ITO.values()), fills
 
 
 # Small inline tables.
@@ -326,8 +476,15 @@ def frame(table: str, rows: list[dict]) -> pd.DataFrame:
 
 
 def only_a_report_row() -> dict[str, pd.DataFrame]:
-    report = {"report_id": "pan-b", "title": "Rapport B", "language": "fr", "source_file": "pan-b.txt",
-              "source_sha256": "b" * 64, "source_encoding": "utf-8", "line_count": 10}
+    report = {
+        "report_id": "pan-b",
+        "title": "Rapport B",
+        "language": "fr",
+        "source_file": "pan-b.txt",
+        "source_sha256": "b" * 64,
+        "source_encoding": "utf-8",
+        "line_count": 10,
+    }
     return {"reports": frame("reports", [report])}
 
 
@@ -337,6 +494,31 @@ def test_a_report_without_rates_still_gets_a_page_and_the_same_bytes_twice():
     text = page.decode("utf-8")
     assert "non publié" in text and "Aucun engagement dans ce rapport." in text
     assert PLAN_NAME_AR in text
+
+
+def test_the_earlier_report_shortcut_agrees_with_the_database_pairing():
+    """The page skips the database's pairing when no report comes just before; it must
+    find the same earlier reports as the ``report_pairs`` view (same plan, ordered by
+    month then id, both known)."""
+    from pipeline.compute import pairing_tables
+
+    base = {"title": "R", "language": "fr", "source_sha256": "a" * 64, "source_encoding": "utf-8", "line_count": 1}
+    reports = [
+        ("a-2023-07", "2021-2023", "2023-07"),
+        ("b-2022-07", "2021-2023", "2022-07"),
+        ("c-2022-07", "2021-2023", "2022-07"),  # same month: ordered by id
+        ("d-nomonth", "2021-2023", None),
+        ("e-noplan", None, "2024-01"),
+        ("f-2019", "2018-2020", "2019-12"),
+    ]
+    rows = [{**base, "report_id": r, "plan_period": p, "as_of": a, "source_file": f"{r}.txt"} for r, p, a in reports]
+    frames = {"reports": frame("reports", rows)}
+    paired = set(pairing_tables(frames)["report_pairs"]["later_report_id"])
+    assert paired == {"a-2023-07", "c-2022-07"}
+    for report_id, _, _ in reports:
+        assert has_earlier_report(report_id, frames["reports"]) == (report_id in paired), report_id
+        alone = {"reports": frames["reports"][frames["reports"]["report_id"] == report_id]}
+        assert not has_earlier_report(report_id, alone["reports"])
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import exitcodes
+from pipeline import exitcodes, workbook
 from pipeline.io import to_arrow
-from pipeline.publish import LICENCE, publish_packages
+from pipeline.layers import layout
+from pipeline.publish import LICENCE, publish_packages, read_publishable_tables, select_report_rows
 from pipeline.workbook import (
     ABOUT_SHEET,
     EXCEL_CELL_MAX_CHARS,
@@ -28,6 +30,11 @@ from pipeline.workbook import (
     TRUNCATION_MARK,
     WORKBOOK_DATE,
     build_workbook,
+    column_format_name,
+    fields_of,
+    fit_cell_text,
+    report_rows,
+    sheet_layout,
 )
 from schemas import ALL_RESOURCES, STATUS_VALUES, table_fields
 
@@ -74,7 +81,6 @@ def csv_rows(path: Path, table: str) -> list[list[object]]:
 
 def test_release_holds_the_workbook_beside_the_package_not_in_it(seed_release):
     import json
-    import zipfile
 
     name = f"{SEED_ID}.xlsx"
     assert (seed_release / name).is_file()
@@ -173,15 +179,43 @@ def frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return to_arrow(pd.DataFrame(rows, columns=columns), table).to_pandas()
 
 
-REPORT = {"report_id": "pan-a", "title": "Rapport A", "plan_period": "2021-2023", "as_of": "2023-07", "language": "fr",
-          "source_file": "pan-a.txt", "source_sha256": "a" * 64, "source_encoding": "utf-8", "line_count": 100,
-          "commitment_count": 1, "activity_count": 2}
+REPORT = {
+    "report_id": "pan-a",
+    "title": "Rapport A",
+    "plan_period": "2021-2023",
+    "as_of": "2023-07",
+    "language": "fr",
+    "source_file": "pan-a.txt",
+    "source_sha256": "a" * 64,
+    "source_encoding": "utf-8",
+    "line_count": 100,
+    "commitment_count": 1,
+    "activity_count": 2,
+}
 ACTIVITIES = [
-    {"report_id": "pan-a", "commitment_no": 1, "activity_no": 1, "title": '=HYPERLINK("http://x")', "status": "unknown",
-     "band_min_pct": 0.0, "band_max_pct": 100.0, "is_status_checked": False, "actions_text": "x" * (EXCEL_CELL_MAX_CHARS + 10),
-     "source_line": 3},
-    {"report_id": "pan-a", "commitment_no": 1, "activity_no": 2, "title": "Analyse", "status": "limited",
-     "band_min_pct": 1.0, "band_max_pct": 59.0, "is_status_checked": True, "source_line": 9},
+    {
+        "report_id": "pan-a",
+        "commitment_no": 1,
+        "activity_no": 1,
+        "title": '=HYPERLINK("http://x")',
+        "status": "unknown",
+        "band_min_pct": 0.0,
+        "band_max_pct": 100.0,
+        "is_status_checked": False,
+        "actions_text": "x" * (EXCEL_CELL_MAX_CHARS + 10),
+        "source_line": 3,
+    },
+    {
+        "report_id": "pan-a",
+        "commitment_no": 1,
+        "activity_no": 2,
+        "title": "Analyse",
+        "status": "limited",
+        "band_min_pct": 1.0,
+        "band_max_pct": 59.0,
+        "is_status_checked": True,
+        "source_line": 9,
+    },
 ]
 
 
@@ -194,7 +228,7 @@ def test_text_is_never_a_formula_and_too_long_text_is_cut_and_said():
     assert book.sheetnames == [ABOUT_SHEET, "reports", "activities"]
     sheet = book["activities"]
     title = sheet.cell(row=2, column=4)
-    assert title.data_type == "s" and title.value == "'=HYPERLINK(\"http://x\")"
+    assert title.data_type == "s" and title.value == '\'=HYPERLINK("http://x")'
     actions = sheet.cell(row=2, column=9).value
     assert len(actions) == EXCEL_CELL_MAX_CHARS and actions.endswith(TRUNCATION_MARK)
     assert sheet.cell(row=3, column=9).value is None  # missing stays empty
@@ -207,14 +241,100 @@ def test_same_data_same_bytes_and_other_data_other_bytes():
     first = build_workbook("pan-a", small_frames())
     assert build_workbook("pan-a", small_frames()) == first
     assert build_workbook("pan-a", small_frames(), publisher="Ministère X") != first
-    with io.BytesIO(first) as fh:
-        import zipfile
-
-        with zipfile.ZipFile(fh) as archive:
-            assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    with io.BytesIO(first) as fh, zipfile.ZipFile(fh) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert WORKBOOK_DATE < dt.datetime(2001, 1, 1)
 
 
 def test_a_report_needs_exactly_one_report_row():
     with pytest.raises(ValueError, match="0 rows for report 'pan-z'"):
         build_workbook("pan-z", small_frames())
+
+
+# The table sheets' fast writer.
+
+
+def plain_table_sheet(book, formats: dict, table: str, columns: list[list[object]]) -> None:
+    """A table sheet written cell by cell with XlsxWriter's own API (what TableSheet replaces)."""
+    sheet = book.add_worksheet(table)
+    fields = fields_of(table)
+    sheet_layout(sheet, formats, table, columns)
+    for col, field in enumerate(fields):
+        sheet.write_string(0, col, field["title"], formats["header"])
+    for row, values in enumerate(zip(*columns), start=1):
+        for col, (field, value) in enumerate(zip(fields, values)):
+            fmt = formats[column_format_name(field)]
+            if value is None:
+                continue
+            if field["type"] == "boolean":
+                assert sheet.write_boolean(row, col, value, fmt) == 0
+            elif field["type"] in ("integer", "number"):
+                assert sheet.write_number(row, col, value, fmt) == 0
+            else:
+                assert sheet.write_string(row, col, value, fmt) == 0
+
+
+def plain_workbook(monkeypatch, report_id: str, frames: dict[str, pd.DataFrame]) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(workbook, "write_table_sheet", plain_table_sheet)
+        return build_workbook(report_id, frames)
+
+
+def test_table_sheets_are_byte_for_byte_those_of_xlsxwriter_cell_by_cell(seed_computed, monkeypatch):
+    """The table sheets' one-pass writer gives the bytes XlsxWriter's cell by cell writes give:
+    on the seed, and on rows with booleans, missing cells, a formula-like and a cut text."""
+    frames = read_publishable_tables(layout(seed_computed))
+    fast = build_workbook(SEED_ID, frames)
+    assert fast == plain_workbook(monkeypatch, SEED_ID, frames)
+    assert build_workbook("pan-a", small_frames()) == plain_workbook(monkeypatch, "pan-a", small_frames())
+    # Rows ending early (missing last cells), whole blocks of 16 rows of them: XlsxWriter's row spans.
+    ragged = [
+        {
+            "report_id": "pan-a",
+            "stage": "validate",
+            "finding_no": n,
+            "severity": "warning",
+            "code": "c",
+            "message": f"constat {n}",
+            "table_name": None if n < 20 else "activities",
+            "record_key": None if n < 20 or n % 3 else f"activity_no={n}",
+            "source_line": n if n % 5 == 0 else None,
+        }
+        for n in range(1, 40)
+    ]
+    frames = {"reports": frame("reports", [REPORT]), "findings": frame("findings", ragged)}
+    assert build_workbook("pan-a", frames) == plain_workbook(monkeypatch, "pan-a", frames)
+    with zipfile.ZipFile(io.BytesIO(fast)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert len(sheets) == 1 + len(ALL_RESOURCES)
+        assert all(b"<sheetData><row " in archive.read(n) for n in sheets)
+
+
+def test_report_rows_skips_the_work_only_when_it_is_done():
+    """Given the rows publish hands a report (its own, in schema order, sorted by key), the
+    frame is used as it is; otherwise the rows are selected and sorted as publish does."""
+    mine = frame("activities", ACTIVITIES)
+    assert report_rows(mine, "activities", "pan-a") is mine
+    other = [{**a, "report_id": "pan-b"} for a in ACTIVITIES]
+    for rows in (ACTIVITIES[::-1], ACTIVITIES + other, other + ACTIVITIES[::-1]):
+        df = frame("activities", rows)
+        selected = report_rows(df, "activities", "pan-a")
+        assert selected is not df
+        pd.testing.assert_frame_equal(selected, select_report_rows(df, "activities", "pan-a"))
+        assert selected["activity_no"].tolist() == [1, 2]
+    reordered = mine[list(reversed(mine.columns))]
+    assert list(report_rows(reordered, "activities", "pan-a").columns) == list(mine.columns)
+
+
+def test_text_is_cut_in_excel_units_never_inside_a_character():
+    """Excel counts UTF-16 units: an emoji counts two, and a cut never splits one."""
+    text = "é" + "\U0001f600" * EXCEL_CELL_MAX_CHARS
+    cut, was_cut = fit_cell_text(text)
+    assert was_cut and cut.endswith(TRUNCATION_MARK)
+    assert len(cut.encode("utf-16-le")) // 2 <= EXCEL_CELL_MAX_CHARS
+    assert len(cut.encode("utf-16-le")) // 2 >= EXCEL_CELL_MAX_CHARS - 1
+    assert cut.encode("utf-8").decode("utf-8") == cut  # no lone surrogate
+    assert fit_cell_text("\U0001f600" * (EXCEL_CELL_MAX_CHARS // 2)) == (
+        "\U0001f600" * (EXCEL_CELL_MAX_CHARS // 2),
+        False,
+    )
