@@ -41,6 +41,7 @@ from pathlib import Path
 
 import frictionless
 import orjson
+import numpy as np
 import pandas as pd
 
 from pipeline import exitcodes
@@ -898,6 +899,8 @@ def release_package(
     check=validate_package_dir,
     record_extra: dict | None = None,
     extra_files: dict[str, bytes] | None = None,
+    page_frames: dict[str, pd.DataFrame] | None = None,
+    paired: dict[str, pd.DataFrame] | None = None,
 ) -> list[dict]:
     """Write, check and release one package; return the errors (empty: released).
 
@@ -911,6 +914,8 @@ def release_package(
     and every file's size and SHA-256), and only then is the whole folder swapped into
     place as ``exports/<report_id>/``: the package, its zip, page, workbook and record
     change together. An invalid one is deleted and the previous release left as it was.
+    The page may be given more rows (``page_frames``: the report's plan, for « Depuis le
+    rapport précédent ») and the pairing of its reports (``paired``) computed already.
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -928,7 +933,8 @@ def release_package(
             from pipeline.report_page import build_report_page  # matplotlib: loaded only to release
             from pipeline.workbook import build_workbook
 
-            released["index.html"] = build_report_page(report_id, frames, publisher)
+            page_frames = frames if page_frames is None else page_frames
+            released["index.html"] = build_report_page(report_id, page_frames, publisher, paired)
             released[f"{report_id}.xlsx"] = build_workbook(report_id, frames, publisher)
         write_package_files({path: data for path, data in released.items() if path not in files}, staging)
         record = release_record(report_id, inputs or {}, released, **(record_extra or {}))
@@ -1020,8 +1026,40 @@ PARALLEL_FROM = 4
 _SHARED: dict = {}
 
 
-def _report_frames(rendered: dict[str, RenderedTable], report_id: str) -> dict[str, pd.DataFrame]:
-    return {table: r.rows.iloc[slice(*r.span(report_id))] for table, r in rendered.items()}
+def _report_frames(rendered: dict[str, RenderedTable], report_ids: list[str]) -> dict[str, pd.DataFrame]:
+    """The rendered rows of ``report_ids`` (in the tables' order), as DataFrames."""
+    out = {}
+    for table, r in rendered.items():
+        spans = sorted(r.span(x) for x in report_ids)
+        out[table] = r.rows.iloc[np.concatenate([np.arange(*span) for span in spans])] if len(spans) > 1 else r.rows.iloc[slice(*spans[0])]
+    return out
+
+
+def plan_members(reports: pd.DataFrame) -> dict[str, list[str]]:
+    """Each report's plan: the reports of the same ``plan_period`` (itself alone when unknown)."""
+    members: dict[str, list[str]] = {}
+    by_period: dict[str, list[str]] = {}
+    for report_id, period in zip(reports["report_id"], reports["plan_period"]):
+        if isinstance(period, str) and period:
+            by_period.setdefault(period, []).append(report_id)
+    for report_id, period in zip(reports["report_id"], reports["plan_period"]):
+        members[report_id] = sorted(by_period.get(period, [report_id])) if isinstance(period, str) and period else [report_id]
+    return members
+
+
+def pairing_of(paired: dict[str, pd.DataFrame] | None, report_ids: list[str]) -> dict[str, pd.DataFrame] | None:
+    """The rows of the pairing views that concern ``report_ids``."""
+    if paired is None:
+        return None
+    return {
+        view: df[df["later_report_id"].isin(report_ids) | df["earlier_report_id"].isin(report_ids)]
+        for view, df in paired.items()
+    }
+
+
+def plan_rows_digest(rows: dict[str, str], members: list[str], report_id: str) -> str:
+    """SHA-256 of the rows of the other reports of ``report_id``'s plan (its page shows them)."""
+    return sha256_hex(canonical_json({r: rows.get(r) for r in members if r != report_id}).encode("utf-8"))
 
 
 def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
@@ -1030,8 +1068,8 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     Returns the report, its errors (empty: released), its number of tables, the
     seconds it took and the digest of its rows.
     """
-    report_id, rates_config, publisher, exports_dir, inputs = job
-    rendered, counts = _SHARED["rendered"], _SHARED["counts"]
+    report_id, rates_config, publisher, exports_dir, inputs, members, plan_digest = job
+    rendered, counts, paired = _SHARED["rendered"], _SHARED["counts"], _SHARED.get("paired")
     started = time.perf_counter()
     try:
         files = report_files(report_id, rendered, counts, rates_config, publisher)
@@ -1040,15 +1078,16 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
         return report_id, errors, 0, time.perf_counter() - started, None
     digest = rows_digest(files)
     errors = release_package(
-        files, exports_dir, report_id, inputs, frames=_report_frames(rendered, report_id), publisher=publisher,
-        check=check_staged_files, record_extra={"rows_sha256": digest},
+        files, exports_dir, report_id, inputs, frames=_report_frames(rendered, [report_id]), publisher=publisher,
+        check=check_staged_files, record_extra={"rows_sha256": digest, "plan_rows_sha256": plan_digest},
+        page_frames=_report_frames(rendered, members), paired=pairing_of(paired, members),
     )
     return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started, digest
 
 
-def release_reports(rendered: dict, counts: dict, jobs: list[tuple]) -> list[tuple]:
+def release_reports(rendered: dict, counts: dict, jobs: list[tuple], paired: dict | None = None) -> list[tuple]:
     """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
-    _SHARED.update(rendered=rendered, counts=counts)
+    _SHARED.update(rendered=rendered, counts=counts, paired=paired)
     try:
         return map_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
     finally:
@@ -1074,12 +1113,12 @@ def _log_blocked(findings: pd.DataFrame, blocked: set[str], record: dict | None)
             record[report_id] = {"status": "blocked", "duration_s": 0.0, "errors": 0}
 
 
-def _released_rows(lay: Layout, report_ids: list[str]) -> dict[str, str | None]:
-    """The rows digest each report's current release records (None: no complete release)."""
+def _released_rows(lay: Layout, report_ids: list[str]) -> dict[str, tuple | None]:
+    """The rows digests each report's current release records (None: no complete release)."""
     out = {}
     for report_id in report_ids:
         release = read_release(lay.release(report_id))
-        out[report_id] = None if release is None else release.get("rows_sha256")
+        out[report_id] = None if release is None else (release.get("rows_sha256"), release.get("plan_rows_sha256"))
     return out
 
 
@@ -1141,9 +1180,11 @@ def publish_packages(
     rendered = render_tables(frames)
     counts = count_key_rows(rendered)
     rows = {r: rendered_rows_digest(rendered, r) for r in candidates}
+    members = plan_members(rendered["reports"].rows)
+    current = {r: (rows[r], plan_rows_digest(rows, members[r], r)) for r in candidates}
     released_rows = _released_rows(lay, candidates)
     to_release = [
-        r for r in candidates if r in set(wanted) or released_rows[r] not in (None, rows[r])
+        r for r in candidates if r in set(wanted) or released_rows[r] not in (None, current[r])
     ]
     for report_id in sorted(set(to_release) - set(wanted)):
         log.info("report %s: its rows changed with another report of its plan: released again", report_id)
@@ -1156,16 +1197,22 @@ def publish_packages(
 
     publish_code = stage_code_fingerprint("publish")
     jobs = [
-        (r, rates_config, publisher, lay.exports, release_inputs(computed, r, publish_code, publisher))
+        (r, rates_config, publisher, lay.exports, release_inputs(computed, r, publish_code, publisher),
+         members[r], current[r][1])
         for r in to_release if r not in errors
     ]
     results = [(r, errors[r], 0, 0.0, None) for r in to_release if r in errors]
-    results += release_reports(rendered, counts, jobs)
+    paired = None
+    if any(len(members[job[0]]) > 1 for job in jobs):
+        from pipeline.compute import pairing_tables
+
+        paired = pairing_tables({t: r.rows for t, r in rendered.items()})
+    results += release_reports(rendered, counts, jobs, paired)
     refused = _record_results(lay, results, record)
     released_now = {r: digest for r, errs, _, _, digest in results if not errs}
     included = [
         r for r in candidates
-        if r in released_now or (r not in to_release and r not in errors and released_rows[r] == rows[r])
+        if r in released_now or (r not in to_release and r not in errors and released_rows[r] == current[r])
     ]
     fault_point("publish.before_national")
     left_out = {r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included}

@@ -941,15 +941,22 @@ def has_earlier_report(report_id: str, reports: pd.DataFrame | None) -> bool:
     return any((a, r) < (my_as_of, report_id) for my_period, my_as_of in mine for r, p, a in known if p == my_period)
 
 
-def since_previous_section(report_id: str, frames: dict[str, pd.DataFrame]) -> str:
+def since_previous_section(
+    report_id: str, frames: dict[str, pd.DataFrame], paired: dict[str, pd.DataFrame] | None = None
+) -> str:
     """« Depuis le rapport précédent »: when ``frames`` hold an earlier report of the same
     plan, the activities' movements since it (those that moved as a table), the pairs
-    left uncompared, and the plan's rates report by report. Empty otherwise."""
+    left uncompared, and the plan's rates report by report. Empty otherwise.
+
+    ``paired``: the pairing views (:func:`pipeline.compute.pairing_tables`) computed once
+    for many reports; computed here from ``frames`` when not given.
+    """
     if not has_earlier_report(report_id, frames.get("reports")):
         return ""
-    from pipeline.compute import pairing_tables
+    if paired is None:
+        from pipeline.compute import pairing_tables
 
-    paired = pairing_tables(frames)
+        paired = pairing_tables(frames)
     pairs = paired["report_pairs"]
     mine = pairs[pairs["later_report_id"] == report_id]
     if mine.empty:
@@ -1083,7 +1090,12 @@ def render_page(report_id: str, report: dict, tables: Tables, publisher: str, si
     )
 
 
-def build_report_page(report_id: str, frames: dict[str, pd.DataFrame], publisher: str = DEFAULT_PUBLISHER) -> bytes:
+def build_report_page(
+    report_id: str,
+    frames: dict[str, pd.DataFrame],
+    publisher: str = DEFAULT_PUBLISHER,
+    paired: dict[str, pd.DataFrame] | None = None,
+) -> bytes:
     """The UTF-8 bytes of ``report_id``'s report page (``index.html``).
 
     Args:
@@ -1091,10 +1103,11 @@ def build_report_page(report_id: str, frames: dict[str, pd.DataFrame], publisher
         frames: curated and computed tables by name (all reports or this one's), at
             full precision; an absent table shows as « non disponible » or is left out.
         publisher: who publishes the data, named in the footer.
+        paired: the pairing views for the reports of ``frames``, if computed already.
 
     Raises:
         ValueError: if ``frames["reports"]`` does not hold exactly one row for ``report_id``.
     """
     report = report_metadata(report_id, frames)
-    since = since_previous_section(report_id, frames)
+    since = since_previous_section(report_id, frames, paired)
     return render_page(report_id, report, report_tables(report_id, frames), publisher, since).encode("utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import re
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from pipeline import compute, exitcodes
 from conftest import compute_tables
 from pipeline.compute import DATABASE_ONLY_VIEWS, TITLE_MATCH_THRESHOLD, compute_database
 from pipeline.ingest import ingest_reports
+from pipeline.io import write_table
 from pipeline.layers import layout
 from pipeline.synth import generate_followup, generate_report, report_id_for, report_rng
 from pipeline.validate import validate_curated
@@ -244,3 +246,26 @@ def test_the_notebook_shows_what_moved_when_an_earlier_report_exists(two_reports
     assert table.count("a reculé") == sum(t["movement"] == "went_back" for t in moved)
     assert table.count("a progressé") == sum(t["movement"] == "advanced" for t in moved)
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 1  # the plan's rates, report after report
+
+
+def test_the_released_page_of_the_later_report_shows_what_moved_and_follows_the_earlier_one(two_reports, tmp_path):
+    from pipeline.publish import publish_packages
+
+    curated, earlier, later = two_reports
+    work = tmp_path / "curated"
+    shutil.copytree(curated, work)
+    exports = tmp_path / "exports"
+    assert publish_packages(work, exports) == exitcodes.OK
+    later_page = (exports / later["report_id"] / "index.html").read_text(encoding="utf-8")
+    assert "<h2>Depuis le rapport précédent</h2>" in later_page
+    assert "Depuis le rapport précédent" not in (exports / earlier["report_id"] / "index.html").read_text(encoding="utf-8")
+    release = json.loads((exports / later["report_id"] / "release.json").read_text(encoding="utf-8"))
+
+    # The earlier report's rows change (one activity's title): its page and the later one's are released again.
+    activities = pd.read_parquet(work / "validated" / "activities.parquet")
+    mine = activities["report_id"] == earlier["report_id"]
+    activities.loc[mine & (activities["activity_no"] == 1), "title"] = "Intitulé révisé"
+    write_table(activities, "activities", work / "validated" / "activities.parquet")
+    assert publish_packages(work, exports, report_ids={earlier["report_id"]}) == exitcodes.OK
+    again = json.loads((exports / later["report_id"] / "release.json").read_text(encoding="utf-8"))
+    assert again["rows_sha256"] == release["rows_sha256"] and again["plan_rows_sha256"] != release["plan_rows_sha256"]
