@@ -899,7 +899,7 @@ def release_package(
     check=validate_package_dir,
     record_extra: dict | None = None,
     extra_files: dict[str, bytes] | None = None,
-    page_frames: dict[str, pd.DataFrame] | None = None,
+    plan_frames: dict[str, pd.DataFrame] | None = None,
     paired: dict[str, pd.DataFrame] | None = None,
 ) -> list[dict]:
     """Write, check and release one package; return the errors (empty: released).
@@ -914,8 +914,8 @@ def release_package(
     and every file's size and SHA-256), and only then is the whole folder swapped into
     place as ``exports/<report_id>/``: the package, its zip, page, workbook and record
     change together. An invalid one is deleted and the previous release left as it was.
-    The page may be given more rows (``page_frames``: the report's plan, for « Depuis le
-    rapport précédent ») and the pairing of its reports (``paired``) computed already.
+    The page may be given its plan's rows (``plan_frames``, for « Depuis le rapport
+    précédent ») and the pairing of its reports (``paired``) computed already.
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -933,8 +933,7 @@ def release_package(
             from pipeline.report_page import build_report_page  # matplotlib: loaded only to release
             from pipeline.workbook import build_workbook
 
-            page_frames = frames if page_frames is None else page_frames
-            released["index.html"] = build_report_page(report_id, page_frames, publisher, paired)
+            released["index.html"] = build_report_page(report_id, frames, publisher, paired, plan_frames)
             released[f"{report_id}.xlsx"] = build_workbook(report_id, frames, publisher)
         write_package_files({path: data for path, data in released.items() if path not in files}, staging)
         record = release_record(report_id, inputs or {}, released, **(record_extra or {}))
@@ -1047,14 +1046,36 @@ def plan_members(reports: pd.DataFrame) -> dict[str, list[str]]:
     return members
 
 
-def pairing_of(paired: dict[str, pd.DataFrame] | None, report_ids: list[str]) -> dict[str, pd.DataFrame] | None:
-    """The rows of the pairing views that concern ``report_ids``."""
-    if paired is None:
+#: What a report's page reads of the other reports of its plan (the plan's rates, report by report).
+PLAN_TABLES = ("reports", "plan_progress", "published_rates")
+
+
+class PlanPairing:
+    """The pairing views (:func:`pipeline.compute.pairing_tables`) of every report, computed
+    once and grouped, so that each report's page gets its rows without filtering them all."""
+
+    def __init__(self, paired: dict[str, pd.DataFrame]):
+        pairs = paired["report_pairs"]
+        self.empty = {view: df.iloc[0:0] for view, df in paired.items()}
+        self.pairs_by_plan = dict(tuple(pairs.groupby("plan_period", sort=False))) if len(pairs) else {}
+        self.by_later = {
+            view: dict(tuple(df.groupby("later_report_id", sort=False))) if len(df) else {}
+            for view, df in paired.items()
+            if view != "report_pairs"
+        }
+
+    def of(self, report_id: str, plan_period: str | None) -> dict[str, pd.DataFrame]:
+        out = {"report_pairs": self.pairs_by_plan.get(plan_period, self.empty["report_pairs"])}
+        for view, groups in self.by_later.items():
+            out[view] = groups.get(report_id, self.empty[view])
+        return out
+
+
+def plan_frames_of(rendered: dict[str, RenderedTable], members: list[str]) -> dict[str, pd.DataFrame] | None:
+    """What a report's page reads of its plan: the rows of :data:`PLAN_TABLES` of its reports."""
+    if len(members) < 2:
         return None
-    return {
-        view: df[df["later_report_id"].isin(report_ids) | df["earlier_report_id"].isin(report_ids)]
-        for view, df in paired.items()
-    }
+    return _report_frames({t: rendered[t] for t in PLAN_TABLES if t in rendered}, members)
 
 
 def plan_rows_digest(rows: dict[str, str], members: list[str], report_id: str) -> str:
@@ -1080,12 +1101,13 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     errors = release_package(
         files, exports_dir, report_id, inputs, frames=_report_frames(rendered, [report_id]), publisher=publisher,
         check=check_staged_files, record_extra={"rows_sha256": digest, "plan_rows_sha256": plan_digest},
-        page_frames=_report_frames(rendered, members), paired=pairing_of(paired, members),
+        plan_frames=plan_frames_of(rendered, members),
+        paired=None if paired is None else paired.of(report_id, report_row(rendered, report_id).get("plan_period")),
     )
     return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started, digest
 
 
-def release_reports(rendered: dict, counts: dict, jobs: list[tuple], paired: dict | None = None) -> list[tuple]:
+def release_reports(rendered: dict, counts: dict, jobs: list[tuple], paired: PlanPairing | None = None) -> list[tuple]:
     """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
     _SHARED.update(rendered=rendered, counts=counts, paired=paired)
     try:
@@ -1206,7 +1228,7 @@ def publish_packages(
     if any(len(members[job[0]]) > 1 for job in jobs):
         from pipeline.compute import pairing_tables
 
-        paired = pairing_tables({t: r.rows for t, r in rendered.items()})
+        paired = PlanPairing(pairing_tables({t: r.rows for t, r in rendered.items()}))
     results += release_reports(rendered, counts, jobs, paired)
     refused = _record_results(lay, results, record)
     released_now = {r: digest for r, errs, _, _, digest in results if not errs}

@@ -1004,16 +1004,21 @@ def since_previous_section(
     reports = frames.get("reports", empty_frame("reports"))
     reports = reports[reports["report_id"].isin(ids)].sort_values(["as_of", "report_id"])
     progress = frames.get("plan_progress")
+    plan_rates = {}
+    if progress is not None:
+        for report_id_, rate, low_, high_ in zip(
+            progress["report_id"], progress["rate_pct"], progress["rate_min_pct"], progress["rate_max_pct"]
+        ):
+            plan_rates.setdefault(report_id_, (_float(rate), (_float(low_), _float(high_))))
     published = frames.get("published_rates", empty_frame("published_rates"))
+    printed_rates = {}
+    for report_id_, scope, rate in zip(published["report_id"], published["scope"], published["rate_pct"]):
+        if scope == "plan":
+            printed_rates.setdefault(report_id_, _float(rate))
     trend, trend_rows = [], []
     for r in reports.itertuples():
-        computed = bounds = None
-        if progress is not None:
-            hit = progress.loc[progress["report_id"] == r.report_id]
-            computed = _float(hit["rate_pct"].iloc[0]) if len(hit) else None
-            bounds = (_float(hit["rate_min_pct"].iloc[0]), _float(hit["rate_max_pct"].iloc[0])) if len(hit) else None
-        hit = published.loc[(published["report_id"] == r.report_id) & (published["scope"] == "plan"), "rate_pct"]
-        printed = _float(hit.iloc[0]) if len(hit) else None
+        computed, bounds = plan_rates.get(r.report_id, (None, None))
+        printed = printed_rates.get(r.report_id)
         low, high = bounds or (None, None)
         within = None if None in (printed, low, high) else low <= printed <= high
         label = f"Fin {month_fr(r.as_of)}" if month_fr(r.as_of) else str(r.report_id)
@@ -1095,6 +1100,7 @@ def build_report_page(
     frames: dict[str, pd.DataFrame],
     publisher: str = DEFAULT_PUBLISHER,
     paired: dict[str, pd.DataFrame] | None = None,
+    plan_frames: dict[str, pd.DataFrame] | None = None,
 ) -> bytes:
     """The UTF-8 bytes of ``report_id``'s report page (``index.html``).
 
@@ -1104,10 +1110,13 @@ def build_report_page(
             full precision; an absent table shows as « non disponible » or is left out.
         publisher: who publishes the data, named in the footer.
         paired: the pairing views for the reports of ``frames``, if computed already.
+        plan_frames: the rows of the report's plan that « Depuis le rapport précédent »
+            reads (``reports``, ``plan_progress``, ``published_rates``), when ``frames``
+            holds only the report's own rows.
 
     Raises:
         ValueError: if ``frames["reports"]`` does not hold exactly one row for ``report_id``.
     """
     report = report_metadata(report_id, frames)
-    since = since_previous_section(report_id, frames, paired)
+    since = since_previous_section(report_id, frames if plan_frames is None else plan_frames, paired)
     return render_page(report_id, report, report_tables(report_id, frames), publisher, since).encode("utf-8")
