@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from pipeline.io import strings
 from schemas import arrow_schema
 
 
@@ -28,24 +30,34 @@ def record_key(**parts: object) -> str:
     return ",".join(f"{k}={v}" for k, v in parts.items())
 
 
+#: Columns of ``findings`` that may be null: a column with no value at all stays ``object``.
+_FINDING_TEXT_COLUMNS = ("report_id", "stage", "severity", "code", "message", "table_name", "record_key")
+
+
 def findings_frame(report_id: str, stage: str, findings: list[Finding]) -> pd.DataFrame:
-    """Rows of the ``findings`` table, numbered from 1 in the order given."""
-    columns = arrow_schema("findings").names
-    rows = [
-        {
-            "report_id": report_id,
-            "stage": stage,
-            "finding_no": i,
-            "severity": f.severity,
-            "code": f.code,
-            "message": f.message,
-            "table_name": f.table_name,
-            "record_key": f.record_key,
-            "source_line": f.source_line,
-        }
-        for i, f in enumerate(findings, start=1)
-    ]
-    df = pd.DataFrame(rows, columns=columns)
-    df["finding_no"] = df["finding_no"].astype("int64")
-    df["source_line"] = df["source_line"].astype("Int64")
-    return df
+    """Rows of the ``findings`` table, numbered from 1 in the order given (a text column
+    with no value is ``object``, ``source_line`` is ``Int64``); built column by column,
+    the parse of a report spends less time on it than on a DataFrame of records."""
+    n = len(findings)
+    values = {
+        "report_id": [report_id] * n,
+        "stage": [stage] * n,
+        "severity": [f.severity for f in findings],
+        "code": [f.code for f in findings],
+        "message": [f.message for f in findings],
+        "table_name": [f.table_name for f in findings],
+        "record_key": [f.record_key for f in findings],
+    }
+    columns = {}
+    for name in arrow_schema("findings").names:
+        if name == "finding_no":
+            columns[name] = np.arange(1, n + 1, dtype=np.int64)
+        elif name == "source_line":
+            columns[name] = pd.array([f.source_line for f in findings], dtype="Int64")
+        elif name in _FINDING_TEXT_COLUMNS:
+            column = values[name]
+            has_text = any(v is not None for v in column)
+            columns[name] = strings(column) if has_text else np.array(column, dtype=object)
+        else:
+            raise KeyError(f"findings.{name}: no column builder")
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)

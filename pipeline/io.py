@@ -39,3 +39,12 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
 def read_curated(curated_dir: Path) -> dict[str, pd.DataFrame]:
     """Every table of one layer's folder (``curated/validated``, say), keyed by table name."""
     return {t: read_table(Path(curated_dir) / f"{t}.parquet", t) for t in TABLES}
+
+
+#: The dtype Arrow's strings take in pandas (``str``, backed by Arrow), as ``to_pandas`` gives it.
+STRING_DTYPE = pa.array([], pa.string()).to_pandas().dtype
+
+
+def strings(values: list[str | None]) -> pd.api.extensions.ExtensionArray:
+    """A ``str`` column (None as NaN), built as one Arrow array: half the time of ``pd.array``."""
+    return pd.arrays.ArrowStringArray(pa.array(values, pa.large_string()), dtype=STRING_DTYPE)

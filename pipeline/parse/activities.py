@@ -16,7 +16,19 @@ import re
 from pipeline.findings import record_key
 from pipeline.parse.cells import repair_cell
 from pipeline.parse.layout import quote_lines
-from pipeline.parse.lines import ACTIONS_CHOICES, STATUS_WORDS, Context, join_items, status_of_phrase
+from pipeline.parse.lines import (
+    ACTIONS_CHOICES,
+    ITEM_END,
+    MAX_LABEL_FRAGMENT_CHARS,
+    MAX_STATUS_LINE_CHARS,
+    STATUS_WORDS,
+    Context,
+    is_bullet,
+    is_long_text,
+    is_residue,
+    join_items,
+    status_of_phrase,
+)
 from pipeline.parse.vocabulary import (
     ACTIONS_INLINE_RE,
     CHECK_MARK_RE,
@@ -73,10 +85,9 @@ def _drop_duplicated_headings(
     """Regions without the first copies of a repeated heading that have no status of their own."""
     kept = []
     next_same = _next_same_number_line(regions)
+    kinds, stripped = ctx.kinds, ctx.facts.stripped
     for k, (line, number, title, end) in enumerate(regions):
-        has_status = any(
-            ctx.kinds[j] == STATUS_WORDS or ctx.status_of(j)[2] for j in range(line + 1, end) if ctx.lines[j].strip()
-        )
+        has_status = any(kinds[j] == STATUS_WORDS or ctx.status_at(j)[2] for j in range(line + 1, end) if stripped[j])
         if next_same[k] is not None and not has_status:
             ctx.add(
                 "warning",
@@ -109,23 +120,23 @@ def _read_activity(ctx: Context, commitment_no: int, number: int, line: int, tit
     status_lines: list[tuple[int, str | None, bool]] = []
     word_lines: list[tuple[int, str | None]] = []
     action_lines: list[tuple[int, str, str]] = []  # (line, text without labels, that text cleaned)
-    lines, kinds = ctx.lines, ctx.kinds
+    lines, kinds, facts = ctx.lines, ctx.kinds, ctx.facts
+    stripped, unusual = facts.stripped, facts.unusual
     for j in range(body_start, end):
-        raw = lines[j]
-        if not raw.strip():
+        if not stripped[j]:
             continue
+        raw = lines[j]
         if kinds[j] == STATUS_WORDS:
             word_lines.append((j, status_in_words(raw)))
             continue
-        status, checked, is_status = ctx.status_of(j)
-        if is_status:
-            status_lines.append((j, status, checked))
-            continue
-        frags = [_strip_actions_label(ctx, f) for f in raw.split("\t") if not ctx.label_of(f, ACTIONS_CHOICES)]
-        if frags and any(f.strip() for f in frags):
-            text = "\t".join(frags)
-            text = ACTIONS_INLINE_RE.sub(" ", text) if "ctions r" in text else text
-            action_lines.append((j, text, clean_text(text)))
+        if len(stripped[j]) <= MAX_STATUS_LINE_CHARS or j in unusual:  # else too long (Context.status_at)
+            status, checked, is_status = ctx.status_of_text(raw)
+            if is_status:
+                status_lines.append((j, status, checked))
+                continue
+        text = _action_text(ctx, raw)
+        if text is not None:
+            action_lines.append((j, text, ctx.clean_at(j) if text is raw else ctx.clean(text)))
     status = decide_status(ctx, commitment_no, number, line, status_lines, word_lines)
     band_min, band_max = STATUS_BANDS[status]
     actions = _read_actions(ctx, commitment_no, number, action_lines)
@@ -156,11 +167,34 @@ def _complete_title(ctx: Context, line: int, title: str, end: int) -> tuple[str,
     return f"{title} {cont}", nxt + 1
 
 
+def _action_text(ctx: Context, raw: str) -> str | None:
+    """A narrative line without its ``Actions réalisées`` labels (alone in a cell, or before the
+    cell's text, or inline), or None when nothing is left."""
+    if "\t" in raw:
+        frags = []
+        for f in raw.split("\t"):
+            if not f or f.isspace():
+                frags.append(f)  # an empty cell: no label, nothing to strip
+            elif len(f) > MAX_LABEL_FRAGMENT_CHARS or not ctx.label_of(f, ACTIONS_CHOICES):
+                frags.append(_strip_actions_label(ctx, f))
+        if not any(f.strip() for f in frags):
+            return None
+        text = "\t".join(frags)
+    elif len(raw) <= MAX_LABEL_FRAGMENT_CHARS and ctx.label_of(raw, ACTIONS_CHOICES):
+        return None
+    else:
+        text = _strip_actions_label(ctx, raw)
+        if not text.strip():
+            return None
+    return ACTIONS_INLINE_RE.sub(" ", text) if "ctions r" in text else text
+
+
 def _strip_actions_label(ctx: Context, fragment: str) -> str:
     """Remove an ``Actions réalisées`` label that shares its cell with text."""
-    words = fragment.strip().split(" ", 2)
-    if len(words) > 2 and ctx.label_of(f"{words[0]} {words[1]}", ACTIONS_CHOICES):
-        return words[2]
+    text = fragment.strip()
+    second = text.find(" ", text.find(" ") + 1)  # the space after the first two words, or -1
+    if second >= 0 and ctx.label_of(text[:second], ACTIONS_CHOICES):
+        return text[second + 1 :]
     return fragment
 
 
@@ -172,7 +206,7 @@ def _read_actions(
     texts = [text for _, _, text in action_lines]
     repair = repair_cell(texts) if len(texts) > 1 else None
     if repair is None:
-        return join_items(raws, texts)
+        return _join_action_items(ctx, action_lines)
     key = record_key(commitment_no=commitment_no, activity_no=activity_no)
     where = f"engagement {commitment_no}, activité {activity_no}"
     lines = [action_lines[i][0] for i in repair.moved]
@@ -198,6 +232,26 @@ def _read_actions(
         lines[0],
     )
     return join_items(repair.texts)
+
+
+def _join_action_items(ctx: Context, action_lines: list[tuple[int, str, str]]) -> list[str]:
+    """:func:`~pipeline.parse.lines.join_items` of the narrative's lines, a line kept whole
+    read from the report's line facts."""
+    items: list[str] = []
+    lines, stripped, unusual = ctx.lines, ctx.facts.stripped, ctx.facts.unusual
+    for j, raw, text in action_lines:
+        if not text:
+            continue
+        if raw is not lines[j]:
+            if is_residue(raw):
+                continue
+        elif (j in unusual or not is_long_text(stripped[j])) and is_residue(raw):
+            continue  # (a plain line of long text is no residue: Context.residue_at)
+        if not items or is_bullet(raw) or items[-1].endswith(ITEM_END):
+            items.append(text)
+        else:
+            items[-1] = f"{items[-1]} {text}"
+    return items
 
 
 # --- the status ------------------------------------------------------------------------------------

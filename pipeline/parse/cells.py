@@ -47,6 +47,8 @@ class CellRepair:
 
 def repair_cell(fragments: list[str]) -> CellRepair | None:
     """Rebuild the reading order of a cell's fragments; None when no fragment repeats another's words."""
+    if not any(_stops_mid_sentence(f) for f in fragments):
+        return None  # only a fragment left mid-sentence can be continued by another (see _longest_overlap)
     words = [f.split() for f in fragments]
     links, ambiguous = _overlaps(words, "\n".join(fragments))
     if ambiguous:
@@ -65,6 +67,13 @@ def repair_cell(fragments: list[str]) -> CellRepair | None:
     for unit in sorted(units, key=min):
         texts.append(_join_unit(unit, words, links, repeats))
     return CellRepair(texts, True, involved, repeats)
+
+
+def _stops_mid_sentence(fragment: str) -> bool:
+    """Whether a fragment's last word does not end a sentence (what :func:`_longest_overlap`
+    asks of a fragment before looking at its words), found without splitting it."""
+    text = fragment.rstrip()
+    return bool(text) and not text.endswith(SENTENCE_END)
 
 
 def _unproven(fragments: list[str], involved: list[int]) -> CellRepair:

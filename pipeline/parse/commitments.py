@@ -138,7 +138,8 @@ def read_commitment(ctx: Context, h: Heading, stop: int) -> tuple[dict, list[dic
             h.line,
         )
     indicators = parse_indicators(ctx, h.number, ind_line + 1, stop) if ind_line is not None else []
-    last = max((j for j in range(h.line, stop) if ctx.lines[j].strip()), default=h.line)
+    stripped = ctx.facts.stripped
+    last = next((j for j in range(stop - 1, h.line - 1, -1) if stripped[j]), h.line)  # the last non-blank line
     row = {
         "commitment_no": h.number,
         "title": h.title,

@@ -10,12 +10,13 @@ label is lost is null with a finding: its text is never given to another field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pipeline.findings import record_key
-from pipeline.parse.lines import BULLET_START_RE, FIELD_LABEL_CHOICES, ITEM_END, Context, is_residue, join_items
+from pipeline.parse.lines import FIELD_LABEL_CHOICES, ITEM_END, Context, folding_to, is_bullet, is_residue
 from pipeline.parse.vocabulary import FIELD_LABEL_TAIL, FIELD_LABELS, FIELD_NAMES_FR
-from pipeline.text import clean_text, fold, strip_markup
+from pipeline.text import clean_text, fold, has_markup_chars, strip_markup
 
 #: Tab-separated fragments of a line where a label may stand (it is in the first column,
 #: or just after one or two cells the PDF put before it).
@@ -23,6 +24,8 @@ LABEL_FRAGMENTS = 3
 #: Longest line that can be a label's second line (« de la mise en œuvre », with stray markup
 #: or tabs around it): longer lines are not cleaned and folded to be compared with it.
 MAX_LABEL_TAIL_CHARS = 4 * len(FIELD_LABEL_TAIL)
+#: A word of :data:`FIELD_LABEL_TAIL` as the text may write it before folding.
+_TAIL_HINT_RE = re.compile(folding_to("mise"))
 #: Fragments a label leaves behind when it stands alone in its cell.
 _EMPTY_FRAGMENTS = (",", ", ,")
 
@@ -60,7 +63,7 @@ def parse_fields(ctx: Context, commitment_no: int, start: int, stop: int) -> dic
         _assign_lines(ctx, commitment_no, cells, values, stop)
     out: dict[str, str | None] = {}
     for name, line_nos in values.items():
-        items = join_items([cells.texts[i] for i in sorted(line_nos)])
+        items = _join_cell_items(ctx, cells.texts, sorted(line_nos))
         out[name] = "\n".join(items) if items else None
     _report_missing_labels(ctx, commitment_no, {name for _, name in cells.anchors}, start)
     if out["responsible_body"] is not None:
@@ -68,13 +71,32 @@ def parse_fields(ctx: Context, commitment_no: int, start: int, stop: int) -> dic
     return out
 
 
+def _join_cell_items(ctx: Context, texts: dict[int, str], line_nos: list[int]) -> list[str]:
+    """:func:`~pipeline.parse.lines.join_items` of a cell's texts, those that are whole lines
+    cleaned and checked from the report's line facts."""
+    items: list[str] = []
+    lines = ctx.lines
+    for i in line_nos:
+        raw = texts[i]
+        whole = raw is lines[i]
+        text = ctx.clean_at(i) if whole else clean_text(raw)
+        if not text or (ctx.residue_at(i) if whole else is_residue(raw)):
+            continue
+        if not items or is_bullet(raw) or items[-1].endswith(ITEM_END):
+            items.append(text)
+        else:
+            items[-1] = f"{items[-1]} {text}"
+    return items
+
+
 def _collect_cells(ctx: Context, start: int, stop: int) -> _Cells:
     """Find the labels of the lines ``[start, stop)`` and the text beside them."""
     cells = _Cells()
+    stripped = ctx.facts.stripped
     for i in range(start, stop):
-        raw = ctx.lines[i]
-        if not raw.strip() or is_residue(raw):
+        if not stripped[i] or ctx.residue_at(i):
             continue
+        raw = ctx.lines[i]
         label, rest = _split_label(ctx, raw)
         if label is None:
             if not _is_label_tail(raw):
@@ -96,7 +118,11 @@ def _collect_cells(ctx: Context, start: int, stop: int) -> _Cells:
 
 def _is_label_tail(text: str) -> bool:
     """Whether ``text`` is the second line of a label split over two (« de la mise en œuvre »)."""
-    return len(text) <= MAX_LABEL_TAIL_CHARS and fold(clean_text(text)) == FIELD_LABEL_TAIL
+    if len(text) > MAX_LABEL_TAIL_CHARS:
+        return False
+    if not _TAIL_HINT_RE.search(text) and not has_markup_chars(text):
+        return False  # cleaning and folding keep the letters in their order: « mise » is not there
+    return fold(clean_text(text)) == FIELD_LABEL_TAIL
 
 
 def _split_label(ctx: Context, raw: str) -> tuple[str | None, list[str]]:
@@ -191,9 +217,9 @@ def _starts_cell(label_text: str, between: list[str]) -> bool:
     is the top of a cell whose label the PDF placed on its first line.
     """
     text = strip_markup(label_text).strip()
-    if not text or BULLET_START_RE.match(text) or not text[:1].isupper():
+    if not text or is_bullet(text) or not text[:1].isupper():
         return False
-    return not any(BULLET_START_RE.match(t.strip()) for t in between)
+    return not any(is_bullet(t) for t in between)
 
 
 def _split_point(texts: list[str]) -> int:
@@ -202,6 +228,6 @@ def _split_point(texts: list[str]) -> int:
     candidates = {0, n}
     for k in range(1, n):
         prev = strip_markup(texts[k - 1]).strip()
-        if BULLET_START_RE.match(texts[k].strip()) or prev.endswith(ITEM_END):
+        if is_bullet(texts[k]) or prev.endswith(ITEM_END):
             candidates.add(k)
     return min(candidates, key=lambda c: (abs(c - n / 2), -c))

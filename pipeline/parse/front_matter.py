@@ -17,8 +17,9 @@ from pipeline.parse.vocabulary import FOLDED_MONTHS
 from pipeline.text import clean_text, fold, join_fragments, strip_markup_keep_tabs
 
 _PERIOD_RE = re.compile(r"plan d.action national[^0-9]{0,40}?(\d{4})\s*[-–—]\s*(\d{4})")
-#: The words of :data:`_PERIOD_RE` on the line as printed: the lines worth folding.
-_PLAN_WORDS_RE = re.compile(r"(?i:plan)[^\S\n]+(?i:d).(?i:action)[^\S\n]+(?i:national)")
+#: The words of :data:`_PERIOD_RE` on the line as printed: the lines worth folding. Its first letter is
+#: a set (« p » has no other case form) so that the search skips from one « p » to the next.
+_PLAN_WORDS_RE = re.compile(r"[pP](?i:lan)[^\S\n]+(?i:d).(?i:action)[^\S\n]+(?i:national)")
 _ANY_PERIOD_RE = re.compile(r"(\d{4})\s*[-–—]\s*(\d{4})")
 _MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(FOLDED_MONTHS) + r")\s+(\d{4})\b")
 _AS_OF_RE = re.compile(
@@ -26,8 +27,12 @@ _AS_OF_RE = re.compile(
     + "|".join(FOLDED_MONTHS)
     + r")\s+(\d{4})"
 )
-_FRENCH_WORDS_RE = re.compile(r"\b(?:le|la|les|des|du|de|et|pour)\b")
-_ENGLISH_WORDS_RE = re.compile(r"\b(?:the|and|of|to|for)\b")
+#: « le », « la », « les », « des », « du », « de », « et », « pour » as whole words. Written
+#: ``\b(?:le|la|…)\b`` the pattern is tried at every character; starting with the set of the
+#: words' first letters (the words' start and end checked around them), it skips to those.
+_FRENCH_WORDS_RE = re.compile(r"[ldep](?<!\w.)(?:(?<=l)(?:e|a|es)|(?<=d)(?:es|u|e)|(?<=e)t|(?<=p)our)(?!\w)")
+#: « the », « and », « of », « to », « for » as whole words, written as :data:`_FRENCH_WORDS_RE`.
+_ENGLISH_WORDS_RE = re.compile(r"[taof](?<!\w.)(?:(?<=t)(?:he|o)|(?<=a)nd|(?<=o)f|(?<=f)or)(?!\w)")
 _ARABIC_RE = re.compile("[\u0600-\u06ff]")
 
 #: Digits a table-of-contents page number has at most.

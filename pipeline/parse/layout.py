@@ -23,7 +23,7 @@ from pipeline.parse.lines import (
     line_kind,
 )
 from pipeline.parse.vocabulary import FORM_FEED, PAGE_NUMBER_RE
-from pipeline.text import BIDI_CONTROL_RE, describe_code_points, has_invisible, remove_invisible, strip_markup
+from pipeline.text import BIDI_CONTROL_RE, describe_code_points, remove_invisible, strip_markup
 
 #: Longest line that can be a page number (« Page 120 sur 140 » and its centring spaces).
 MAX_PAGE_NUMBER_CHARS = 24
@@ -50,6 +50,10 @@ MAX_HYPHEN_GAP_BLANKS = 3
 MAX_QUOTED_LINES = 10
 #: Hyphens that cut a word at a line's end (ASCII, Unicode hyphen, non-breaking hyphen).
 HYPHENS = ("-", "\u2010", "\u2011")
+#: Last characters of a line a word may be cut at: a hyphen, or a tag closing the line after one.
+HYPHEN_CUT_ENDS = frozenset(HYPHENS + (">",))
+#: Last characters of a page number (:data:`PAGE_NUMBER_RE`) besides digits.
+PAGE_NUMBER_ENDS = frozenset("-–—")
 
 _DIGITS_RE = re.compile(r"\d+")
 _SPACES_RE = re.compile(r"\s+")
@@ -67,14 +71,18 @@ def quote_lines(numbers: list[int]) -> str:
 
 
 def remove_invisible_characters(ctx: Context) -> None:
-    """Remove format characters from every line before any matching, one finding per line touched."""
-    if not has_invisible("\n".join(ctx.lines)):
-        return
-    for i, raw in enumerate(ctx.lines):
-        cleaned, removed = remove_invisible(raw)
+    """Remove format characters from every line before any matching, one finding per line touched.
+
+    Only the unusual lines (:class:`~pipeline.parse.lines.LineFacts`) may hold one, unless the
+    text has characters beyond U+FFFF, which that search leaves out.
+    """
+    facts = ctx.facts
+    candidates = range(len(ctx.lines)) if facts.astral else sorted(facts.unusual)
+    for i in candidates:
+        cleaned, removed = remove_invisible(ctx.lines[i])
         if not removed:
             continue
-        ctx.lines[i] = cleaned
+        ctx.set_line(i, cleaned)
         names = describe_code_points(removed)
         if BIDI_CONTROL_RE.search(removed):
             ctx.add(
@@ -102,13 +110,13 @@ def remove_invisible_characters(ctx: Context) -> None:
 def remove_page_furniture(ctx: Context) -> None:
     """Blank the page furniture (page numbers, running headers and footers) and remove form
     feeds; one finding names the lines. Content lines are never blanked (see the module)."""
-    feeds = _remove_form_feeds(ctx.lines)
-    numbers = _page_number_lines(ctx.lines, feeds)
+    feeds = _remove_form_feeds(ctx)
+    numbers = _page_number_lines(ctx, feeds)
     running = _running_lines(ctx, feeds, numbers)
     bare_feeds = {i for i in feeds if not ctx.lines[i].strip()}  # a form feed alone on its line
     furniture = sorted(numbers | running | bare_feeds)
     for i in furniture:
-        ctx.lines[i] = ""
+        ctx.set_line(i, "")
     ctx.furniture.update(furniture)
     if furniture or feeds:
         ctx.add(
@@ -122,23 +130,24 @@ def remove_page_furniture(ctx: Context) -> None:
         )
 
 
-def _remove_form_feeds(lines: list[str]) -> list[int]:
-    """Remove form feeds from every line; return the lines that held one (each opens a page)."""
-    if not any(FORM_FEED in line for line in lines):
-        return []
+def _remove_form_feeds(ctx: Context) -> list[int]:
+    """Remove form feeds from every line; return the lines that held one (each opens a page).
+    A form feed is a control character: only unusual lines may hold one."""
     feeds = []
-    for i, line in enumerate(lines):
+    for i in sorted(ctx.facts.unusual):
+        line = ctx.lines[i]
         if FORM_FEED in line:
-            lines[i] = line.replace(FORM_FEED, "")
+            ctx.set_line(i, line.replace(FORM_FEED, ""))
             feeds.append(i)
     return feeds
 
 
-def _page_number_lines(lines: list[str], feeds: list[int]) -> set[int]:
+def _page_number_lines(ctx: Context, feeds: list[int]) -> set[int]:
     """Lines that are page numbers: worded ones (« Page 12 »), bare ones beside a form feed
     (on the side of the feed where the document puts them) or in a run of
     :data:`MIN_PAGE_RUN` increasing numbers."""
-    shaped = {i: m for i, m in ((i, _page_number_match(line)) for i, line in enumerate(lines)) if m}
+    lines = ctx.lines
+    shaped = {i: m for i in _page_number_candidates(ctx) if (m := _page_number_match(lines[i]))}
     found = {i for i, m in shaped.items() if m.group("worded")}
     found |= _numbers_beside_feeds(lines, feeds, shaped)
     run: list[tuple[int, int]] = []  # (line, number) of the current run of bare numbers
@@ -152,6 +161,16 @@ def _page_number_lines(lines: list[str], feeds: list[int]) -> set[int]:
         run.append((i, number))
     found.update(j for j, _ in run if len(run) >= MIN_PAGE_RUN)
     return found
+
+
+def _page_number_candidates(ctx: Context) -> list[int]:
+    """The lines that may be page numbers: short, ending with a digit or a dash (as every form
+    of :data:`PAGE_NUMBER_RE` does), found without a call per line."""
+    return [
+        i
+        for i, text in enumerate(ctx.facts.stripped)
+        if text and len(text) <= MAX_PAGE_NUMBER_CHARS and (text[-1] in PAGE_NUMBER_ENDS or text[-1].isdecimal())
+    ]
 
 
 def _page_number_match(line: str) -> re.Match | None:
@@ -265,7 +284,10 @@ def join_hyphenated_words(ctx: Context) -> None:
     lines = ctx.lines
     compounds: set[str] | None = None
     joined: list[tuple[int, str]] = []
-    for i, line in enumerate(lines):
+    # A cut line ends with a hyphen, or with a tag after one; a line rewritten below keeps its end.
+    ends = [i for i, text in enumerate(ctx.facts.stripped) if text[-1:] in HYPHEN_CUT_ENDS]
+    for i in ends:
+        line = lines[i]
         cut = _hyphen_cut(line)
         if cut is None:
             continue
@@ -283,8 +305,8 @@ def join_hyphenated_words(ctx: Context) -> None:
             compounds = {w.lower() for w in _HYPHENATED_WORD_RE.findall("\n".join(lines))}
         word = _leading_letters(head)
         keep = f"{left}-{word}".lower() in compounds
-        lines[i] = line[:cut] + ("-" if keep else "") + head + line[cut + 1 :].rstrip()
-        lines[j] = rest
+        ctx.set_line(i, line[:cut] + ("-" if keep else "") + head + line[cut + 1 :].rstrip())
+        ctx.set_line(j, rest)
         joined.append((i, f"{left}-{word}"))
     if joined:
         quoted = ", ".join(f"« {w} » (ligne {i + 1})" for i, w in joined[:MAX_QUOTED_LINES])

@@ -11,7 +11,6 @@ keeps no state; :mod:`pipeline.ingest` does the I/O.
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow as pa
 
 from pipeline.findings import findings_frame, record_key
 from pipeline.parse.activities import report_status_words
@@ -21,8 +20,8 @@ from pipeline.parse.front_matter import Heading, detect_language, parse_front, p
 from pipeline.parse.layout import join_hyphenated_words, remove_invisible_characters, remove_page_furniture
 from pipeline.parse.lines import Context
 from pipeline.parse.rates import parse_published_rates
+from pipeline.parse.tables import frame
 from pipeline.text import collapse_spaces, split_lines, strip_markup
-from schemas import arrow_schema
 
 #: The byte-order mark that may open a text: a mark of the encoding, not an invisible
 #: character of the report to remove with a finding.
@@ -199,10 +198,3 @@ def _tables(ctx: Context, reports, axes, commitments, activities, indicators, ra
         "published_rates": frame("published_rates", report_id, rates),
         "findings": findings_frame(report_id, "ingest", ctx.findings),
     }
-
-
-def frame(table: str, report_id: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows as a DataFrame with the table's columns and Arrow-compatible dtypes."""
-    schema = arrow_schema(table)
-    data = [{"report_id": report_id, **row} for row in rows]
-    return pa.Table.from_pylist(data, schema=schema).to_pandas() if data else schema.empty_table().to_pandas()

@@ -1,0 +1,67 @@
+"""The parser's rows as typed DataFrames: one column list per field, straight into pandas.
+
+What belongs here: turning the section modules' rows (one dict per row) and the
+findings into the DataFrames :func:`pipeline.parse.parse_report` returns, with the
+dtypes that reading the rows through the table's Arrow schema gives (``str`` for
+strings, ``int64`` for integers, ``float64`` for an integer column holding nulls, …)
+(``findings`` is :func:`pipeline.findings.findings_frame`'s). Each
+column is built once from a list: going through ``pyarrow.Table.to_pandas`` or a
+DataFrame of records cost more than the rest of the parse.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.io import strings
+from schemas import arrow_schema
+
+
+@functools.cache
+def _fields(table: str) -> tuple[tuple[str, str], ...]:
+    """``(name, kind)`` of each column of ``table``: kind is ``string``, ``int``, ``float`` or ``bool``."""
+    kinds = []
+    for f in arrow_schema(table):
+        if pa.types.is_string(f.type):
+            kind = "string"
+        elif pa.types.is_integer(f.type):
+            kind = "int"
+        elif pa.types.is_floating(f.type):
+            kind = "float"
+        elif pa.types.is_boolean(f.type):
+            kind = "bool"
+        else:
+            raise TypeError(f"{table}.{f.name}: no column builder for {f.type}")
+        kinds.append((f.name, kind))
+    return tuple(kinds)
+
+
+def _column(kind: str, values: list):
+    """One column as Arrow's ``to_pandas`` gives it: a null makes an integer column ``float64``
+    (NaN) and a boolean one ``object``."""
+    if kind == "string":
+        return strings(values)
+    if kind == "float" or (kind == "int" and None in values):
+        return np.array(values, dtype=np.float64)
+    if kind == "int":
+        return np.array(values, dtype=np.int64)
+    return np.array(values, dtype=object if None in values else bool)
+
+
+def frame(table: str, report_id: str, rows: list[dict]) -> pd.DataFrame:
+    """Rows as a DataFrame with the table's columns and Arrow-compatible dtypes."""
+    columns = {}
+    for name, kind in _fields(table):
+        values = [report_id] * len(rows) if name == "report_id" else [row.get(name) for row in rows]
+        columns[name] = _column(kind, values)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), copy=False)
+
+
+@functools.cache
+def arrow_schema_names(table: str) -> tuple[str, ...]:
+    """The table's column names, in order."""
+    return tuple(arrow_schema(table).names)
