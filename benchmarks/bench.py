@@ -76,14 +76,24 @@ def bench_ingest(repeat: int) -> list[tuple[str, float, str]]:
     ingest_file(SEED)  # warm imports and caches
     ingest_ms = median_ms(lambda: ingest_file(SEED), repeat)
     scan_ms = median_ms(lambda: SCAN_RE.findall(text), repeat * 5)
-    return [("ingest_seed_ms", ingest_ms, "ms"), ("scan_floor_ms", scan_ms, "ms"), ("ingest_over_scan_floor", ingest_ms / scan_ms, "x")]
+    return [
+        ("ingest_seed_ms", ingest_ms, "ms"),
+        ("scan_floor_ms", scan_ms, "ms"),
+        ("ingest_over_scan_floor", ingest_ms / scan_ms, "x"),
+    ]
 
 
 def run_measured(args: list[str], cwd: Path) -> tuple[float, float, int]:
     """Run ``python -m pipeline …`` as a child; return (seconds, peak RSS in MiB, exit code)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
@@ -127,7 +137,9 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
             timings[n] = seconds
             out += [(f"run_synth_{n}_s", seconds, "s"), (f"run_synth_{n}_peak_rss_mb", rss, "MiB")]
             manifest = json.loads(sorted((work / "curated" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
-            out += [(f"run_synth_{n}_{stage}_s", record["duration_s"], "s") for stage, record in manifest["stages"].items()]
+            out += [
+                (f"run_synth_{n}_{stage}_s", record["duration_s"], "s") for stage, record in manifest["stages"].items()
+            ]
             noop, _, _ = run_measured(["run"], work)
             out.append((f"run_noop_{n}_s", noop, "s"))
             out += check_national(work, n)
@@ -215,7 +227,9 @@ def bench_rates(n_activities: int) -> list[tuple[str, float, str]]:
         a["w_known"] = a["weight"].where(known, 0.0)
         a["w_min"] = a["weight"] * a["rate_min_pct"]
         a["w_max"] = a["weight"] * a["rate_max_pct"]
-        g = a.groupby(["report_id", "commitment_no"], sort=True)[["w_rate", "w_known", "w_min", "w_max", "weight"]].sum()
+        g = a.groupby(["report_id", "commitment_no"], sort=True)[
+            ["w_rate", "w_known", "w_min", "w_max", "weight"]
+        ].sum()
         return pd.DataFrame(
             {
                 "rate_pct": g["w_rate"] / g["w_known"].where(g["w_known"] > 0),
@@ -230,7 +244,11 @@ def bench_rates(n_activities: int) -> list[tuple[str, float, str]]:
     check = duck().to_pandas().set_index(["report_id", "commitment_no"]).sort_index()
     expected = pandas_rates()
     assert (abs(check["rate_min_pct"] - expected["rate_min_pct"]) < 1e-9).all(), "DuckDB and pandas disagree"
-    return [("rates_10m_s", duck_s, "s"), ("rates_10m_pandas_s", pandas_s, "s"), ("rates_pandas_over_duckdb", pandas_s / duck_s, "x")]
+    return [
+        ("rates_10m_s", duck_s, "s"),
+        ("rates_10m_pandas_s", pandas_s, "s"),
+        ("rates_pandas_over_duckdb", pandas_s / duck_s, "x"),
+    ]
 
 
 def machine() -> str:

@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
     os.environ["PGO_WORKERS"] = "1"
+    from bench import replace_block
     from pyinstrument import Profiler
 
-    from bench import replace_block
     from pipeline.batch import Options, run_pipeline
     from pipeline.synth import write_reports
 

@@ -30,8 +30,6 @@ from pipeline.atomic import write_text_atomic
 from pipeline.faults import fault_point
 from pipeline.fingerprint import code_fingerprints, config_sha256, file_sha256
 from pipeline.inputs import RefusedInput, ReportInput, list_inputs
-from pipeline.national import NATIONAL_KIND
-from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 from pipeline.layers import (
     RELEASE_FILE,
     Layout,
@@ -46,6 +44,8 @@ from pipeline.layers import (
     validated_entry,
     validated_record,
 )
+from pipeline.national import NATIONAL_KIND
+from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 
 log = logging.getLogger("pipeline.run")
 
@@ -300,7 +300,9 @@ def _run_locked(opts: Options, now: dt.datetime, started: float) -> int:
     for report_id in plan.to_process:
         log.info("processing %s: %s", report_id, plan.reasons[report_id])
     if plan.stale_layers:
-        log.info("rebuilding the %s layer(s): their record differs from the current inputs", ", ".join(plan.stale_layers))
+        log.info(
+            "rebuilding the %s layer(s): their record differs from the current inputs", ", ".join(plan.stale_layers)
+        )
     if plan.up_to_date:
         log.info("%d report(s) up to date", len(plan.up_to_date))
     stamp = now.isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -325,11 +327,18 @@ def _run_locked(opts: Options, now: dt.datetime, started: float) -> int:
         del reports_state[report_id]
     write_state(lay.curated, {"reports": reports_state})
     write_manifest(lay, now, opts, plan, stages, per_report, code, started)
-    log.info("run finished with exit code %d (%s) in %.2f s", code, exitcodes.MEANINGS.get(code, "?"), time.perf_counter() - started)
+    log.info(
+        "run finished with exit code %d (%s) in %.2f s",
+        code,
+        exitcodes.MEANINGS.get(code, "?"),
+        time.perf_counter() - started,
+    )
     return code
 
 
-def write_manifest(lay: Layout, now: dt.datetime, opts: Options, plan: Plan, stages: dict, per_report: dict, code: int, started: float) -> None:
+def write_manifest(
+    lay: Layout, now: dt.datetime, opts: Options, plan: Plan, stages: dict, per_report: dict, code: int, started: float
+) -> None:
     """The run manifest: a log of what this run saw and did (never read to decide anything)."""
     manifest = {
         "run_id": now.strftime("%Y%m%dT%H%M%S%fZ"),
@@ -341,7 +350,10 @@ def write_manifest(lay: Layout, now: dt.datetime, opts: Options, plan: Plan, sta
         "code_fingerprints": plan.code,
         "python": platform.python_version(),
         "libraries": library_versions(),
-        "config": {"file": str(opts.config) if opts.config else "(shipped) pipeline/config/rates.toml", "sha256": config_sha256(opts.config)},
+        "config": {
+            "file": str(opts.config) if opts.config else "(shipped) pipeline/config/rates.toml",
+            "sha256": config_sha256(opts.config),
+        },
         "inputs": plan.inputs,
         "refused": [{"file": str(r.path), "code": r.code, "problem": r.problem} for r in plan.refused],
         "up_to_date": plan.up_to_date,

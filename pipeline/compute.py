@@ -32,8 +32,8 @@ import pandas as pd
 import pyarrow as pa
 
 from pipeline import exitcodes
-from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.faults import fault_point
+from pipeline.findings import Finding, findings_frame, record_key
 from pipeline.fingerprint import config_sha256, file_sha256, stage_code_fingerprint
 from pipeline.io import atomic_path, read_table, to_arrow, write_table, write_text_atomic
 from pipeline.layers import PROVENANCE_FILE, Layout, built_from, computed_record, layout, write_provenance
@@ -46,7 +46,6 @@ from schemas import (
     check_computed_table,
     empty_frame,
     get_resource,
-    table_fields,
 )
 from schemas.classes import comment_text
 from schemas.fields import FIELDS
@@ -68,7 +67,6 @@ AGGREGATIONS = {
 }
 #: Statuses that take a point value; ``unknown`` only has its band.
 POINT_STATUSES = [s for s in STATUS_BANDS if s != "unknown"]
-
 
 
 class ConfigError(ValueError):
@@ -249,7 +247,9 @@ def _weight(value: str, label: str, line: int) -> float:
     if math.isnan(weight) or weight <= 0:
         raise ConfigError(label, f"weight must be a positive number (got {value!r})", line)
     if not MIN_WEIGHT <= weight <= MAX_WEIGHT:
-        raise ConfigError(label, f"weight must be between {_plain(MIN_WEIGHT)} and {_plain(MAX_WEIGHT)} (got {value!r})", line)
+        raise ConfigError(
+            label, f"weight must be between {_plain(MIN_WEIGHT)} and {_plain(MAX_WEIGHT)} (got {value!r})", line
+        )
     return weight
 
 
@@ -338,7 +338,9 @@ def parse_weights(text: str, label: str, report_id: str, activity_keys: set[tupl
         weight = _weight(row[2].strip(), label, line)
         key = (commitment_no, activity_no)
         if key in first_line:
-            problem = f"commitment {commitment_no}, activity {activity_no} is given twice (first on line {first_line[key]})"
+            problem = (
+                f"commitment {commitment_no}, activity {activity_no} is given twice (first on line {first_line[key]})"
+            )
             raise ConfigError(label, problem, line)
         if key not in activity_keys:
             raise ConfigError(
@@ -399,7 +401,9 @@ def add_weights_errors(findings: pd.DataFrame, invalid: dict[str, ConfigError]) 
         mine = findings[(findings["report_id"] == report_id) & (findings["stage"] == STAGE)]
         first = int(mine["finding_no"].max()) if len(mine) else 0
         message = f"{exc} ; rapport non publié tant que le fichier de poids n'est pas corrigé"
-        row = findings_frame(report_id, STAGE, [Finding("error", "weights_file_invalid", message, "activities", None, exc.line)])
+        row = findings_frame(
+            report_id, STAGE, [Finding("error", "weights_file_invalid", message, "activities", None, exc.line)]
+        )
         row["finding_no"] += first
         frames.append(row)
     merged = pd.concat(frames, ignore_index=True)
@@ -650,7 +654,10 @@ def _reconciliation_findings(reconciliation: pd.DataFrame, rate_line: dict):
             yield r.report_id, Finding("warning", "published_rate_not_computed", message, "published_rates", key, line)
         elif not r.within_bounds:
             message = f"{published} hors de l'intervalle calculé {_pct(r.rate_min_pct)}-{_pct(r.rate_max_pct)} %"
-            yield r.report_id, Finding("warning", "published_rate_outside_bounds", message, "published_rates", key, line)
+            yield (
+                r.report_id,
+                Finding("warning", "published_rate_outside_bounds", message, "published_rates", key, line),
+            )
 
 
 def _missing_rate_findings(ranges: pd.DataFrame, aggregation: str, start_line: dict, rate_line: dict):
@@ -706,8 +713,10 @@ def _what_moved_findings(pairs: pd.DataFrame | None, transitions: pd.DataFrame |
 
 
 #: Where an unpaired activity is, as the finding says it.
-_SIDE_TEXT = {"earlier": "présente dans le rapport {earlier} mais pas dans celui-ci",
-              "later": "absente du rapport {earlier}"}
+_SIDE_TEXT = {
+    "earlier": "présente dans le rapport {earlier} mais pas dans celui-ci",
+    "later": "absente du rapport {earlier}",
+}
 
 
 def _unpaired_findings(unpaired: pd.DataFrame | None):
@@ -731,7 +740,9 @@ def fetch_what_moved(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
 def _computed_table_findings(computed: dict[str, pd.DataFrame]) -> list[tuple[str, Finding]]:
     """``computed_table_invalid`` (error): a computed table's row breaks its definition in
     :mod:`schemas` (the pandera checks validation runs on the curated tables)."""
-    return [pair for table in COMPUTED_TABLES if table in computed for pair in check_computed_table(table, computed[table])]
+    return [
+        pair for table in COMPUTED_TABLES if table in computed for pair in check_computed_table(table, computed[table])
+    ]
 
 
 def compute_findings(
@@ -864,8 +875,14 @@ def _log_plan_rates(plan: pd.DataFrame) -> None:
         return "-" if pd.isna(value) else f"{value:.1f}"
 
     for r in plan.itertuples():
-        log.info("%s: plan rate %s %% (interval %s-%s %%, %s)", r.report_id, show(r.rate_pct),
-                 show(r.rate_min_pct), show(r.rate_max_pct), r.aggregation)
+        log.info(
+            "%s: plan rate %s %% (interval %s-%s %%, %s)",
+            r.report_id,
+            show(r.rate_pct),
+            show(r.rate_min_pct),
+            show(r.rate_max_pct),
+            r.aggregation,
+        )
 
 
 def read_validated(lay: Layout) -> dict[str, pd.DataFrame]:
@@ -915,5 +932,7 @@ def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir
     write_provenance(lay.computed, record)
     _log_plan_rates(out["plan_progress"])
     count = len(out["stage_findings"])
-    log.info("compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, lay.database)
+    log.info(
+        "compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, lay.database
+    )
     return exitcodes.INPUT_ERROR if invalid else exitcodes.OK

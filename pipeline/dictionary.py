@@ -142,8 +142,17 @@ def read_report_rates(database: Path) -> list[ReportRates]:
             for rid, no, agg, low, high in ranges
             if rid == report_id
         )
-        out.append(ReportRates(str(report_id), str(source_file), str(sha), int(commitments), int(published),
-                               None if plan is None else float(plan), missing))
+        out.append(
+            ReportRates(
+                str(report_id),
+                str(source_file),
+                str(sha),
+                int(commitments),
+                int(published),
+                None if plan is None else float(plan),
+                missing,
+            )
+        )
     return out
 
 
@@ -193,7 +202,10 @@ def render_report_rates(report: ReportRates) -> str:
         return head + ", pas de taux global publié.\n"
     head += f", taux global publié {_pct(report.published_plan_rate)} %."
     if not report.missing:
-        return head + " La table `missing_rate_range` ne s'applique pas (elle suppose un seul taux d'engagement manquant).\n"
+        return (
+            head
+            + " La table `missing_rate_range` ne s'applique pas (elle suppose un seul taux d'engagement manquant).\n"
+        )
     sentences = []
     for no in sorted({m.commitment_no for m in report.missing}):
         rows = [m for m in report.missing if m.commitment_no == no]
@@ -205,7 +217,8 @@ def render_report_rates(report: ReportRates) -> str:
         ]
         parts += [
             f"avec `{m.aggregation}`, aucune valeur du taux de l'engagement {no} ne le redonne"
-            for m in rows if m not in fits
+            for m in rows
+            if m not in fits
         ]
         sentence = " ; ".join(parts)
         sentence = sentence[:1].upper() + sentence[1:] + "."
@@ -307,7 +320,9 @@ def render_finding_codes() -> str:
         "| code | étape | gravité | signification |",
         "|---|---|---|---|",
     ]
-    for code, (stage, severity, description) in sorted(FINDING_CODES.items(), key=lambda kv: (kv[1][0] != "ingest", kv[0])):
+    for code, (stage, severity, description) in sorted(
+        FINDING_CODES.items(), key=lambda kv: (kv[1][0] != "ingest", kv[0])
+    ):
         lines.append(f"| `{code}` | {stage} | {severity} | {description} |")
     checks = validation_checks()
     for name, (severity, message) in sorted(checks.items()):
@@ -348,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     """Write the data dictionary (default ``docs/data-dictionary.md``)."""
     from pipeline.io import write_text_atomic
 
-    parser = argparse.ArgumentParser(prog="pipeline docs", description="write the data dictionary from schemas/ and raw/")
+    parser = argparse.ArgumentParser(
+        prog="pipeline docs", description="write the data dictionary from schemas/ and raw/"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown file to write")
     parser.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="the reports whose published rates it describes")
     args = parser.parse_args(argv)

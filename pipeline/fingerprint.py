@@ -21,12 +21,28 @@ _CODE_SUFFIXES = {".py", ".sql", ".toml"}
 #: What each stage's outputs are made by: paths (files or folders) under the project root.
 #: ``schemas/`` is in every stage: it defines the tables they all read and write.
 STAGE_CODE: dict[str, tuple[str, ...]] = {
-    "ingest": ("pipeline/ingest.py", "pipeline/inputs.py", "pipeline/parse.py", "pipeline/parse", "pipeline/text.py",
-               "pipeline/findings.py", "pipeline/io.py", "schemas"),
+    "ingest": (
+        "pipeline/ingest.py",
+        "pipeline/inputs.py",
+        "pipeline/parse.py",
+        "pipeline/parse",
+        "pipeline/text.py",
+        "pipeline/findings.py",
+        "pipeline/io.py",
+        "schemas",
+    ),
     "validate": ("pipeline/validate.py", "pipeline/findings.py", "pipeline/io.py", "pipeline/text.py", "schemas"),
     "compute": ("pipeline/compute.py", "pipeline/sql", "pipeline/findings.py", "pipeline/io.py", "schemas"),
-    "publish": ("pipeline/publish.py", "pipeline/render.py", "pipeline/gate.py", "pipeline/national.py",
-                "pipeline/workbook.py", "pipeline/report_page.py", "pipeline/io.py", "schemas"),
+    "publish": (
+        "pipeline/publish.py",
+        "pipeline/render.py",
+        "pipeline/gate.py",
+        "pipeline/national.py",
+        "pipeline/workbook.py",
+        "pipeline/report_page.py",
+        "pipeline/io.py",
+        "schemas",
+    ),
 }
 
 

@@ -241,7 +241,7 @@ def check_report_descriptor(descriptor: dict) -> list[dict]:
     return errors
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _expected_resource(table: str, fmt: str) -> dict:
     return resource_descriptor(table, f"data/{table}.{fmt}", fmt)
 

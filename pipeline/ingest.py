@@ -25,8 +25,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import exitcodes
-from pipeline.findings import Finding, findings_frame
 from pipeline.faults import fault_point
+from pipeline.findings import Finding, findings_frame
 from pipeline.fingerprint import file_sha256, stage_code_fingerprint
 from pipeline.inputs import RefusedInput, list_inputs, report_id_of, report_id_problem
 from pipeline.io import read_table, write_table
@@ -36,6 +36,7 @@ from pipeline.text import ReportInputError, check_report_size, decode_report
 from schemas import RESOURCES, TABLES, arrow_schema
 
 log = logging.getLogger("pipeline.ingest")
+
 
 def check_report_id(path: Path) -> str:
     """The report_id of a file (its name without ``.txt``), or :class:`ReportInputError`."""
@@ -112,7 +113,11 @@ def summarise(tables: dict[str, pd.DataFrame]) -> dict:
         "exit_code": report_outcome(tables),
         "rows": {t: len(tables[t]) for t in TABLES},
         "errors": [
-            {"code": row.code, "message": row.message, "source_line": None if pd.isna(row.source_line) else int(row.source_line)}
+            {
+                "code": row.code,
+                "message": row.message,
+                "source_line": None if pd.isna(row.source_line) else int(row.source_line),
+            }
             for row in errors.itertuples()
         ],
     }
@@ -215,7 +220,11 @@ def ingest_reports(
     for report, (outcome, done) in zip(reports, _map(_ingest_one, jobs)):
         report_code = int(outcome.get("exit_code", exitcodes.INPUT_ERROR))
         if record is not None:
-            record[report.report_id] = {**done, "status": "ok" if report_code == exitcodes.OK else "failed", "exit_code": report_code}
+            record[report.report_id] = {
+                **done,
+                "status": "ok" if report_code == exitcodes.OK else "failed",
+                "exit_code": report_code,
+            }
         code = max(code, report_code)
         if report_code != exitcodes.OK:
             for error in outcome.get("errors", []):

@@ -11,7 +11,16 @@ import pyarrow.parquet as pq
 from pipeline.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from schemas import TABLES, arrow_schema
 
-__all__ = ["atomic_path", "read_curated", "read_table", "to_arrow", "write_bytes_atomic", "write_table", "write_text_atomic"]
+__all__ = [
+    "atomic_path",
+    "read_curated",
+    "read_table",
+    "to_arrow",
+    "write_bytes_atomic",
+    "write_table",
+    "write_text_atomic",
+]
+
 
 def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     """Cast a DataFrame to the table's declared Arrow schema (columns in schema order)."""

@@ -144,9 +144,15 @@ def validated_record(entries: dict[str, dict], validate_code: str) -> dict:
     return {"reports": dict(sorted(entries.items())), "validate_code": validate_code}
 
 
-def computed_record(validated: dict, weights_sha256: dict[str, str | None], config_sha256: str | None, compute_code: str) -> dict:
+def computed_record(
+    validated: dict, weights_sha256: dict[str, str | None], config_sha256: str | None, compute_code: str
+) -> dict:
     reports = {
-        report_id: {**entry, "validate_code": validated.get("validate_code"), "weights_sha256": weights_sha256.get(report_id)}
+        report_id: {
+            **entry,
+            "validate_code": validated.get("validate_code"),
+            "weights_sha256": weights_sha256.get(report_id),
+        }
         for report_id, entry in validated.get("reports", {}).items()
     }
     return {"reports": reports, "config_sha256": config_sha256, "compute_code": compute_code}

@@ -72,9 +72,7 @@ def national_version(data_files: dict[str, bytes]) -> str:
     return f"1.0.0+{digest.hexdigest()[:12]}"
 
 
-def national_descriptor(
-    name: str, reports: list[dict], resources: list[dict], version: str, publisher: str
-) -> dict:
+def national_descriptor(name: str, reports: list[dict], resources: list[dict], version: str, publisher: str) -> dict:
     """``datapackage.json`` of the national package (``reports``: the reports' rows, as dicts)."""
     from pipeline.publish import KEYWORDS, KEYWORDS_AR, LICENCE, METADATA_LANGUAGES
 

@@ -21,16 +21,14 @@ curated tables twice gives byte-identical files and zips.
 from __future__ import annotations
 
 import copy
-import ctypes
 import csv
-import decimal
+import ctypes
 import errno
 import functools
 import hashlib
 import io
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -40,24 +38,14 @@ import zipfile
 from pathlib import Path
 
 import frictionless
-import orjson
 import numpy as np
+import orjson
 import pandas as pd
 
 from pipeline import exitcodes
 from pipeline.atomic import make_readable
 from pipeline.faults import fault_point
 from pipeline.fingerprint import stage_code_fingerprint
-from pipeline.io import read_table, write_bytes_atomic
-from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and push read them here)
-    FORMULA_PREFIXES,
-    PUBLISHED_DECIMALS,
-    neutralise_formula,
-    round_half_up,
-    typed_value,
-)
-from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
-from pipeline.workers import map_jobs
 from pipeline.gate import (
     check_report_descriptor,
     count_key_rows,
@@ -65,9 +53,26 @@ from pipeline.gate import (
     validate_descriptor_metadata,
     validate_rows_in_parallel,
 )
-from pipeline.national import NATIONAL_KIND, national_ckan_dataset, national_descriptor, national_resources, national_version
-from pipeline.render import RenderedTable, render_tables
+from pipeline.io import read_table, write_bytes_atomic
 from pipeline.layers import RELEASE_FILE, Layout, built_from, canonical_json, layout, read_release, release_inputs
+from pipeline.national import (
+    NATIONAL_KIND,
+    national_ckan_dataset,
+    national_descriptor,
+    national_resources,
+    national_version,
+)
+from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and push read them here)
+    FORMULA_PREFIXES,
+    PUBLISHED_DECIMALS,
+    RenderedTable,
+    neutralise_formula,
+    render_tables,
+    round_half_up,
+    typed_value,
+)
+from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
+from pipeline.workers import map_jobs
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 from schemas.descriptors import resource_descriptor
 
@@ -329,7 +334,9 @@ def _left_out_keys_ar(resources: list[dict]) -> list[dict]:
             declared = resource.get("schema", {}).get("foreignKeys", [])
             for fk in ALL_RESOURCES[table]["foreign_keys"]:
                 target = fk["reference"]["resource"]
-                if target in present and not any(d["fields"] == fk["fields"] and d["reference"]["resource"] == target for d in declared):
+                if target in present and not any(
+                    d["fields"] == fk["fields"] and d["reference"]["resource"] == target for d in declared
+                ):
                     resource["description_ar"] += (
                         f" لم يُصرَّح في هذه الحزمة بالمفتاح الخارجي ({', '.join(fk['fields'])}) نحو {target}: "
                         "بعض السجلات لا تملؤه إلا جزئيًا."
@@ -338,9 +345,7 @@ def _left_out_keys_ar(resources: list[dict]) -> list[dict]:
     return out
 
 
-def package_descriptor(
-    report: dict, resources: list[dict], version: str, method: dict | None, publisher: str
-) -> dict:
+def package_descriptor(report: dict, resources: list[dict], version: str, method: dict | None, publisher: str) -> dict:
     """``datapackage.json`` of one report: French and Arabic metadata and the resources given.
 
     The title is the cover's with the plan period the pipeline retains
@@ -386,8 +391,18 @@ def package_descriptor(
 
 #: Columns of the data dictionary published beside the tables (``data-dictionary.csv``).
 DATA_DICTIONARY_COLUMNS = [
-    "table", "table_title", "table_title_ar", "field", "type", "required", "unit",
-    "title", "title_ar", "description", "description_ar", "constraints",
+    "table",
+    "table_title",
+    "table_title_ar",
+    "field",
+    "type",
+    "required",
+    "unit",
+    "title",
+    "title_ar",
+    "description",
+    "description_ar",
+    "constraints",
 ]
 
 
@@ -409,17 +424,26 @@ def render_data_dictionary_csv(descriptor: dict) -> bytes:
             constraints = dict(field.get("constraints", {}))
             required = constraints.pop("required", False)
             cells = [
-                resource["name"], resource.get("title", ""), resource.get("title_ar", ""),
-                field["name"], field["type"], "true" if required else "false", field.get("unit", ""),
-                field.get("title", ""), field.get("title_ar", ""),
-                field.get("description", ""), field.get("description_ar", ""),
+                resource["name"],
+                resource.get("title", ""),
+                resource.get("title_ar", ""),
+                field["name"],
+                field["type"],
+                "true" if required else "false",
+                field.get("unit", ""),
+                field.get("title", ""),
+                field.get("title_ar", ""),
+                field.get("description", ""),
+                field.get("description_ar", ""),
                 json.dumps(constraints, ensure_ascii=False, sort_keys=True) if constraints else "",
             ]
             writer.writerow([neutralise_formula(str(c)) for c in cells])
     return buffer.getvalue().encode("utf-8")
 
 
-def _ckan_resource(name: str, name_ar: str, description: str, description_ar: str, fmt: str, mimetype: str, path: str) -> dict:
+def _ckan_resource(
+    name: str, name_ar: str, description: str, description_ar: str, fmt: str, mimetype: str, path: str
+) -> dict:
     return {
         "name": name,
         "name_ar": name_ar,
@@ -446,7 +470,9 @@ def ckan_companion_resources(report_id: str) -> list[dict]:
             "entiers, booléens, texte), titres des colonnes en français ; une première feuille décrit le paquet.",
             "جداول الحزمة في مصنف واحد: ورقة لكل جدول، وكل خانة بنوعها (أعداد، أعداد صحيحة، قيم منطقية، نصوص)، "
             "وعناوين الأعمدة بالفرنسية؛ وتصف الورقة الأولى الحزمة.",
-            "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{report_id}.xlsx",
+            "XLSX",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{report_id}.xlsx",
         ),
         _ckan_resource(
             "Page de synthèse du rapport (HTML)",
@@ -455,7 +481,9 @@ def ckan_companion_resources(report_id: str) -> list[dict]:
             "des axes et des engagements, statuts des activités, points d'attention.",
             "صفحة مستقلة، دون نصوص برمجية أو موارد خارجية: نسب الإنجاز المحسوبة والمنشورة للخطة والمحاور "
             "والالتزامات، وحالات الأنشطة، والنقاط التي تستدعي الانتباه.",
-            "HTML", "text/html", "index.html",
+            "HTML",
+            "text/html",
+            "index.html",
         ),
     ]
 
@@ -503,8 +531,13 @@ def ckan_dataset(descriptor: dict) -> dict:
         if r["format"] != "csv":
             continue
         resource = _ckan_resource(
-            f"{r['title']} (CSV)", f"{r.get('title_ar', '')} (CSV)", r["description"], r.get("description_ar", ""),
-            "CSV", r["mediatype"], r["path"],
+            f"{r['title']} (CSV)",
+            f"{r.get('title_ar', '')} (CSV)",
+            r["description"],
+            r.get("description_ar", ""),
+            "CSV",
+            r["mediatype"],
+            r["path"],
         )
         resources.append({**resource, "size": r["bytes"], "hash": r["hash"]})
     dictionary = render_data_dictionary_csv(descriptor)
@@ -517,7 +550,9 @@ def ckan_dataset(descriptor: dict) -> dict:
                 "description en français et en arabe, contraintes.",
                 "سطر واحد لكل عمود من أعمدة كل جدول: النوع، والإلزامية، والوحدة، والعنوان والوصف "
                 "بالفرنسية والعربية، والقيود.",
-                "CSV", "text/csv", DATA_DICTIONARY_PATH,
+                "CSV",
+                "text/csv",
+                DATA_DICTIONARY_PATH,
             ),
             "size": len(dictionary),
             "hash": f"sha256:{sha256_hex(dictionary)}",
@@ -530,7 +565,9 @@ def ckan_dataset(descriptor: dict) -> dict:
             "Tous les fichiers du paquet de données dans une archive zip : datapackage.json et chaque "
             "table en CSV et en JSON.",
             "جميع ملفات حزمة البيانات في أرشيف zip واحد: الملف datapackage.json وكل جدول بصيغتي CSV وJSON.",
-            "ZIP", "application/zip", f"{descriptor['name']}.zip",
+            "ZIP",
+            "application/zip",
+            f"{descriptor['name']}.zip",
         )
     )
     resources.append(
@@ -538,9 +575,10 @@ def ckan_dataset(descriptor: dict) -> dict:
             "Descripteur du paquet de données (datapackage.json)",
             "واصف حزمة البيانات (datapackage.json)",
             "Descripteur Frictionless Data Package : schémas des tables, clés, licence, sources.",
-            "واصف حزمة البيانات وفق معيار Frictionless Data Package: مخططات الجداول، والمفاتيح، "
-            "والترخيص، والمصادر.",
-            "JSON", "application/json", "datapackage.json",
+            "واصف حزمة البيانات وفق معيار Frictionless Data Package: مخططات الجداول، والمفاتيح، والترخيص، والمصادر.",
+            "JSON",
+            "application/json",
+            "datapackage.json",
         )
     )
     dataset = {
@@ -615,7 +653,7 @@ def build_package(
     return report_files(report_id, rendered, count_key_rows(rendered), rates_config, publisher)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _resource_descriptor(table: str, fmt: str) -> dict:
     return resource_descriptor(table, f"data/{table}.{fmt}", fmt)
 
@@ -660,7 +698,9 @@ def report_files(
             resource = resource_template(table, fmt)
             kept, left_out = split_keys(counts[table], [r.span(report_id)])
             resource["schema"]["foreignKeys"] = [
-                fk for fk in resource["schema"]["foreignKeys"] if any(fk["fields"] == k["fields"] and fk["reference"] == k["reference"] for k in kept)
+                fk
+                for fk in resource["schema"]["foreignKeys"]
+                if any(fk["fields"] == k["fields"] and fk["reference"] == k["reference"] for k in kept)
             ]
             for fk, count in left_out:
                 resource["description"] += (
@@ -670,7 +710,10 @@ def report_files(
                 if fmt == "csv":
                     log.warning(
                         "%s: foreign key (%s) -> %s left out of the package: %d row(s) fill it in part",
-                        report_id, ", ".join(fk["fields"]), fk["reference"]["resource"], count,
+                        report_id,
+                        ", ".join(fk["fields"]),
+                        fk["reference"]["resource"],
+                        count,
                     )
             resource["bytes"] = len(data_files[path])
             resource["hash"] = f"sha256:{sha256_hex(data_files[path])}"
@@ -754,11 +797,15 @@ def check_json_copies(package_dir: Path, csv_rows: dict[str, int]) -> list[dict]
         records = json.loads((package_dir / resource["path"]).read_text(encoding="utf-8"))
         if not isinstance(records, list) or any(not isinstance(r, dict) or list(r) != names for r in records):
             message = "not an array of objects keyed by the schema's field names, in order"
-            errors.append({"resource": resource["name"], "type": "json-shape", "row": None, "field": None, "message": message})
+            errors.append(
+                {"resource": resource["name"], "type": "json-shape", "row": None, "field": None, "message": message}
+            )
             continue
         if len(records) != csv_rows.get(table):
             message = f"{len(records)} rows in JSON, {csv_rows.get(table)} in CSV"
-            errors.append({"resource": resource["name"], "type": "json-row-count", "row": None, "field": None, "message": message})
+            errors.append(
+                {"resource": resource["name"], "type": "json-row-count", "row": None, "field": None, "message": message}
+            )
             continue
         with (package_dir / csv_paths[table]).open(encoding="utf-8", newline="") as fh:
             csv_cells = list(csv.reader(fh))[1:]
@@ -767,7 +814,15 @@ def check_json_copies(package_dir: Path, csv_rows: dict[str, int]) -> list[dict]
             if rendered != cells:
                 field = next(n for n, a, b in zip(names, rendered, cells) if a != b)
                 message = f"value {record[field]!r} differs from the CSV's {cells[names.index(field)]!r}"
-                errors.append({"resource": resource["name"], "type": "json-differs-from-csv", "row": row_number, "field": field, "message": message})
+                errors.append(
+                    {
+                        "resource": resource["name"],
+                        "type": "json-differs-from-csv",
+                        "row": row_number,
+                        "field": field,
+                        "message": message,
+                    }
+                )
                 break
     return errors
 
@@ -884,7 +939,9 @@ def check_staged_files(package_dir: Path) -> list[dict]:
         data = (Path(package_dir) / resource["path"]).read_bytes()
         if len(data) != resource.get("bytes") or f"sha256:{sha256_hex(data)}" != resource.get("hash"):
             message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
-            errors.append({"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message})
+            errors.append(
+                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
+            )
     return errors
 
 
@@ -960,9 +1017,7 @@ def record_refusal(exports_dir: Path, report_id: str, errors: list[dict]) -> Non
         extra={"fields": {"report_id": report_id, "error_count": len(errors)}},
     )
     for e in errors:
-        log.error(
-            "  %s: row %s, field %s: [%s] %s", e["resource"], e["row"], e["field"], e["type"], e["message"]
-        )
+        log.error("  %s: row %s, field %s: [%s] %s", e["resource"], e["row"], e["field"], e["type"], e["message"])
     payload = {"report_id": report_id, "released": False, "errors": errors}
     write_bytes_atomic(errors_path(exports_dir, report_id), render_json(payload))
 
@@ -1030,7 +1085,11 @@ def _report_frames(rendered: dict[str, RenderedTable], report_ids: list[str]) ->
     out = {}
     for table, r in rendered.items():
         spans = sorted(r.span(x) for x in report_ids)
-        out[table] = r.rows.iloc[np.concatenate([np.arange(*span) for span in spans])] if len(spans) > 1 else r.rows.iloc[slice(*spans[0])]
+        out[table] = (
+            r.rows.iloc[np.concatenate([np.arange(*span) for span in spans])]
+            if len(spans) > 1
+            else r.rows.iloc[slice(*spans[0])]
+        )
     return out
 
 
@@ -1042,7 +1101,9 @@ def plan_members(reports: pd.DataFrame) -> dict[str, list[str]]:
         if isinstance(period, str) and period:
             by_period.setdefault(period, []).append(report_id)
     for report_id, period in zip(reports["report_id"], reports["plan_period"]):
-        members[report_id] = sorted(by_period.get(period, [report_id])) if isinstance(period, str) and period else [report_id]
+        members[report_id] = (
+            sorted(by_period.get(period, [report_id])) if isinstance(period, str) and period else [report_id]
+        )
     return members
 
 
@@ -1099,8 +1160,14 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
         return report_id, errors, 0, time.perf_counter() - started, None
     digest = rows_digest(files)
     errors = release_package(
-        files, exports_dir, report_id, inputs, frames=_report_frames(rendered, [report_id]), publisher=publisher,
-        check=check_staged_files, record_extra={"rows_sha256": digest, "plan_rows_sha256": plan_digest},
+        files,
+        exports_dir,
+        report_id,
+        inputs,
+        frames=_report_frames(rendered, [report_id]),
+        publisher=publisher,
+        check=check_staged_files,
+        record_extra={"rows_sha256": digest, "plan_rows_sha256": plan_digest},
         plan_frames=plan_frames_of(rendered, members),
         paired=None if paired is None else paired.of(report_id, report_row(rendered, report_id).get("plan_period")),
     )
@@ -1129,7 +1196,9 @@ def schema_fingerprint() -> str:
 
 def _log_blocked(findings: pd.DataFrame, blocked: set[str], record: dict | None) -> None:
     for report_id in sorted(blocked):
-        errors = findings[(findings["report_id"] == report_id) & (findings["stage"] == "compute") & (findings["severity"] == "error")]
+        errors = findings[
+            (findings["report_id"] == report_id) & (findings["stage"] == "compute") & (findings["severity"] == "error")
+        ]
         log.error("report %s is not released: %s", report_id, "; ".join(errors["message"]))
         if record is not None:
             record[report_id] = {"status": "blocked", "duration_s": 0.0, "errors": 0}
@@ -1205,9 +1274,7 @@ def publish_packages(
     members = plan_members(rendered["reports"].rows)
     current = {r: (rows[r], plan_rows_digest(rows, members[r], r)) for r in candidates}
     released_rows = _released_rows(lay, candidates)
-    to_release = [
-        r for r in candidates if r in set(wanted) or released_rows[r] not in (None, current[r])
-    ]
+    to_release = [r for r in candidates if r in set(wanted) or released_rows[r] not in (None, current[r])]
     for report_id in sorted(set(to_release) - set(wanted)):
         log.info("report %s: its rows changed with another report of its plan: released again", report_id)
 
@@ -1219,9 +1286,17 @@ def publish_packages(
 
     publish_code = stage_code_fingerprint("publish")
     jobs = [
-        (r, rates_config, publisher, lay.exports, release_inputs(computed, r, publish_code, publisher),
-         members[r], current[r][1])
-        for r in to_release if r not in errors
+        (
+            r,
+            rates_config,
+            publisher,
+            lay.exports,
+            release_inputs(computed, r, publish_code, publisher),
+            members[r],
+            current[r][1],
+        )
+        for r in to_release
+        if r not in errors
     ]
     results = [(r, errors[r], 0, 0.0, None) for r in to_release if r in errors]
     paired = None
@@ -1233,14 +1308,26 @@ def publish_packages(
     refused = _record_results(lay, results, record)
     released_now = {r: digest for r, errs, _, _, digest in results if not errs}
     included = [
-        r for r in candidates
+        r
+        for r in candidates
         if r in released_now or (r not in to_release and r not in errors and released_rows[r] == current[r])
     ]
     fault_point("publish.before_national")
-    left_out = {r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included}
-    left_out.update({r: "blocked" for r in blocked})
+    left_out = {
+        r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included
+    }
+    left_out.update(dict.fromkeys(blocked, "blocked"))
     national_errors = release_national(
-        lay, national_name, rendered, counts, included, rows, computed, publisher, validated_with, left_out,
+        lay,
+        national_name,
+        rendered,
+        counts,
+        included,
+        rows,
+        computed,
+        publisher,
+        validated_with,
+        left_out,
     )
     if national_errors:
         record_refusal(lay.exports, national_name, national_errors)
@@ -1256,7 +1343,7 @@ def rendered_rows_digest(rendered: dict[str, RenderedTable], report_id: str) -> 
     digest = hashlib.sha256()
     for table in sorted(rendered):
         start, stop = rendered[table].span(report_id)
-        digest.update(f"data/{table}.csv".encode("utf-8") + b"\0")
+        digest.update(f"data/{table}.csv".encode() + b"\0")
         digest.update("".join(rendered[table].csv_lines[start:stop]).encode("utf-8") + b"\0")
     return digest.hexdigest()
 
@@ -1265,7 +1352,11 @@ def _record_results(lay: Layout, results: list[tuple], record: dict | None) -> l
     refused = []
     for report_id, errors, files, seconds, _ in results:
         if record is not None:
-            record[report_id] = {"status": "refused" if errors else "released", "duration_s": round(seconds, 4), "errors": len(errors)}
+            record[report_id] = {
+                "status": "refused" if errors else "released",
+                "duration_s": round(seconds, 4),
+                "errors": len(errors),
+            }
         if errors:
             record_refusal(lay.exports, report_id, errors)
             refused.append(report_id)
@@ -1336,7 +1427,12 @@ def release_national(
     for report_id, why in sorted(left_out.items()):
         log.warning("the national package %s leaves out report %s (%s)", name, report_id, why)
     errors = release_package(
-        files, lay.exports, name, inputs, check=_check_national_files, record_extra=extra,
+        files,
+        lay.exports,
+        name,
+        inputs,
+        check=_check_national_files,
+        record_extra=extra,
         extra_files={DATA_DICTIONARY_PATH: dictionary},
     )
     if not errors:
@@ -1353,5 +1449,7 @@ def _check_national_files(package_dir: Path) -> list[dict]:
         data = (Path(package_dir) / resource["path"]).read_bytes()
         if len(data) != resource.get("bytes") or f"sha256:{sha256_hex(data)}" != resource.get("hash"):
             message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
-            errors.append({"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message})
+            errors.append(
+                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
+            )
     return errors

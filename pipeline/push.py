@@ -109,7 +109,9 @@ def sha256_hex(data: bytes) -> str:
 def _checked_file(folder: Path, path: str, files: dict) -> bytes:
     entry = files.get(path)
     if entry is None:
-        raise PushError(exitcodes.INPUT_ERROR, f"{folder}: {path} is not in {RELEASE_FILE}; republish with `pgo publish`")
+        raise PushError(
+            exitcodes.INPUT_ERROR, f"{folder}: {path} is not in {RELEASE_FILE}; republish with `pgo publish`"
+        )
     data = (folder / path).read_bytes()
     if sha256_hex(data) != entry.get("sha256"):
         raise PushError(
@@ -136,13 +138,19 @@ def load_release(exports_dir: Path, report_id: str) -> Release:
     folder = Path(exports_dir) / report_id
     record = read_release(folder)
     if record is None:
-        raise PushError(exitcodes.INPUT_ERROR, f"{folder} holds no complete release: run `pgo run` (or `pgo publish`) first")
+        raise PushError(
+            exitcodes.INPUT_ERROR, f"{folder} holds no complete release: run `pgo run` (or `pgo publish`) first"
+        )
     files_meta = record.get("files", {})
     ckan = json.loads(_checked_file(folder, "ckan.json", files_meta))
     descriptor = json.loads(_checked_file(folder, "datapackage.json", files_meta))
     listed = ckan.pop("resources", [])
     # the workbook and the report page, released after ckan.json was built: after the dictionary
-    companions = [r for r in ckan_companion_resources(report_id) if r["url"] in files_meta and r["url"] not in {x.get("url") for x in listed}]
+    companions = [
+        r
+        for r in ckan_companion_resources(report_id)
+        if r["url"] in files_meta and r["url"] not in {x.get("url") for x in listed}
+    ]
     at = next((i + 1 for i, r in enumerate(listed) if r.get("url") == DATA_DICTIONARY_PATH), len(listed))
     resources, files = [], {}
     for resource in listed[:at] + companions + listed[at:]:
@@ -152,7 +160,9 @@ def load_release(exports_dir: Path, report_id: str) -> Release:
         elif path in files_meta and not PurePosixPath(path).is_absolute() and ".." not in PurePosixPath(path).parts:
             data = _checked_file(folder, path, files_meta)
         else:
-            raise PushError(exitcodes.INPUT_ERROR, f"{folder}/ckan.json names {path!r}, which is not a file of the release")
+            raise PushError(
+                exitcodes.INPUT_ERROR, f"{folder}/ckan.json names {path!r}, which is not a file of the release"
+            )
         digest = f"sha256:{sha256_hex(data)}"
         if resource.get("hash") not in (None, digest):
             raise PushError(
@@ -172,7 +182,9 @@ def released_reports(exports_dir: Path) -> list[str]:
     if not exports_dir.is_dir():
         return []
     return sorted(
-        p.name for p in exports_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and (p / RELEASE_FILE).is_file()
+        p.name
+        for p in exports_dir.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_")) and (p / RELEASE_FILE).is_file()
     )
 
 
@@ -313,7 +325,9 @@ class Portal:
 
         self.url = url.rstrip("/")
         self.authenticated = bool(token)
-        self._api = ckanapi.RemoteCKAN(self.url, apikey=token or None, user_agent=f"pgo-pipeline/{__version__} (pgo push)")
+        self._api = ckanapi.RemoteCKAN(
+            self.url, apikey=token or None, user_agent=f"pgo-pipeline/{__version__} (pgo push)"
+        )
 
     def call(self, action: str, data: dict | None = None, files: dict | None = None) -> object:
         return self._api.call_action(action, data or {}, files=files, requests_kwargs={"timeout": CALL_TIMEOUT_S})
@@ -341,7 +355,9 @@ def check_portal(portal: Portal, org: str, token_env: str) -> str:
     except requests.RequestException as exc:
         raise PushError(exitcodes.RELEASE_REFUSED, f"{portal.url} cannot be reached: {describe_error(exc)}") from None
     except (CKANAPIError, ServerIncompatibleError, ValueError) as exc:
-        raise PushError(exitcodes.USAGE, f"{portal.url} does not answer as a CKAN portal (status_show): {describe_error(exc)}") from None
+        raise PushError(
+            exitcodes.USAGE, f"{portal.url} does not answer as a CKAN portal (status_show): {describe_error(exc)}"
+        ) from None
     version = str(status.get("ckan_version", "?")) if isinstance(status, dict) else "?"
     if portal.authenticated:
         try:
@@ -356,7 +372,9 @@ def check_portal(portal: Portal, org: str, token_env: str) -> str:
         try:
             orgs = portal.call("organization_list_for_user", {"permission": "create_dataset"})
         except NotAuthorized:
-            raise PushError(exitcodes.USAGE, f"{portal.url} refused the API token in ${token_env}: nothing was sent") from None
+            raise PushError(
+                exitcodes.USAGE, f"{portal.url} refused the API token in ${token_env}: nothing was sent"
+            ) from None
         known = {o.get("name") for o in orgs} | {o.get("id") for o in orgs}
         if org not in known:
             names = ", ".join(sorted(o.get("name", "?") for o in orgs)) or "none"
@@ -426,7 +444,9 @@ def _short(digest: str | None) -> str:
     return (digest or "none").removeprefix("sha256:")[:12]
 
 
-def _match_resources(release: Release, portal_resources: list[dict], recorded: dict) -> tuple[dict[str, dict], list[dict]]:
+def _match_resources(
+    release: Release, portal_resources: list[dict], recorded: dict
+) -> tuple[dict[str, dict], list[dict]]:
     """The portal resource of each file (by ``release_path``, else by the id recorded), and the
     portal resources to delete: those of files no longer in the release, and duplicates."""
     matched: dict[str, dict] = {}
@@ -471,7 +491,9 @@ def _dataset_changes(payload: dict, pkg: dict) -> dict:
     return changes
 
 
-def plan_push(release: Release, org: str, pkg: dict | None, recorded: dict | None = None, private: bool = False) -> Plan:
+def plan_push(
+    release: Release, org: str, pkg: dict | None, recorded: dict | None = None, private: bool = False
+) -> Plan:
     """The steps that bring the portal's dataset ``pkg`` (None: not there) to ``release``.
 
     Pure: the portal is read before, the plan is carried out by :func:`execute_plan` (or
@@ -487,7 +509,9 @@ def plan_push(release: Release, org: str, pkg: dict | None, recorded: dict | Non
         steps = [Step("create_dataset", fields={**payload, "private": True}, reason="not on the portal")]
         steps += [Step("upload", r[PATH_KEY], None, r, "new file") for r in release.resources]
         if not private:
-            steps.append(Step("update_dataset", fields={"private": False}, reason="every file is on the portal: make it public"))
+            steps.append(
+                Step("update_dataset", fields={"private": False}, reason="every file is on the portal: make it public")
+            )
         return Plan(release.report_id, None, steps, [])
     owner = pkg.get("organization") or {}
     if org not in (owner.get("name"), owner.get("id"), pkg.get("owner_org")):
@@ -514,7 +538,15 @@ def plan_push(release: Release, org: str, pkg: dict | None, recorded: dict | Non
             if "size" in fields and str(current.get("size")) == str(resource["size"]):
                 fields.pop("size")
             if fields:
-                steps.append(Step("update_resource", path, current["id"], fields, "properties changed: " + ", ".join(sorted(fields))))
+                steps.append(
+                    Step(
+                        "update_resource",
+                        path,
+                        current["id"],
+                        fields,
+                        "properties changed: " + ", ".join(sorted(fields)),
+                    )
+                )
             else:
                 unchanged.append(path)
     for resource in stale:
@@ -531,7 +563,9 @@ def describe_plan(plan: Plan, release: Release, org: str) -> list[str]:
     """The plan in words, one line per change."""
     name = release.dataset["name"]
     if plan.empty:
-        return [f"{name}: nothing to push: the portal holds this release (version {release.version}, {len(plan.unchanged)} files)"]
+        return [
+            f"{name}: nothing to push: the portal holds this release (version {release.version}, {len(plan.unchanged)} files)"
+        ]
     if plan.dataset_id is None:
         dataset = release.dataset
         tags = [t["name"] for t in dataset.get("tags", [])]
@@ -549,7 +583,9 @@ def describe_plan(plan: Plan, release: Release, org: str) -> list[str]:
         if step.kind == "upload":
             size = step.fields.get("size")
             target = f"into resource {step.resource_id}" if step.resource_id else "as a new resource"
-            lines.append(f"  upload {step.path} ({size} bytes, sha256 {_short(step.fields.get('hash'))}) {target}: {step.reason}")
+            lines.append(
+                f"  upload {step.path} ({size} bytes, sha256 {_short(step.fields.get('hash'))}) {target}: {step.reason}"
+            )
         elif step.kind == "update_resource":
             lines.append(f"  update resource {step.resource_id} ({step.path}): {step.reason}")
         elif step.kind == "delete_resource":
@@ -582,7 +618,7 @@ def write_push_record(pushes_dir: Path, record: dict) -> None:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager
@@ -657,7 +693,11 @@ def execute_plan(portal: Portal, plan: Plan, release: Release, org: str, pushes_
             else:
                 resource = portal.call("resource_create", {"package_id": dataset_id, **data}, files=upload)
             counts["uploaded"] += 1
-            entry["resources"][step.path] = {"id": resource["id"], "sha256": step.fields["hash"].removeprefix("sha256:"), "bytes": step.fields["size"]}
+            entry["resources"][step.path] = {
+                "id": resource["id"],
+                "sha256": step.fields["hash"].removeprefix("sha256:"),
+                "bytes": step.fields["size"],
+            }
             log.info("uploaded %s (%d bytes) to resource %s", step.path, step.fields["size"], resource["id"])
         elif step.kind == "update_resource":
             portal.call("resource_patch", {"id": step.resource_id, **step.fields})
@@ -687,7 +727,9 @@ def execute_plan(portal: Portal, plan: Plan, release: Release, org: str, pushes_
                 f"after the push, the portal's resource for {resource[PATH_KEY]} is missing or has another hash",
             )
         entry["resources"][resource[PATH_KEY]] = {
-            "id": current["id"], "sha256": resource["hash"].removeprefix("sha256:"), "bytes": resource["size"],
+            "id": current["id"],
+            "sha256": resource["hash"].removeprefix("sha256:"),
+            "bytes": resource["size"],
         }
     entry["resources"] = {p: entry["resources"][p] for p in release.files}
     entry.update({"dataset_id": pkg["id"], "complete": True, "pushed_at": _now()})
@@ -736,16 +778,24 @@ def push_report(
     if problems:
         for problem in problems:
             log.error("%s: %s", report_id, problem)
-        raise PushError(exitcodes.INPUT_ERROR, f"{report_id}: {len(problems)} problem(s) in the payload: nothing was sent")
+        raise PushError(
+            exitcodes.INPUT_ERROR, f"{report_id}: {len(problems)} problem(s) in the payload: nothing was sent"
+        )
     log.info(
         "%s: payload valid (name, tags, licence %s, organisation %s, languages %s, Arabic text complete): %d files",
-        report_id, LICENCE_ID, org, "+".join(REQUIRED_LANGUAGES), len(release.resources),
+        report_id,
+        LICENCE_ID,
+        org,
+        "+".join(REQUIRED_LANGUAGES),
+        len(release.resources),
     )
     record = read_push_record(pushes_dir, report_id)
     if portal is None:
         plan = plan_push(release, org, None, None, private)
-        _emit(["(no --ckan: the portal is not compared; on a portal without the dataset this push would do:)"]
-              + describe_plan(plan, release, org))
+        _emit(
+            ["(no --ckan: the portal is not compared; on a portal without the dataset this push would do:)"]
+            + describe_plan(plan, release, org)
+        )
         return exitcodes.OK
     recorded = record["portals"].get(portal.url, {})
     pkg = find_dataset(portal, release.dataset["name"], recorded.get("dataset_id"))
@@ -766,7 +816,11 @@ def push_report(
                 "release_sha256": release.release_sha256,
                 "complete": True,
                 "resources": {
-                    r[PATH_KEY]: {"id": matched[r[PATH_KEY]]["id"], "sha256": r["hash"].removeprefix("sha256:"), "bytes": r["size"]}
+                    r[PATH_KEY]: {
+                        "id": matched[r[PATH_KEY]]["id"],
+                        "sha256": r["hash"].removeprefix("sha256:"),
+                        "bytes": r["size"],
+                    }
                     for r in release.resources
                 },
                 "pushed_at": recorded.get("pushed_at") or _now(),
@@ -780,7 +834,11 @@ def push_report(
         state = portal_state(portal, release, record["portals"].get(portal.url, {}))
         log.error("%s: the push failed: %s", report_id, describe_error(exc))
         log.error("%s: on the portal now: %s", report_id, state)
-        log.error("%s: run the same `pgo push` again to complete it (record: %s)", report_id, record_path(pushes_dir, report_id))
+        log.error(
+            "%s: run the same `pgo push` again to complete it (record: %s)",
+            report_id,
+            record_path(pushes_dir, report_id),
+        )
         return exitcodes.RELEASE_REFUSED
     except PushError as exc:
         state = portal_state(portal, release, record["portals"].get(portal.url, {}))
@@ -792,7 +850,12 @@ def push_report(
         raise
     log.info(
         "pushed %s to %s: %d uploaded, %d updated, %d deleted, %d unchanged",
-        report_id, portal.dataset_url(release.dataset["name"]), counts["uploaded"], counts["updated"], counts["deleted"], counts["unchanged"],
+        report_id,
+        portal.dataset_url(release.dataset["name"]),
+        counts["uploaded"],
+        counts["updated"],
+        counts["deleted"],
+        counts["unchanged"],
         extra={"fields": {"report_id": report_id, **counts}},
     )
     return exitcodes.OK
@@ -824,7 +887,9 @@ def push_packages(
         another push of the report is running. The highest code met, over the reports.
     """
     if not ENV_NAME_RE.fullmatch(token_env or ""):
-        log.error("--token-env takes the NAME of an environment variable (such as %s), never the token itself", TOKEN_ENV)
+        log.error(
+            "--token-env takes the NAME of an environment variable (such as %s), never the token itself", TOKEN_ENV
+        )
         return exitcodes.USAGE
     if ckan_url is not None and not re.match(r"^https?://[^/\s]+", ckan_url):
         log.error("--ckan takes the portal's address, such as https://data.gov.ma: got %r", ckan_url)
@@ -836,10 +901,16 @@ def push_packages(
     if ckan_url is not None and not token and not dry_run:
         log.error(
             "the API token is read from the environment variable %s, which is empty or not set: "
-            "export %s=<token> (never on the command line)", token_env, token_env,
+            "export %s=<token> (never on the command line)",
+            token_env,
+            token_env,
         )
         return exitcodes.USAGE
-    if ckan_url is not None and ckan_url.startswith("http://") and not re.match(r"^http://(localhost|127\.|\[::1\])", ckan_url):
+    if (
+        ckan_url is not None
+        and ckan_url.startswith("http://")
+        and not re.match(r"^http://(localhost|127\.|\[::1\])", ckan_url)
+    ):
         log.warning("%s is not https: the API token travels in clear", ckan_url)
     reports = [report_id] if report_id else released_reports(exports_dir)
     if not reports:
@@ -849,8 +920,11 @@ def push_packages(
     if ckan_url is not None:
         portal = Portal(ckan_url, token or None)
         if not token:
-            log.warning("dry run without a token (%s not set): the token and the organisation are not checked, "
-                        "and a private dataset is not seen", token_env)
+            log.warning(
+                "dry run without a token (%s not set): the token and the organisation are not checked, "
+                "and a private dataset is not seen",
+                token_env,
+            )
     worst = exitcodes.OK
     try:
         if portal is not None:
@@ -860,7 +934,9 @@ def push_packages(
                 log.error("%s", exc.message)
                 return exc.code
             except _portal_errors() as exc:
-                log.error("%s failed while being checked, before anything was sent: %s", portal.url, describe_error(exc))
+                log.error(
+                    "%s failed while being checked, before anything was sent: %s", portal.url, describe_error(exc)
+                )
                 return exitcodes.RELEASE_REFUSED
             log.info("CKAN %s at %s, organisation %s", version, portal.url, org)
         for rid in reports:
@@ -881,4 +957,3 @@ def push_packages(
         if portal is not None:
             portal.close()
     return worst
-

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import csv
 import decimal
-import io
 import hashlib
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -168,7 +168,7 @@ class RenderedTable:
     def _pieces(self, items: list[str], report_ids: list[str] | None) -> list[str]:
         if report_ids is None:
             return items
-        ordered = sorted((self.span(r) for r in report_ids))
+        ordered = sorted(self.span(r) for r in report_ids)
         return [item for start, stop in ordered for item in items[start:stop]]
 
     def check_slices(self, whole: bytes, report_ids: list[str]) -> None:
@@ -210,4 +210,3 @@ def render_table(df: pd.DataFrame, table: str) -> RenderedTable:
 def render_tables(frames: dict[str, pd.DataFrame]) -> dict[str, RenderedTable]:
     """Every published table of ``frames`` rendered once, in :data:`schemas.ALL_RESOURCES` order."""
     return {table: render_table(frames[table], table) for table in ALL_RESOURCES if table in frames}
-

@@ -34,10 +34,17 @@ def timed(name: str, stages: dict, reports: list[str], fn, *args, **kwargs) -> i
         code = int(fn(*args, **kwargs))
     except Exception as exc:  # a stage's bug must not lose the run's record
         log.exception(
-            "stage %s crashed (reports: %s): %s", name, ", ".join(reports) or "-", exc,
+            "stage %s crashed (reports: %s): %s",
+            name,
+            ", ".join(reports) or "-",
+            exc,
             extra={"fields": {"stage": name, "reports": reports}},
         )
-        stages[name] = {"exit_code": exitcodes.INTERNAL_ERROR, "crashed": True, "duration_s": round(time.perf_counter() - started, 3)}
+        stages[name] = {
+            "exit_code": exitcodes.INTERNAL_ERROR,
+            "crashed": True,
+            "duration_s": round(time.perf_counter() - started, 3),
+        }
         return exitcodes.INTERNAL_ERROR
     stages[name] = {"exit_code": code, "duration_s": round(time.perf_counter() - started, 3)}
     log.info("stage %s: exit code %d in %.2f s", name, code, stages[name]["duration_s"])
@@ -55,10 +62,22 @@ def run_stages(opts, plan) -> tuple[int, dict, dict]:
     done: dict[str, dict] = {"ingest": {}, "publish": {}}
     todo = plan.to_process
     only = None if opts.report is None else {opts.report}
-    code = timed("ingest", stages, todo, ingest_reports, opts.raw, lay.curated, only=only, force=opts.force, record=done["ingest"])
+    code = timed(
+        "ingest",
+        stages,
+        todo,
+        ingest_reports,
+        opts.raw,
+        lay.curated,
+        only=only,
+        force=opts.force,
+        record=done["ingest"],
+    )
     failed_at = "ingest" if code in STOPPING else None
     reparsed = any(d.get("how") == "parsed" for d in done["ingest"].values())
-    if failed_at is None and (opts.force or reparsed or "validated" in plan.stale_layers or "computed" in plan.stale_layers or opts.report):
+    if failed_at is None and (
+        opts.force or reparsed or "validated" in plan.stale_layers or "computed" in plan.stale_layers or opts.report
+    ):
         from pipeline.validate import validate_curated
 
         code = max(code, timed("validate", stages, todo, validate_curated, lay.curated))
@@ -72,9 +91,17 @@ def run_stages(opts, plan) -> tuple[int, dict, dict]:
         from pipeline.publish import publish_packages
 
         publish = timed(
-            "publish", stages, todo, publish_packages, lay.curated, lay.exports,
-            report_ids=set(todo), publisher=publisher_name(opts), national_name=opts.national_name,
-            record=done["publish"], retract=opts.report is None,
+            "publish",
+            stages,
+            todo,
+            publish_packages,
+            lay.curated,
+            lay.exports,
+            report_ids=set(todo),
+            publisher=publisher_name(opts),
+            national_name=opts.national_name,
+            record=done["publish"],
+            retract=opts.report is None,
         )
         code = max(code, publish)
         failed_at = "publish" if publish in STOPPING else None
@@ -121,6 +148,8 @@ def report_outcomes(lay, plan, stages: dict, done: dict, failed_at: str | None) 
             "stages": {name: record[report_id] for name, record in done.items() if report_id in record},
             "quarantined_rows": quarantined.get(report_id, 0),
             "rows": partition.get("outcome", {}).get("rows", {}),
-            "release": None if release is None else {name: f["sha256"] for name, f in release.get("files", {}).items() if name.endswith(".zip")},
+            "release": None
+            if release is None
+            else {name: f["sha256"] for name, f in release.get("files", {}).items() if name.endswith(".zip")},
         }
     return out

@@ -50,16 +50,27 @@ def report_states(opts: Options) -> list[dict]:
     rows = []
     for report_id in sorted(plan.inputs):
         last = state.get(report_id, {})
-        rows.append({
-            "report_id": report_id,
-            "state": _label(report_id, plan, last, running),
-            "last_run": last.get("last_run"),
-            "release": _release_version(lay.release(report_id)),
-        })
+        rows.append(
+            {
+                "report_id": report_id,
+                "state": _label(report_id, plan, last, running),
+                "last_run": last.get("last_run"),
+                "release": _release_version(lay.release(report_id)),
+            }
+        )
     for report_id in plan.removed:
-        rows.append({"report_id": report_id, "state": "removed from raw/", "last_run": None, "release": _release_version(lay.release(report_id))})
+        rows.append(
+            {
+                "report_id": report_id,
+                "state": "removed from raw/",
+                "last_run": None,
+                "release": _release_version(lay.release(report_id)),
+            }
+        )
     for entry in plan.refused:
-        rows.append({"report_id": entry.path.name, "state": f"refused: {entry.problem}", "last_run": None, "release": None})
+        rows.append(
+            {"report_id": entry.path.name, "state": f"refused: {entry.problem}", "last_run": None, "release": None}
+        )
     return rows
 
 

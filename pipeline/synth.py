@@ -1350,7 +1350,12 @@ class _FollowupBuilder(_ReportBuilder):
                 if _title_similarity(title, a["title"]) < RETITLE_MAX_SIMILARITY:
                     break
             changes["retitled"].append(
-                {"commitment_no": no, "activity_no": a["activity_no"], "earlier_title": a["title"], "later_title": title}
+                {
+                    "commitment_no": no,
+                    "activity_no": a["activity_no"],
+                    "earlier_title": a["title"],
+                    "later_title": title,
+                }
             )
             a["title"] = title
             a["_retitled"] = True

@@ -12,8 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from tqdm import tqdm
 

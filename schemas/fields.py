@@ -218,8 +218,7 @@ FIELDS: dict[str, dict] = {
         "type": "string",
         "title": "Actions réalisées",
         "title_ar": "الإجراءات المنجزة",
-        "description": "Texte des actions réalisées rattachées à l'activité, "
-        "un élément par ligne, sans puces.",
+        "description": "Texte des actions réalisées rattachées à l'activité, un élément par ligne, sans puces.",
         "description_ar": "نص الإجراءات المنجزة المرتبطة بالنشاط، عنصر واحد في كل سطر، دون علامات التعداد.",
     },
     "source_line": {
@@ -287,8 +286,7 @@ FIELDS: dict[str, dict] = {
         "type": "string",
         "title": "Nature de l'indicateur",
         "title_ar": "نوع المؤشر",
-        "description": "Nature déduite du libellé : count (« Nombre… »), rate (« Taux… », "
-        "« Pourcentage… ») ou other.",
+        "description": "Nature déduite du libellé : count (« Nombre… »), rate (« Taux… », « Pourcentage… ») ou other.",
         "description_ar": "النوع المستنتج من التسمية: count (عدد، «Nombre…»)، rate (نسبة، «Taux…» أو «Pourcentage…») أو other (غير ذلك).",
         "constraints": {"enum": KIND_VALUES},
     },

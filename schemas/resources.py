@@ -39,7 +39,10 @@ RESOURCES: dict[str, dict] = {
         "primary_key": ["report_id"],
         "foreign_keys": [],
         "field_overrides": {
-            "title": {"description": "Titre du rapport : première ligne non vide du document.", "description_ar": "عنوان التقرير: أول سطر غير فارغ في الوثيقة."},
+            "title": {
+                "description": "Titre du rapport : première ligne non vide du document.",
+                "description_ar": "عنوان التقرير: أول سطر غير فارغ في الوثيقة.",
+            },
         },
     },
     "axes": {
@@ -53,7 +56,9 @@ RESOURCES: dict[str, dict] = {
         "foreign_keys": [
             {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
         ],
-        "field_overrides": {"name": {"description": "Nom de l'axe tel qu'imprimé.", "description_ar": "اسم المحور كما ورد في التقرير."}},
+        "field_overrides": {
+            "name": {"description": "Nom de l'axe tel qu'imprimé.", "description_ar": "اسم المحور كما ورد في التقرير."}
+        },
     },
     "commitments": {
         "title": "Engagements",
@@ -83,7 +88,10 @@ RESOURCES: dict[str, dict] = {
             },
         ],
         "field_overrides": {
-            "title": {"description": "Titre de l'engagement tel qu'imprimé dans son en-tête, lignes jointes.", "description_ar": "عنوان الالتزام كما ورد في رأس بطاقته، بعد ضمّ أسطره."},
+            "title": {
+                "description": "Titre de l'engagement tel qu'imprimé dans son en-tête, lignes jointes.",
+                "description_ar": "عنوان الالتزام كما ورد في رأس بطاقته، بعد ضمّ أسطره.",
+            },
         },
     },
     "activities": {
@@ -112,8 +120,14 @@ RESOURCES: dict[str, dict] = {
             },
         ],
         "field_overrides": {
-            "title": {"description": "Intitulé de l'activité, lignes jointes.", "description_ar": "عنوان النشاط، بعد ضمّ أسطره."},
-            "source_line": {"description": "Ligne (à partir de 1) de l'en-tête « Activité K » dans le fichier source.", "description_ar": "رقم السطر (ابتداءً من 1) الذي يوجد فيه رأس «Activité K» في الملف المصدر."},
+            "title": {
+                "description": "Intitulé de l'activité, lignes jointes.",
+                "description_ar": "عنوان النشاط، بعد ضمّ أسطره.",
+            },
+            "source_line": {
+                "description": "Ligne (à partir de 1) de l'en-tête « Activité K » dans le fichier source.",
+                "description_ar": "رقم السطر (ابتداءً من 1) الذي يوجد فيه رأس «Activité K» في الملف المصدر.",
+            },
         },
     },
     "indicators": {
@@ -293,8 +307,15 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             },
         ],
         "field_overrides": {
-            "rate_pct": {"description": "Taux calculé de l'axe.", "description_ar": "النسبة المحسوبة للمحور.", "constraints": {"minimum": 0, "maximum": 100}},
-            "commitment_count": {"description": "Nombre d'engagements de l'axe.", "description_ar": "عدد التزامات المحور."},
+            "rate_pct": {
+                "description": "Taux calculé de l'axe.",
+                "description_ar": "النسبة المحسوبة للمحور.",
+                "constraints": {"minimum": 0, "maximum": 100},
+            },
+            "commitment_count": {
+                "description": "Nombre d'engagements de l'axe.",
+                "description_ar": "عدد التزامات المحور.",
+            },
         },
     },
     "plan_progress": {
@@ -317,7 +338,11 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
         ],
         "field_overrides": {
-            "rate_pct": {"description": "Taux global calculé du plan.", "description_ar": "النسبة الإجمالية المحسوبة للخطة.", "constraints": {"minimum": 0, "maximum": 100}},
+            "rate_pct": {
+                "description": "Taux global calculé du plan.",
+                "description_ar": "النسبة الإجمالية المحسوبة للخطة.",
+                "constraints": {"minimum": 0, "maximum": 100},
+            },
         },
     },
     "reconciliation": {
@@ -345,7 +370,11 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             },
         ],
         "field_overrides": {
-            "rate_pct": {"description": "Taux calculé correspondant.", "description_ar": "النسبة المحسوبة المقابلة.", "constraints": {"minimum": 0, "maximum": 100}},
+            "rate_pct": {
+                "description": "Taux calculé correspondant.",
+                "description_ar": "النسبة المحسوبة المقابلة.",
+                "constraints": {"minimum": 0, "maximum": 100},
+            },
         },
     },
     "status_summary": {
@@ -361,9 +390,15 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}},
         ],
         "field_overrides": {
-            "scope": {"description": "Ce que couvre le décompte : plan (le plan entier), axis (un axe) "
-                      "ou commitment (un engagement).", "description_ar": "ما يشمله العدّ: plan (الخطة بأكملها)، axis (محور) أو commitment (التزام)."},
-            "activity_count": {"description": "Nombre d'activités de ce statut dans la portée.", "description_ar": "عدد الأنشطة التي لها هذه الحالة ضمن النطاق."},
+            "scope": {
+                "description": "Ce que couvre le décompte : plan (le plan entier), axis (un axe) "
+                "ou commitment (un engagement).",
+                "description_ar": "ما يشمله العدّ: plan (الخطة بأكملها)، axis (محور) أو commitment (التزام).",
+            },
+            "activity_count": {
+                "description": "Nombre d'activités de ce statut dans la portée.",
+                "description_ar": "عدد الأنشطة التي لها هذه الحالة ضمن النطاق.",
+            },
         },
     },
     "missing_rate_range": {
@@ -392,7 +427,10 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             },
         ],
         "field_overrides": {
-            "commitment_no": {"description": "Numéro de l'engagement dont le taux n'est pas publié.", "description_ar": "رقم الالتزام الذي لم تُنشر نسبته."},
+            "commitment_no": {
+                "description": "Numéro de l'engagement dont le taux n'est pas publié.",
+                "description_ar": "رقم الالتزام الذي لم تُنشر نسبته.",
+            },
             "aggregation": {
                 "description": "Méthode d'agrégation supposée : commitment_mean (moyenne simple des taux des "
                 "engagements) ou activity_weighted (moyenne pondérée par le poids total des activités "
@@ -400,7 +438,10 @@ COMPUTED_RESOURCES: dict[str, dict] = {
                 "description_ar": "طريقة التجميع المفترضة: commitment_mean (المتوسط البسيط لنسب الالتزامات) أو activity_weighted (المتوسط المرجّح بالوزن الإجمالي لأنشطة كل التزام).",
                 "constraints": {"enum": ["commitment_mean", "activity_weighted"]},
             },
-            "published_rate_pct": {"description": "Taux global publié par le rapport.", "description_ar": "النسبة الإجمالية التي نشرها التقرير."},
+            "published_rate_pct": {
+                "description": "Taux global publié par le rapport.",
+                "description_ar": "النسبة الإجمالية التي نشرها التقرير.",
+            },
         },
     },
 }

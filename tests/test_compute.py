@@ -14,19 +14,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import compute_tables
 
 from pipeline import exitcodes
 from pipeline.compute import (
-    ConfigError,
     DATABASE_ONLY_VIEWS,
     INTERMEDIATE_VIEWS,
+    ConfigError,
     compute_database,
     load_rates_config,
     load_weights_by_report,
     parse_rates_config,
     parse_weights,
 )
-from conftest import compute_tables
 from pipeline.fingerprint import stage_code_fingerprint
 from schemas import COMPUTED_TABLES, TABLES, arrow_schema, get_resource, table_fields
 
@@ -179,8 +179,14 @@ def test_reconciliation_puts_each_published_rate_beside_the_computed_interval():
 
 def test_missing_rate_range_solves_the_published_global_rate_for_the_missing_commitment():
     out = compute_tables(small_plan())["missing_rate_range"]
-    columns = ["commitment_no", "aggregation", "published_rate_pct", "implied_rate_min_pct", "implied_rate_max_pct",
-               "is_consistent"]
+    columns = [
+        "commitment_no",
+        "aggregation",
+        "published_rate_pct",
+        "implied_rate_min_pct",
+        "implied_rate_max_pct",
+        "is_consistent",
+    ]
     # commitment_mean: (70 + 40 + x) / 3 in [59.5, 60.5] <=> x in [68.5, 71.5].
     # activity_weighted: commitment 3 has no activity, so the plan is (3*70 + 3*40) / 6 = 55 whatever x is: not 60.
     assert rows(out, columns) == approx_rows(
@@ -216,13 +222,25 @@ def test_status_summary_counts_activities_per_status_for_plan_axes_and_commitmen
     counts = {(s, n, st): c for s, n, st, c in rows(out, ["scope", "scope_no", "status", "activity_count"])}
     assert len(counts) == (1 + 3 + 3) * 5
     assert [counts[("plan", 0, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]] == [
-        1, 1, 1, 2, 1,
+        1,
+        1,
+        1,
+        2,
+        1,
     ]
     assert [counts[("axis", 1, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]] == [
-        0, 1, 0, 1, 1,
+        0,
+        1,
+        0,
+        1,
+        1,
     ]
     assert [counts[("axis", 2, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]] == [
-        1, 0, 1, 1, 0,
+        1,
+        0,
+        1,
+        1,
+        0,
     ]
     statuses = ["not_started", "limited", "substantial", "complete", "unknown"]
     assert sum(counts[("axis", 3, s)] for s in statuses) == 0
@@ -236,8 +254,14 @@ def test_compute_findings_say_what_could_not_be_computed_and_what_does_not_match
         (R, "compute", 1, "warning", "commitment_without_activity", "commitments", "commitment_no=3", 30),
         (R, "compute", 2, "warning", "axis_without_commitment", "axes", "axis_no=3", None),
         (
-            R, "compute", 3, "warning", "published_rate_outside_bounds", "published_rates",
-            "scope=commitment,scope_no=2", 7,
+            R,
+            "compute",
+            3,
+            "warning",
+            "published_rate_outside_bounds",
+            "published_rates",
+            "scope=commitment,scope_no=2",
+            7,
         ),
         (R, "compute", 4, "info", "missing_rate_range", "commitments", "commitment_no=3", 30),
     ]
@@ -297,7 +321,11 @@ def test_all_unknown_commitment_has_no_point_estimate_and_a_finding():
     tables["activities"] = frame("activities", [activity(1, 1, "unknown"), activity(2, 1, "complete")])
     out = compute_tables(tables)
     assert rows(out["commitment_progress"], ["commitment_no", "unknown_activity_count", *RATES])[0] == (
-        1, 1, None, 0.0, 100.0,
+        1,
+        1,
+        None,
+        0.0,
+        100.0,
     )
     assert "commitment_status_unknown" in set(out["findings"]["code"])
 
@@ -327,9 +355,7 @@ def test_a_configured_mapping_changes_the_activity_values():
     config = parse_rates_config(text, "high.toml")
     out = compute_tables(small_plan(), config)
     # commitment 1: (100 + 59) / 2; commitment 2: (90 + 0 + 100) / 3.
-    assert rows(out["commitment_progress"], ["commitment_no", "rate_pct"])[:2] == approx_rows(
-        [(1, 79.5), (2, 190 / 3)]
-    )
+    assert rows(out["commitment_progress"], ["commitment_no", "rate_pct"])[:2] == approx_rows([(1, 79.5), (2, 190 / 3)])
 
 
 GOOD = (
@@ -424,9 +450,7 @@ def test_load_weights_reads_the_file_of_each_report(tmp_path):
 
 
 def test_a_weights_file_changes_exactly_the_rates_it_should(tmp_path):
-    (tmp_path / f"{R}.weights.csv").write_text(
-        "commitment_no,activity_no,weight\n1,1,3\n1,3,2\n", encoding="utf-8"
-    )
+    (tmp_path / f"{R}.weights.csv").write_text("commitment_no,activity_no,weight\n1,1,3\n1,3,2\n", encoding="utf-8")
     tables = small_plan()
     before = compute_tables(tables)
     after = compute_tables(tables, weights=load_weights_by_report(tmp_path, tables["activities"])[0])
@@ -434,15 +458,17 @@ def test_a_weights_file_changes_exactly_the_rates_it_should(tmp_path):
     # point (3*95 + 30) / 4 = 78.75; min (3*90 + 1 + 0) / 6 = 271/6; max (3*100 + 59 + 2*100) / 6 = 559/6.
     changed = after["commitment_progress"].compare(before["commitment_progress"])
     assert list(changed.index) == [0]
-    assert rows(after["commitment_progress"], ["commitment_no", *RATES])[0] == approx_rows(
-        [(1, 78.75, 271 / 6, 559 / 6)]
-    )[0]
+    assert (
+        rows(after["commitment_progress"], ["commitment_no", *RATES])[0]
+        == approx_rows([(1, 78.75, 271 / 6, 559 / 6)])[0]
+    )
     assert list(after["activity_progress"].compare(before["activity_progress"]).index) == [0, 2]
     # Axis 1 (commitments 1 and 3) and the plan change; axis 2 does not.
     assert list(after["axis_progress"].compare(before["axis_progress"]).index) == [0]
-    assert rows(after["axis_progress"], ["axis_no", *RATES])[0] == approx_rows(
-        [(1, 78.75, 271 / 12, (559 / 6 + 100) / 2)]
-    )[0]
+    assert (
+        rows(after["axis_progress"], ["axis_no", *RATES])[0]
+        == approx_rows([(1, 78.75, 271 / 12, (559 / 6 + 100) / 2)])[0]
+    )
     assert rows(after["plan_progress"], RATES) == approx_rows(
         [((78.75 + 170 / 3) / 2, (271 / 6 + 50) / 3, (559 / 6 + 190 / 3 + 100) / 3)]
     )
@@ -481,9 +507,7 @@ def test_compute_database_flags_a_bad_weights_file_as_an_input_error(tmp_path, c
             (f"{R}.weights.csv",)
         ]
         progress = con.sql("SELECT weight FROM activity_progress WHERE commitment_no = 1 ORDER BY activity_no")
-        assert progress.fetchall() == [
-            (3.0,), (1.0,), (1.0,)
-        ]
+        assert progress.fetchall() == [(3.0,), (1.0,), (1.0,)]
     provenance = json.loads((curated / "computed" / "provenance.json").read_text(encoding="utf-8"))["built_from"]
     assert provenance["reports"][R]["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert provenance["compute_code"] == stage_code_fingerprint("compute")
@@ -583,7 +607,11 @@ def test_seed_rates_match_a_plain_python_computation(seed_curated):
     tables = read_curated(seed_curated / "validated")
     progress = {"not_started": 0, "limited": 30, "substantial": 75, "complete": 95}
     bands = {
-        "not_started": (0, 0), "limited": (1, 59), "substantial": (60, 90), "complete": (90, 100), "unknown": (0, 100)
+        "not_started": (0, 0),
+        "limited": (1, 59),
+        "substantial": (60, 90),
+        "complete": (90, 100),
+        "unknown": (0, 100),
     }
     expected = {}
     for c in tables["commitments"].itertuples():
@@ -596,9 +624,7 @@ def test_seed_rates_match_a_plain_python_computation(seed_curated):
             c.axis_no,
         )
     computed = read_table(seed_curated / "computed" / "commitment_progress.parquet", "commitment_progress")
-    assert rows(computed, ["commitment_no", *RATES]) == approx_rows(
-        [(n, *v[:3]) for n, v in sorted(expected.items())]
-    )
+    assert rows(computed, ["commitment_no", *RATES]) == approx_rows([(n, *v[:3]) for n, v in sorted(expected.items())])
     axes = read_table(seed_curated / "computed" / "axis_progress.parquet", "axis_progress")
     for a in axes.itertuples():
         mine = [v for v in expected.values() if v[3] == a.axis_no]
@@ -625,8 +651,14 @@ def test_seed_published_global_rate_follows_the_plain_mean_of_commitment_rates(s
     by_commitment = published[published["scope"] == "commitment"]
     assert by_commitment["rate_pct"].sum() == 1708 and len(by_commitment) == 21
     out = read_table(seed_curated / "computed" / "missing_rate_range.parquet", "missing_rate_range")
-    columns = ["commitment_no", "aggregation", "published_rate_pct", "implied_rate_min_pct", "implied_rate_max_pct",
-               "is_consistent"]
+    columns = [
+        "commitment_no",
+        "aggregation",
+        "published_rate_pct",
+        "implied_rate_min_pct",
+        "implied_rate_max_pct",
+        "is_consistent",
+    ]
     assert rows(out, columns) == [
         (22, "activity_weighted", 82.0, None, None, False),
         (22, "commitment_mean", 82.0, 85.0, 100.0, True),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,9 @@ def run_1x(database: Path, sql: str) -> str:
     assert DUCKDB_1X_CLI.exists(), f"{DUCKDB_1X_CLI} missing: `pip install -e '.[dev]'` installs duckdb-cli 1.5.6"
     result = subprocess.run(
         [str(DUCKDB_1X_CLI), "-readonly", "-csv", "-noheader", str(database), "-c", sql],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()

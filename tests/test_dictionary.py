@@ -34,7 +34,9 @@ def test_committed_data_dictionary_is_current(raw_reports):
     """Current with schemas/ and with the figures of the committed reports: a change of
     report, parser or computation that changes them makes this fail."""
     committed = (REPO / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
-    assert committed == render_data_dictionary(raw_reports), "run `python -m pipeline docs` and commit docs/data-dictionary.md"
+    assert committed == render_data_dictionary(raw_reports), (
+        "run `python -m pipeline docs` and commit docs/data-dictionary.md"
+    )
 
 
 def test_seed_figures_come_from_the_database_built_from_raw(raw_reports, seed_computed):
@@ -49,7 +51,10 @@ def test_seed_figures_come_from_the_database_built_from_raw(raw_reports, seed_co
     )
     text = render_raw_reports(raw_reports)
     assert "taux global publié 82 %." in text
-    assert "la moyenne simple de ses 22 taux d'engagement (`commitment_mean`) si le taux non publié de l'engagement 22 est entre 85 et 100 %" in text
+    assert (
+        "la moyenne simple de ses 22 taux d'engagement (`commitment_mean`) si le taux non publié de l'engagement 22 est entre 85 et 100 %"
+        in text
+    )
     assert "avec `activity_weighted`, aucune valeur du taux de l'engagement 22 ne le redonne" in text
     assert "Ses chiffres publiés suivent donc `commitment_mean`." in text
     assert seed.source_sha256[:16] in text
@@ -65,16 +70,30 @@ def test_no_report_figure_is_written_by_hand():
 
 def test_report_rates_are_rendered_from_their_values():
     weighted = ReportRates(
-        "r-1", "r-1.txt", "ab" * 32, 5, 4, 70.0,
+        "r-1",
+        "r-1.txt",
+        "ab" * 32,
+        5,
+        4,
+        70.0,
         (MissingRate(3, "commitment_mean", None, None), MissingRate(3, "activity_weighted", 61.375, 80.0)),
     )
     text = render_report_rates(weighted)
-    assert text.startswith("- `r-1` (`raw/r-1.txt`, SHA-256 `abababababababab…`) : 5 engagements, 4 taux d'engagement publiés, taux global publié 70 %.")
+    assert text.startswith(
+        "- `r-1` (`raw/r-1.txt`, SHA-256 `abababababababab…`) : 5 engagements, 4 taux d'engagement publiés, taux global publié 70 %."
+    )
     assert "(`activity_weighted`) si le taux non publié de l'engagement 3 est entre 61,4 et 80 %" in text
     assert "avec `commitment_mean`, aucune valeur du taux de l'engagement 3 ne le redonne" in text
     assert text.endswith("Ses chiffres publiés suivent donc `activity_weighted`.\n")
-    neither = ReportRates("r-2", "r-2.txt", "cd" * 32, 5, 4, 70.0,
-                          (MissingRate(3, "commitment_mean", None, None), MissingRate(3, "activity_weighted", None, None)))
+    neither = ReportRates(
+        "r-2",
+        "r-2.txt",
+        "cd" * 32,
+        5,
+        4,
+        70.0,
+        (MissingRate(3, "commitment_mean", None, None), MissingRate(3, "activity_weighted", None, None)),
+    )
     assert render_report_rates(neither).endswith("Aucune des deux méthodes ne redonne le taux global publié.\n")
     assert render_report_rates(ReportRates("r-3", "r-3.txt", "ef" * 32, 5, 5, 64.5)).endswith(
         "taux global publié 64,5 %. La table `missing_rate_range` ne s'applique pas "
@@ -86,8 +105,10 @@ def test_report_rates_are_rendered_from_their_values():
 
 
 def test_rates_method_states_the_configuration_it_is_given():
-    config = {"aggregation": "activity_weighted",
-              "progress_pct": {"not_started": 0.0, "limited": 40.0, "substantial": 70.0, "complete": 100.0}}
+    config = {
+        "aggregation": "activity_weighted",
+        "progress_pct": {"not_started": 0.0, "limited": 40.0, "substantial": 70.0, "complete": 100.0},
+    }
     text = render_data_dictionary([], config)
     assert "par défaut\n  `not_started` 0, `limited` 40, `substantial` 70, `complete` 100) ;" in text
     assert "(par défaut `activity_weighted`)" in text

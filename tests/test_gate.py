@@ -36,15 +36,30 @@ def test_every_key_of_the_schemas_carries_the_report_id():
 
 AXES = [{"report_id": "a", "axis_no": 1, "name": "Axe", "source_line": 1}]
 REPORTS = [
-    {"report_id": r, "title": r, "language": "fr", "source_file": f"{r}.txt", "source_sha256": r * 64,
-     "source_encoding": "utf-8", "line_count": 1, "commitment_count": 1, "activity_count": 0}
+    {
+        "report_id": r,
+        "title": r,
+        "language": "fr",
+        "source_file": f"{r}.txt",
+        "source_sha256": r * 64,
+        "source_encoding": "utf-8",
+        "line_count": 1,
+        "commitment_count": 1,
+        "activity_count": 0,
+    }
     for r in ("a", "b")
 ]
 
 
 def commitment(report_id: str, no: int, axis_no: int | None) -> dict:
-    return {"report_id": report_id, "commitment_no": no, "title": "T", "axis_no": axis_no,
-            "source_line_start": 1, "source_line_end": 2}
+    return {
+        "report_id": report_id,
+        "commitment_no": no,
+        "title": "T",
+        "axis_no": axis_no,
+        "source_line_start": 1,
+        "source_line_end": 2,
+    }
 
 
 def axis_key(table_counts):
@@ -55,8 +70,10 @@ def test_a_key_filled_in_part_is_left_out_only_when_every_complete_key_matches()
     tables = {
         "reports": frame("reports", REPORTS),
         "axes": frame("axes", AXES),
-        "commitments": frame("commitments", [commitment("a", 1, 1), commitment("a", 2, None),
-                                             commitment("b", 1, None), commitment("b", 2, 7)]),
+        "commitments": frame(
+            "commitments",
+            [commitment("a", 1, 1), commitment("a", 2, None), commitment("b", 1, None), commitment("b", 2, 7)],
+        ),
     }
     rendered = render_tables(tables)
     counts = count_key_rows(rendered)["commitments"]
@@ -74,7 +91,9 @@ def test_row_errors_are_traced_to_the_report_whose_rows_they_are():
     rendered = render_tables(tables)
     errors = validate_rows(rendered, count_key_rows(rendered), ["pan-a", "pan-b"])
     assert list(errors) == ["pan-a"]
-    assert [(e["resource"], e["type"], e["field"]) for e in errors["pan-a"]] == [("activities", "constraint-error", "status")]
+    assert [(e["resource"], e["type"], e["field"]) for e in errors["pan-a"]] == [
+        ("activities", "constraint-error", "status")
+    ]
     assert validate_rows(rendered, count_key_rows(rendered), ["pan-b"]) == {}
 
 

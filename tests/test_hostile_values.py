@@ -45,7 +45,21 @@ def valid_tables() -> dict[str, pd.DataFrame]:
     return {
         "reports": frame(
             "reports",
-            [(RID, "Rapport d'auto-évaluation", "2021-2023", "2023-07", "fr", f"{RID}.txt", "0" * 64, "utf-8", 100, 1, 2)],
+            [
+                (
+                    RID,
+                    "Rapport d'auto-évaluation",
+                    "2021-2023",
+                    "2023-07",
+                    "fr",
+                    f"{RID}.txt",
+                    "0" * 64,
+                    "utf-8",
+                    100,
+                    1,
+                    2,
+                )
+            ],
         ),
         "axes": frame("axes", [(RID, 1, "Transparence", 10)]),
         "commitments": frame(
@@ -122,7 +136,9 @@ def test_a_null_required_text_keeps_its_reason_without_a_value():
     tables = valid_tables()
     tables["activities"].loc[1, "title"] = None
     result = validate_tables(tables)
-    assert quarantine_of(result, "activities", "activity_no") == [(2, "title_missing", "« title » est obligatoire mais vide")]
+    assert quarantine_of(result, "activities", "activity_no") == [
+        (2, "title_missing", "« title » est obligatoire mais vide")
+    ]
 
 
 def test_blank_optional_text_is_not_quarantined():
@@ -133,10 +149,7 @@ def test_blank_optional_text_is_not_quarantined():
 
 
 REQUIRED_TEXT = [
-    (table, f["name"])
-    for table in TABLES
-    for f in table_fields(table)
-    if f["type"] == "string" and not f["nullable"]
+    (table, f["name"]) for table in TABLES for f in table_fields(table) if f["type"] == "string" and not f["nullable"]
 ]
 
 
@@ -156,7 +169,21 @@ def test_every_required_text_column_refuses_blank(table, column):
 
 
 @pytest.mark.parametrize(
-    "control", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
+    "control",
+    [
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+    ],
 )
 def test_bidi_control_quarantines_the_row(control):
     tables = valid_tables()
@@ -335,9 +362,7 @@ def test_a_title_starting_with_minus_is_published_with_its_minus():
     records = table_records(axes, "axes")
     assert [r["name"] for r in records] == ["'-2+3 millions", "'\uff1dSOMME(A1)"]
     assert render_csv(records, "axes").decode("utf-8") == (
-        "report_id,axis_no,name,source_line\n"
-        f"{RID},1,'-2+3 millions,10\n"
-        f"{RID},2,'\uff1dSOMME(A1),11\n"
+        f"report_id,axis_no,name,source_line\n{RID},1,'-2+3 millions,10\n{RID},2,'\uff1dSOMME(A1),11\n"
     )
 
 

@@ -80,10 +80,15 @@ def test_seed_commitments(seed_curated):
         "PROMOTION DE LA MISE EN ŒUVRE DU DROIT D'ACCÈS À L'INFORMATION AU NIVEAU DES "
         "DÉPARTEMENTS MINISTÉRIELS ET DES ÉTABLISSEMENTS PUBLICS"
     )
-    assert c.loc[20, "title"].endswith("À L'ÉLABORATION, AU SUIVI ET À LA MISE EN ŒUVRE DE LA POLITIQUE ENVIRONNEMENTALE")
+    assert c.loc[20, "title"].endswith(
+        "À L'ÉLABORATION, AU SUIVI ET À LA MISE EN ŒUVRE DE LA POLITIQUE ENVIRONNEMENTALE"
+    )
     assert c.loc[1, "responsible_body"] == "Ministère délégué chargé du budget"
     assert c.loc[6, "responsible_body"] == "Ministère de la Santé et de la protection sociale"
-    assert c.loc[9, "responsible_body"] == "Instance Nationale de la Probité, de la Prévention et de la Lutte contre la corruption"
+    assert (
+        c.loc[9, "responsible_body"]
+        == "Instance Nationale de la Probité, de la Prévention et de la Lutte contre la corruption"
+    )
     assert pd.isna(c.loc[10, "responsible_body"])  # the report has none for commitment 10
     assert c["responsible_body"].notna().sum() == 21
     assert c["axis_no"].tolist() == [1] * 10 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 2
@@ -125,8 +130,13 @@ def test_seed_activities(seed_curated):
     assert a.loc[(16, 2), "status"] == "unknown"  # no check mark at all
     assert a.loc[(16, 3), "status"] == "unknown"  # check mark lost on a garbled line
     assert a.loc[(18, 5), "status"] == "not_started"
-    assert a.loc[(21, 8), "title"] == "Formation des formateurs chargés de la gestion du site électronique type au niveau des"
-    assert a.loc[(18, 3), "title"].startswith("Elaboration et publication du décret du chef du gouvernement relatif à l'obligation")
+    assert (
+        a.loc[(21, 8), "title"]
+        == "Formation des formateurs chargés de la gestion du site électronique type au niveau des"
+    )
+    assert a.loc[(18, 3), "title"].startswith(
+        "Elaboration et publication du décret du chef du gouvernement relatif à l'obligation"
+    )
     assert not a["title"].str.contains(r"\\|<|>", regex=True).any()
 
 
@@ -195,7 +205,9 @@ def test_bad_files_are_reported_and_the_good_ones_still_go_through(tmp_path, cap
     assert errors == {"empty": "file_empty", "binary": "file_binary", "notes": "no_commitment"}
     for report_id, code in errors.items():
         assert f"{report_id}.txt" in caplog.text and f"({code})" in caplog.text
-        outcome = json.loads((curated / "ingested" / report_id / PROVENANCE_FILE).read_text(encoding="utf-8"))["outcome"]
+        outcome = json.loads((curated / "ingested" / report_id / PROVENANCE_FILE).read_text(encoding="utf-8"))[
+            "outcome"
+        ]
         assert outcome["exit_code"] == exitcodes.INPUT_ERROR
         assert [e["code"] for e in outcome["errors"]] == [code]
     assert "decoded_cp1252" in f[f.report_id == "seed-cp1252"]["code"].tolist()

@@ -16,10 +16,9 @@ from schemas import arrow_schema
 def test_atomic_path_replaces_on_success_and_leaves_the_old_file_on_failure(tmp_path):
     target = tmp_path / "out.txt"
     write_text_atomic(target, "first")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half-written")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half-written")
+        raise RuntimeError("killed")
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
     write_text_atomic(target, "second")

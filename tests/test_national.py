@@ -12,7 +12,6 @@ import pytest
 from test_publish import ROWS, frame, frames, read_tree, write_curated  # noqa: F401 (fixture)
 
 from pipeline import exitcodes, gate
-from pipeline import publish as publish_module
 from pipeline.batch import Options, plan_run, run_pipeline
 from pipeline.inputs import list_inputs
 from pipeline.publish import publish_packages
@@ -71,7 +70,10 @@ def test_only_the_rows_that_changed_are_validated_again(tmp_path, write_curated,
     shutil.rmtree(exports / NATIONAL)  # its record is gone: every report's rows are validated again
     assert publish_packages(curated, exports, report_ids=set()) == exitcodes.OK
     assert validated[2:] == [["pan-a", "pan-b"]]
-    assert json.loads((exports / NATIONAL / "datapackage.json").read_text(encoding="utf-8"))["reports"] == ["pan-a", "pan-b"]
+    assert json.loads((exports / NATIONAL / "datapackage.json").read_text(encoding="utf-8"))["reports"] == [
+        "pan-a",
+        "pan-b",
+    ]
 
 
 def test_a_report_may_not_take_the_national_package_name(tmp_path):

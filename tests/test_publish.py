@@ -16,8 +16,6 @@ from pathlib import Path
 
 import duckdb
 import frictionless
-
-from pipeline.settings import DEFAULT_NATIONAL_NAME
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -25,7 +23,9 @@ from hypothesis import strategies as st
 
 from pipeline import exitcodes
 from pipeline import publish as publish_module
+from pipeline.fingerprint import stage_code_fingerprint
 from pipeline.io import read_table, to_arrow, write_table
+from pipeline.layers import built_from, release_inputs
 from pipeline.publish import (
     FORMULA_PREFIXES,
     PUBLISHED_DECIMALS,
@@ -34,17 +34,15 @@ from pipeline.publish import (
     ckan_dataset,
     neutralise_formula,
     publish_packages,
-    round_half_up,
     recover_interrupted_release,
-    split_foreign_keys,
     render_csv,
+    round_half_up,
+    split_foreign_keys,
     table_records,
     validate_package_dir,
     zip_package,
 )
-from pipeline.fingerprint import stage_code_fingerprint
-from pipeline.layers import built_from, release_inputs
-from pipeline.settings import DEFAULT_PUBLISHER
+from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,12 +59,30 @@ RATES_CONFIG = {
 # tab must come out with a leading apostrophe.
 ROWS: dict[str, list[dict]] = {
     "reports": [
-        {"report_id": "pan-b", "title": "Rapport B", "language": "fr", "source_file": "pan-b.txt",
-         "source_sha256": "b" * 64, "source_encoding": "utf-8", "line_count": 10, "commitment_count": 0,
-         "activity_count": 0},
-        {"report_id": "pan-a", "title": "Rapport A", "plan_period": "2021-2023", "as_of": "2023-07",
-         "language": "fr", "source_file": "pan-a.txt", "source_sha256": "a" * 64, "source_encoding": "utf-8",
-         "line_count": 100, "commitment_count": 2, "activity_count": 3},
+        {
+            "report_id": "pan-b",
+            "title": "Rapport B",
+            "language": "fr",
+            "source_file": "pan-b.txt",
+            "source_sha256": "b" * 64,
+            "source_encoding": "utf-8",
+            "line_count": 10,
+            "commitment_count": 0,
+            "activity_count": 0,
+        },
+        {
+            "report_id": "pan-a",
+            "title": "Rapport A",
+            "plan_period": "2021-2023",
+            "as_of": "2023-07",
+            "language": "fr",
+            "source_file": "pan-a.txt",
+            "source_sha256": "a" * 64,
+            "source_encoding": "utf-8",
+            "line_count": 100,
+            "commitment_count": 2,
+            "activity_count": 3,
+        },
     ],
     "axes": [
         {"report_id": "pan-a", "axis_no": 2, "name": "Justice ouverte", "source_line": 20},
@@ -74,27 +90,88 @@ ROWS: dict[str, list[dict]] = {
         {"report_id": "pan-a", "axis_no": 1, "name": "Transparence", "source_line": 10},
     ],
     "commitments": [
-        {"report_id": "pan-a", "commitment_no": 2, "title": "Justice", "axis_no": 2, "problem": "p",
-         "solution": "s", "expected_result": "r", "source_line_start": 41, "source_line_end": 50},
-        {"report_id": "pan-a", "commitment_no": 1, "title": "Publier les budgets", "axis_no": 1,
-         "responsible_body": "Ministère des Finances", "problem": '=HYPERLINK("http://x")',
-         "solution": "+ plus", "source_line_start": 30, "source_line_end": 40},
+        {
+            "report_id": "pan-a",
+            "commitment_no": 2,
+            "title": "Justice",
+            "axis_no": 2,
+            "problem": "p",
+            "solution": "s",
+            "expected_result": "r",
+            "source_line_start": 41,
+            "source_line_end": 50,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "title": "Publier les budgets",
+            "axis_no": 1,
+            "responsible_body": "Ministère des Finances",
+            "problem": '=HYPERLINK("http://x")',
+            "solution": "+ plus",
+            "source_line_start": 30,
+            "source_line_end": 40,
+        },
     ],
     "activities": [
-        {"report_id": "pan-a", "commitment_no": 2, "activity_no": 1, "title": "\tTabulée", "status": "limited",
-         "band_min_pct": 1.0, "band_max_pct": 59.0, "is_status_checked": True, "actions_text": "ok",
-         "source_line": 42},
-        {"report_id": "pan-a", "commitment_no": 1, "activity_no": 2, "title": "Rapport", "status": "unknown",
-         "band_min_pct": 0.0, "band_max_pct": 100.0, "is_status_checked": False, "source_line": 33},
-        {"report_id": "pan-a", "commitment_no": 1, "activity_no": 1, "title": "Analyse", "status": "complete",
-         "band_min_pct": 90.0, "band_max_pct": 100.0, "is_status_checked": True,
-         "actions_text": "@cmd\nsuite, avec virgule", "source_line": 31},
+        {
+            "report_id": "pan-a",
+            "commitment_no": 2,
+            "activity_no": 1,
+            "title": "\tTabulée",
+            "status": "limited",
+            "band_min_pct": 1.0,
+            "band_max_pct": 59.0,
+            "is_status_checked": True,
+            "actions_text": "ok",
+            "source_line": 42,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "activity_no": 2,
+            "title": "Rapport",
+            "status": "unknown",
+            "band_min_pct": 0.0,
+            "band_max_pct": 100.0,
+            "is_status_checked": False,
+            "source_line": 33,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "activity_no": 1,
+            "title": "Analyse",
+            "status": "complete",
+            "band_min_pct": 90.0,
+            "band_max_pct": 100.0,
+            "is_status_checked": True,
+            "actions_text": "@cmd\nsuite, avec virgule",
+            "source_line": 31,
+        },
     ],
     "indicators": [
-        {"report_id": "pan-a", "commitment_no": 2, "indicator_no": 1, "label": "Taux de publication",
-         "raw_value": "100%", "value": 100.0, "unit": "percent", "kind": "rate", "source_line": 45},
-        {"report_id": "pan-a", "commitment_no": 1, "indicator_no": 1, "label": "Nombre de rapports",
-         "raw_value": "-5", "value": -5.0, "kind": "count", "source_line": 35},
+        {
+            "report_id": "pan-a",
+            "commitment_no": 2,
+            "indicator_no": 1,
+            "label": "Taux de publication",
+            "raw_value": "100%",
+            "value": 100.0,
+            "unit": "percent",
+            "kind": "rate",
+            "source_line": 45,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "indicator_no": 1,
+            "label": "Nombre de rapports",
+            "raw_value": "-5",
+            "value": -5.0,
+            "kind": "count",
+            "source_line": 35,
+        },
     ],
     "published_rates": [
         {"report_id": "pan-a", "scope": "plan", "scope_no": 0, "rate_pct": 82.0, "source_line": 5},
@@ -102,33 +179,100 @@ ROWS: dict[str, list[dict]] = {
         {"report_id": "pan-a", "scope": "commitment", "scope_no": 1, "rate_pct": 65.0, "source_line": 8},
     ],
     "findings": [
-        {"report_id": "Bad Name", "stage": "ingest", "finding_no": 1, "severity": "error",
-         "code": "report_id_invalid", "message": "nom de fichier invalide"},
-        {"report_id": "pan-a", "stage": "ingest", "finding_no": 1, "severity": "warning",
-         "code": "check_mark_missing", "message": "coche absente", "table_name": "activities",
-         "record_key": "commitment_no=1,activity_no=2", "source_line": 33},
+        {
+            "report_id": "Bad Name",
+            "stage": "ingest",
+            "finding_no": 1,
+            "severity": "error",
+            "code": "report_id_invalid",
+            "message": "nom de fichier invalide",
+        },
+        {
+            "report_id": "pan-a",
+            "stage": "ingest",
+            "finding_no": 1,
+            "severity": "warning",
+            "code": "check_mark_missing",
+            "message": "coche absente",
+            "table_name": "activities",
+            "record_key": "commitment_no=1,activity_no=2",
+            "source_line": 33,
+        },
     ],
     "commitment_progress": [
-        {"report_id": "pan-a", "commitment_no": 1, "axis_no": 1, "activity_count": 2, "unknown_activity_count": 1,
-         "rate_pct": 95.0, "rate_min_pct": 45.0, "rate_max_pct": 97.5},
-        {"report_id": "pan-a", "commitment_no": 2, "axis_no": 2, "activity_count": 1, "unknown_activity_count": 0,
-         "rate_pct": 30.0, "rate_min_pct": 1.0, "rate_max_pct": 59.0},
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "axis_no": 1,
+            "activity_count": 2,
+            "unknown_activity_count": 1,
+            "rate_pct": 95.0,
+            "rate_min_pct": 45.0,
+            "rate_max_pct": 97.5,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 2,
+            "axis_no": 2,
+            "activity_count": 1,
+            "unknown_activity_count": 0,
+            "rate_pct": 30.0,
+            "rate_min_pct": 1.0,
+            "rate_max_pct": 59.0,
+        },
     ],
     "axis_progress": [
-        {"report_id": "pan-a", "axis_no": 1, "commitment_count": 1, "rate_pct": 95.0, "rate_min_pct": 45.0,
-         "rate_max_pct": 97.5},
-        {"report_id": "pan-a", "axis_no": 2, "commitment_count": 1, "rate_pct": 30.0, "rate_min_pct": 1.0,
-         "rate_max_pct": 59.0},
+        {
+            "report_id": "pan-a",
+            "axis_no": 1,
+            "commitment_count": 1,
+            "rate_pct": 95.0,
+            "rate_min_pct": 45.0,
+            "rate_max_pct": 97.5,
+        },
+        {
+            "report_id": "pan-a",
+            "axis_no": 2,
+            "commitment_count": 1,
+            "rate_pct": 30.0,
+            "rate_min_pct": 1.0,
+            "rate_max_pct": 59.0,
+        },
     ],
     "plan_progress": [
-        {"report_id": "pan-a", "commitment_count": 2, "activity_count": 3, "rate_pct": 62.5, "rate_min_pct": 23.0,
-         "rate_max_pct": 78.25, "aggregation": "commitment_mean"},
+        {
+            "report_id": "pan-a",
+            "commitment_count": 2,
+            "activity_count": 3,
+            "rate_pct": 62.5,
+            "rate_min_pct": 23.0,
+            "rate_max_pct": 78.25,
+            "aggregation": "commitment_mean",
+        },
     ],
     "reconciliation": [
-        {"report_id": "pan-a", "scope": "plan", "scope_no": 0, "published_rate_pct": 82.0, "rate_pct": 62.5,
-         "rate_min_pct": 23.0, "rate_max_pct": 78.25, "within_bounds": False, "gap_pct_points": 19.5},
-        {"report_id": "pan-a", "scope": "commitment", "scope_no": 1, "published_rate_pct": 65.0, "rate_pct": 95.0,
-         "rate_min_pct": 45.0, "rate_max_pct": 97.5, "within_bounds": True, "gap_pct_points": -30.0},
+        {
+            "report_id": "pan-a",
+            "scope": "plan",
+            "scope_no": 0,
+            "published_rate_pct": 82.0,
+            "rate_pct": 62.5,
+            "rate_min_pct": 23.0,
+            "rate_max_pct": 78.25,
+            "within_bounds": False,
+            "gap_pct_points": 19.5,
+        },
+        {
+            "report_id": "pan-a",
+            "scope": "commitment",
+            "scope_no": 1,
+            "published_rate_pct": 65.0,
+            "rate_pct": 95.0,
+            "rate_min_pct": 45.0,
+            "rate_max_pct": 97.5,
+            "within_bounds": True,
+            "gap_pct_points": -30.0,
+        },
     ],
 }
 CURATED = ["reports", "axes", "commitments", "activities", "indicators", "published_rates", "findings"]
@@ -197,10 +341,28 @@ def test_neutralised_text_never_starts_a_formula_and_keeps_the_text(text):
 def test_table_records_types_values_and_neutralises_text_only():
     rows = frame("indicators", ROWS["indicators"])
     assert table_records(rows, "indicators") == [
-        {"report_id": "pan-a", "commitment_no": 2, "indicator_no": 1, "label": "Taux de publication",
-         "raw_value": "100%", "value": 100.0, "unit": "percent", "kind": "rate", "source_line": 45},
-        {"report_id": "pan-a", "commitment_no": 1, "indicator_no": 1, "label": "Nombre de rapports",
-         "raw_value": "'-5", "value": -5.0, "unit": None, "kind": "count", "source_line": 35},
+        {
+            "report_id": "pan-a",
+            "commitment_no": 2,
+            "indicator_no": 1,
+            "label": "Taux de publication",
+            "raw_value": "100%",
+            "value": 100.0,
+            "unit": "percent",
+            "kind": "rate",
+            "source_line": 45,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "indicator_no": 1,
+            "label": "Nombre de rapports",
+            "raw_value": "'-5",
+            "value": -5.0,
+            "unit": None,
+            "kind": "count",
+            "source_line": 35,
+        },
     ]
 
 
@@ -225,8 +387,7 @@ def test_render_csv_header_quoting_missing_booleans_and_rounded_computed_numbers
 def test_package_holds_only_the_report_rows_sorted_by_primary_key():
     files = build_package("pan-a", frames(), RATES_CONFIG)
     assert sorted(files) == sorted(
-        ["datapackage.json", "ckan.json"]
-        + [f"data/{t}.{fmt}" for t in CURATED + COMPUTED for fmt in ("csv", "json")]
+        ["datapackage.json", "ckan.json"] + [f"data/{t}.{fmt}" for t in CURATED + COMPUTED for fmt in ("csv", "json")]
     )
     assert files["data/axes.csv"].decode("utf-8") == (
         "report_id,axis_no,name,source_line\npan-a,1,Transparence,10\npan-a,2,Justice ouverte,20\n"
@@ -241,8 +402,7 @@ def test_package_holds_only_the_report_rows_sorted_by_primary_key():
     )
     commitments = files["data/commitments.csv"].decode("utf-8").splitlines()
     assert commitments[1] == (
-        "pan-a,1,Publier les budgets,1,Ministère des Finances,"
-        "\"'=HYPERLINK(\"\"http://x\"\")\",'+ plus,,30,40"
+        'pan-a,1,Publier les budgets,1,Ministère des Finances,"\'=HYPERLINK(""http://x"")",\'+ plus,,30,40'
     )
     assert commitments[2] == "pan-a,2,Justice,2,,p,s,r,41,50"
 
@@ -251,15 +411,42 @@ def test_json_resource_is_an_array_of_objects_in_schema_order():
     files = build_package("pan-a", frames(), RATES_CONFIG)
     activities = json.loads(files["data/activities.json"])
     assert activities == [
-        {"report_id": "pan-a", "commitment_no": 1, "activity_no": 1, "title": "Analyse", "status": "complete",
-         "band_min_pct": 90.0, "band_max_pct": 100.0, "is_status_checked": True,
-         "actions_text": "'@cmd\nsuite, avec virgule", "source_line": 31},
-        {"report_id": "pan-a", "commitment_no": 1, "activity_no": 2, "title": "Rapport", "status": "unknown",
-         "band_min_pct": 0.0, "band_max_pct": 100.0, "is_status_checked": False, "actions_text": None,
-         "source_line": 33},
-        {"report_id": "pan-a", "commitment_no": 2, "activity_no": 1, "title": "'\tTabulée", "status": "limited",
-         "band_min_pct": 1.0, "band_max_pct": 59.0, "is_status_checked": True, "actions_text": "ok",
-         "source_line": 42},
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "activity_no": 1,
+            "title": "Analyse",
+            "status": "complete",
+            "band_min_pct": 90.0,
+            "band_max_pct": 100.0,
+            "is_status_checked": True,
+            "actions_text": "'@cmd\nsuite, avec virgule",
+            "source_line": 31,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 1,
+            "activity_no": 2,
+            "title": "Rapport",
+            "status": "unknown",
+            "band_min_pct": 0.0,
+            "band_max_pct": 100.0,
+            "is_status_checked": False,
+            "actions_text": None,
+            "source_line": 33,
+        },
+        {
+            "report_id": "pan-a",
+            "commitment_no": 2,
+            "activity_no": 1,
+            "title": "'\tTabulée",
+            "status": "limited",
+            "band_min_pct": 1.0,
+            "band_max_pct": 59.0,
+            "is_status_checked": True,
+            "actions_text": "ok",
+            "source_line": 42,
+        },
     ]
     assert list(activities[0]) == ALL_RESOURCES["activities"]["fields"]
     assert files["data/axes.json"].decode("utf-8") == (
@@ -291,8 +478,11 @@ def test_package_metadata_in_french_derived_from_the_input():
     assert descriptor["title"] == "Rapport A"
     assert re.fullmatch(r"2023\.7\.0\+[0-9a-f]{12}", descriptor["version"])
     assert descriptor["licenses"] == [
-        {"name": "ODbL-1.0", "path": "https://opendatacommons.org/licenses/odbl/1-0/",
-         "title": "Open Data Commons Open Database License 1.0"}
+        {
+            "name": "ODbL-1.0",
+            "path": "https://opendatacommons.org/licenses/odbl/1-0/",
+            "title": "Open Data Commons Open Database License 1.0",
+        }
     ]
     assert descriptor["sources"] == [
         {"title": "Rapport d'auto-évaluation : Rapport A", "path": "pan-a.txt", "hash": "sha256:" + "a" * 64}
@@ -314,8 +504,10 @@ def test_package_metadata_in_french_derived_from_the_input():
     csv_resource = descriptor["resources"][names.index("activities")]
     assert csv_resource["bytes"] == len(files["data/activities.csv"])
     assert csv_resource["schema"]["foreignKeys"] == [
-        {"fields": ["report_id", "commitment_no"],
-         "reference": {"resource": "commitments", "fields": ["report_id", "commitment_no"]}}
+        {
+            "fields": ["report_id", "commitment_no"],
+            "reference": {"resource": "commitments", "fields": ["report_id", "commitment_no"]},
+        }
     ]
 
 
@@ -340,7 +532,10 @@ def test_absent_computed_tables_and_their_foreign_keys_are_left_out():
 
 
 def test_partly_filled_composite_key_is_left_out_only_when_the_filled_rows_match():
-    axes_fk = {"fields": ["report_id", "axis_no"], "reference": {"resource": "axes", "fields": ["report_id", "axis_no"]}}
+    axes_fk = {
+        "fields": ["report_id", "axis_no"],
+        "reference": {"resource": "axes", "fields": ["report_id", "axis_no"]},
+    }
     report_fk = {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}}
     axes = frame("axes", ROWS["axes"])
     no_axis = {**ROWS["commitments"][1], "axis_no": None}
@@ -408,25 +603,60 @@ def test_publish_writes_valid_packages_with_the_curated_values(tmp_path, write_c
     assert publish_packages(curated, exports) == exitcodes.OK
     assert sorted(p.name for p in exports.iterdir()) == sorted([DEFAULT_NATIONAL_NAME, "pan-a", "pan-b"])
     for report_id in ("pan-a", "pan-b"):
-        assert sorted(p.name for p in (exports / report_id).iterdir()) == sorted(RELEASE + [f"{report_id}.zip", f"{report_id}.xlsx"])
+        assert sorted(p.name for p in (exports / report_id).iterdir()) == sorted(
+            RELEASE + [f"{report_id}.zip", f"{report_id}.xlsx"]
+        )
     report = frictionless.validate(str(exports / "pan-a" / "datapackage.json"))
     assert report.valid, report.flatten(["taskName", "rowNumber", "fieldName", "type", "message"])
     rows = {task.name: task.stats.get("rows", 0) for task in report.tasks if task.type == "table"}
-    assert rows == {"reports": 1, "axes": 2, "commitments": 2, "activities": 3, "indicators": 2,
-                    "published_rates": 3, "findings": 1, "commitment_progress": 2, "axis_progress": 2,
-                    "plan_progress": 1, "reconciliation": 2, "activity_progress": 0, "status_summary": 0,
-                    "missing_rate_range": 0}
+    assert rows == {
+        "reports": 1,
+        "axes": 2,
+        "commitments": 2,
+        "activities": 3,
+        "indicators": 2,
+        "published_rates": 3,
+        "findings": 1,
+        "commitment_progress": 2,
+        "axis_progress": 2,
+        "plan_progress": 1,
+        "reconciliation": 2,
+        "activity_progress": 0,
+        "status_summary": 0,
+        "missing_rate_range": 0,
+    }
     with (exports / "pan-a" / "data" / "indicators.csv").open(encoding="utf-8", newline="") as f:
         indicators = list(csv.DictReader(f))
-    assert indicators[0] == {"report_id": "pan-a", "commitment_no": "1", "indicator_no": "1",
-                             "label": "Nombre de rapports", "raw_value": "'-5", "value": "-5.0", "unit": "",
-                             "kind": "count", "source_line": "35"}
+    assert indicators[0] == {
+        "report_id": "pan-a",
+        "commitment_no": "1",
+        "indicator_no": "1",
+        "label": "Nombre de rapports",
+        "raw_value": "'-5",
+        "value": "-5.0",
+        "unit": "",
+        "kind": "count",
+        "source_line": "35",
+    }
     plan = json.loads((exports / "pan-a" / "data" / "plan_progress.json").read_text(encoding="utf-8"))
-    assert plan == [{"report_id": "pan-a", "commitment_count": 2, "activity_count": 3, "rate_pct": 62.5,
-                     "rate_min_pct": 23.0, "rate_max_pct": 78.3, "aggregation": "commitment_mean"}]
+    assert plan == [
+        {
+            "report_id": "pan-a",
+            "commitment_count": 2,
+            "activity_count": 3,
+            "rate_pct": 62.5,
+            "rate_min_pct": 23.0,
+            "rate_max_pct": 78.3,
+            "aggregation": "commitment_mean",
+        }
+    ]
     b = json.loads((exports / "pan-b" / "data" / "axes.json").read_text(encoding="utf-8"))
     assert b == [{"report_id": "pan-b", "axis_no": 1, "name": "Axe B", "source_line": 5}]
-    package = {k: v for k, v in read_tree(exports / "pan-a").items() if k not in ("pan-a.zip", "pan-a.xlsx", "index.html", "release.json")}
+    package = {
+        k: v
+        for k, v in read_tree(exports / "pan-a").items()
+        if k not in ("pan-a.zip", "pan-a.xlsx", "index.html", "release.json")
+    }
     with zipfile.ZipFile(exports / "pan-a" / "pan-a.zip") as archive:
         assert {n: archive.read(n) for n in archive.namelist()} == package
     assert not list(exports.glob(".*"))
@@ -438,7 +668,9 @@ def test_release_record_lists_every_file_and_what_it_was_built_from(tmp_path, wr
     assert publish_packages(curated, exports, publisher="Ministère X") == exitcodes.OK
     release = json.loads((exports / "pan-a" / "release.json").read_text(encoding="utf-8"))
     assert release["report_id"] == "pan-a"
-    expected = release_inputs(built_from(curated / "computed"), "pan-a", stage_code_fingerprint("publish"), "Ministère X")
+    expected = release_inputs(
+        built_from(curated / "computed"), "pan-a", stage_code_fingerprint("publish"), "Ministère X"
+    )
     assert release["built_from"] == expected
     assert expected["publisher"] == "Ministère X" and "source_sha256" in expected
     files = {k: v for k, v in read_tree(exports / "pan-a").items() if k != "release.json"}
@@ -532,8 +764,19 @@ def test_foreign_key_violation_is_refused(tmp_path, write_curated):
 def test_a_report_whose_rates_could_not_be_computed_is_not_released(tmp_path, layers, caplog):
     tables = frames()
     validated = layers.validated(tmp_path / "curated", {t: df for t, df in tables.items() if t in TABLES})
-    error = frame("findings", [{"report_id": "pan-a", "stage": "compute", "finding_no": 1, "severity": "error",
-                                "code": "weights_file_invalid", "message": "pan-a.weights.csv: illisible"}])
+    error = frame(
+        "findings",
+        [
+            {
+                "report_id": "pan-a",
+                "stage": "compute",
+                "finding_no": 1,
+                "severity": "error",
+                "code": "weights_file_invalid",
+                "message": "pan-a.weights.csv: illisible",
+            }
+        ],
+    )
     computed = {t: df for t, df in tables.items() if t in COMPUTED_TABLES}
     layers.computed(tmp_path / "curated", computed, RATES_CONFIG, validated, findings=error)
     exports = tmp_path / "exports"
@@ -551,8 +794,11 @@ def test_publish_needs_a_complete_computed_layer(tmp_path, caplog, write_curated
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports) == exitcodes.OK
     released = read_tree(exports)
-    write_table(frame("axes", [{**ROWS["axes"][0], "name": "Autre nom"}] + ROWS["axes"][1:]), "axes",
-                curated / "validated" / "axes.parquet")
+    write_table(
+        frame("axes", [{**ROWS["axes"][0], "name": "Autre nom"}] + ROWS["axes"][1:]),
+        "axes",
+        curated / "validated" / "axes.parquet",
+    )
     if computed == "missing":
         shutil.rmtree(curated / "computed")
     else:
@@ -635,7 +881,9 @@ def _curated_rows(curated: Path, table: str) -> list[dict]:
                 value = "'" + value
             if value is not None and f["type"] == "number" and table in COMPUTED_TABLES:
                 value = round_half_up(float(value), PUBLISHED_DECIMALS)
-            row[f["name"]] = None if value is None else {"integer": int, "number": float}.get(f["type"], lambda v: v)(value)
+            row[f["name"]] = (
+                None if value is None else {"integer": int, "number": float}.get(f["type"], lambda v: v)(value)
+            )
         out.append(row)
     return out
 
@@ -690,7 +938,14 @@ def test_swap_directory_replaces_a_release_without_a_moment_where_it_is_missing(
 
 @pytest.mark.parametrize(
     ("value", "decimals", "expected"),
-    [(78.25, 1, 78.3), (81.7357142857143, 1, 81.7), (-2.857142857142861, 1, -2.9), (-0.04, 1, 0.0), (90.0, 1, 90.0), (0.05, 1, 0.1)],
+    [
+        (78.25, 1, 78.3),
+        (81.7357142857143, 1, 81.7),
+        (-2.857142857142861, 1, -2.9),
+        (-0.04, 1, 0.0),
+        (90.0, 1, 90.0),
+        (0.05, 1, 0.1),
+    ],
 )
 def test_round_half_up(value, decimals, expected):
     rounded = round_half_up(value, decimals)

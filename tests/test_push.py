@@ -82,7 +82,9 @@ def test_a_field_override_of_the_french_description_overrides_the_arabic_one_too
     for table, resource in ALL_RESOURCES.items():
         for name, override in resource.get("field_overrides", {}).items():
             for french, arabic in (("description", "description_ar"), ("title", "title_ar")):
-                assert (french in override) == (arabic in override), f"{table}.{name}: override {french} and {arabic} together"
+                assert (french in override) == (arabic in override), (
+                    f"{table}.{name}: override {french} and {arabic} together"
+                )
 
 
 def test_the_arabic_vocabulary_is_the_administrations():
@@ -107,7 +109,9 @@ REPORT = {
 
 
 def test_the_title_takes_the_period_the_pipeline_retains_and_the_cover_wording_is_kept():
-    assert package_title(REPORT) == "Rapport d'auto-évaluation du Plan d'Action National du Gouvernement Ouvert 2021-2023"
+    assert (
+        package_title(REPORT) == "Rapport d'auto-évaluation du Plan d'Action National du Gouvernement Ouvert 2021-2023"
+    )
     assert package_title({**REPORT, "title": "Rapport A"}) == "Rapport A"
     assert package_title({**REPORT, "plan_period": None}) == REPORT["title"]
     descriptor = package_descriptor(REPORT, [], "2023.7.0+000000000000", None, "Éditeur")
@@ -221,7 +225,9 @@ def test_validation_names_what_the_portal_would_refuse_or_what_lacks_arabic(seed
     release = load_release(seed_release, SEED_ID)
     release.dataset["license_id"] = "cc-by"
     release.dataset["tags"].append({"name": "x"})
-    release.dataset["extras"] = [e if e["key"] != "language" else {"key": "language", "value": "fr"} for e in release.dataset["extras"]]
+    release.dataset["extras"] = [
+        e if e["key"] != "language" else {"key": "language", "value": "fr"} for e in release.dataset["extras"]
+    ]
     release.resources[0]["name_ar"] = ""
     field = release.descriptor["resources"][1]["schema"]["fields"][2]
     del field["title_ar"]
@@ -247,8 +253,13 @@ def _portal_copy(release, org="pgo", dataset_id="d1") -> dict:
         for i, r in enumerate(release.resources)
     ]
     return {
-        **release.dataset, "id": dataset_id, "owner_org": "org-id", "organization": {"name": org, "id": "org-id"},
-        "private": False, "state": "active", "resources": resources,
+        **release.dataset,
+        "id": dataset_id,
+        "owner_org": "org-id",
+        "organization": {"name": org, "id": "org-id"},
+        "private": False,
+        "state": "active",
+        "resources": resources,
     }
 
 
@@ -318,13 +329,19 @@ def pgo(*args: str, env: dict | None = None, cwd: Path | None = None) -> subproc
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CKAN_API_TOKEN", "PGO_FAULT"))}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, env=full_env,
-        cwd=cwd or REPO, timeout=600,
+        [sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or REPO,
+        timeout=600,
     )
 
 
 def test_dry_run_without_a_portal_validates_and_lists_no_missing_arabic(seed_release, tmp_path):
-    result = pgo("push", "--dry-run", "--org", "pgo-maroc", "--exports", str(seed_release), "--pushes", str(tmp_path / "pushes"))
+    result = pgo(
+        "push", "--dry-run", "--org", "pgo-maroc", "--exports", str(seed_release), "--pushes", str(tmp_path / "pushes")
+    )
     assert result.returncode == exitcodes.OK, result.stderr
     assert "Arabic text complete" in result.stderr and "missing Arabic" not in result.stderr
     assert "create the dataset in organisation pgo-maroc" in result.stdout
@@ -357,8 +374,16 @@ def test_the_token_comes_from_the_environment_only(seed_release, tmp_path):
 def test_an_unreachable_portal_exits_4_and_sends_nothing(seed_release, tmp_path):
     secret = "jeton-de-test-0123456789"
     result = pgo(
-        "push", "--ckan", "http://127.0.0.1:9", "--org", "pgo", "--exports", str(seed_release),
-        "--pushes", str(tmp_path / "pushes"), env={"CKAN_API_TOKEN": secret},
+        "push",
+        "--ckan",
+        "http://127.0.0.1:9",
+        "--org",
+        "pgo",
+        "--exports",
+        str(seed_release),
+        "--pushes",
+        str(tmp_path / "pushes"),
+        env={"CKAN_API_TOKEN": secret},
     )
     assert result.returncode == exitcodes.RELEASE_REFUSED
     assert "cannot be reached" in result.stderr and secret not in result.stderr
@@ -384,8 +409,15 @@ def portal():
         pytest.fail(f"no CKAN to test against ({', '.join(missing)} not set): run `make test-ckan`")
     import ckanapi
 
-    api = ckanapi.RemoteCKAN(os.environ["PGO_CKAN_URL"], apikey=os.environ["CKAN_API_TOKEN"], user_agent="pgo-pipeline tests")
-    yield {"url": os.environ["PGO_CKAN_URL"], "org": os.environ["PGO_CKAN_ORG"], "token": os.environ["CKAN_API_TOKEN"], "api": api}
+    api = ckanapi.RemoteCKAN(
+        os.environ["PGO_CKAN_URL"], apikey=os.environ["CKAN_API_TOKEN"], user_agent="pgo-pipeline tests"
+    )
+    yield {
+        "url": os.environ["PGO_CKAN_URL"],
+        "org": os.environ["PGO_CKAN_ORG"],
+        "token": os.environ["CKAN_API_TOKEN"],
+        "api": api,
+    }
     api.close()
 
 
@@ -403,7 +435,11 @@ def releases(tmp_path_factory) -> dict[str, Path]:
     seed_text = (REPO / "raw" / f"{SEED_ID}.txt").read_text(encoding="utf-8")
     variants = {
         "seed": {f"{SEED_ID}.txt": seed_text},
-        "changed": {f"{SEED_ID}.txt": seed_text.replace("analyse comparative avec d'autres pays", "analyse comparée avec d'autres pays", 1)},
+        "changed": {
+            f"{SEED_ID}.txt": seed_text.replace(
+                "analyse comparative avec d'autres pays", "analyse comparée avec d'autres pays", 1
+            )
+        },
         "other": {f"{SEED_ID}-essai.txt": seed_text},
     }
     assert variants["changed"][f"{SEED_ID}.txt"] != seed_text
@@ -418,7 +454,16 @@ def releases(tmp_path_factory) -> dict[str, Path]:
 
 def push(portal, exports: Path, pushes: Path, *args: str, token: str | None = None, env: dict | None = None):
     return pgo(
-        "push", "--ckan", portal["url"], "--org", portal["org"], "--exports", str(exports), "--pushes", str(pushes), *args,
+        "push",
+        "--ckan",
+        portal["url"],
+        "--org",
+        portal["org"],
+        "--exports",
+        str(exports),
+        "--pushes",
+        str(pushes),
+        *args,
         env={"CKAN_API_TOKEN": portal["token"] if token is None else token, **(env or {})},
     )
 
@@ -435,7 +480,9 @@ def _not_on_portal(portal, name: str) -> bool:
 
 def _released_bytes(exports: Path, report_id: str, path: str) -> bytes:
     if path == "data-dictionary.csv":
-        return render_data_dictionary_csv(json.loads((exports / report_id / "datapackage.json").read_text(encoding="utf-8")))
+        return render_data_dictionary_csv(
+            json.loads((exports / report_id / "datapackage.json").read_text(encoding="utf-8"))
+        )
     return (exports / report_id / path).read_bytes()
 
 
@@ -490,8 +537,16 @@ def test_a_wrong_token_fails_clearly_and_creates_nothing(portal, releases, tmp_p
 @ckan
 def test_an_unknown_organisation_fails_clearly_and_creates_nothing(portal, releases, tmp_path):
     result = pgo(
-        "push", "--ckan", portal["url"], "--org", "organisation-inconnue", "--exports", str(releases["other"]),
-        "--pushes", str(tmp_path), env={"CKAN_API_TOKEN": portal["token"]},
+        "push",
+        "--ckan",
+        portal["url"],
+        "--org",
+        "organisation-inconnue",
+        "--exports",
+        str(releases["other"]),
+        "--pushes",
+        str(tmp_path),
+        env={"CKAN_API_TOKEN": portal["token"]},
     )
     assert result.returncode == exitcodes.USAGE, result.stderr
     assert "organisation 'organisation-inconnue' does not exist" in result.stderr
@@ -551,9 +606,13 @@ def test_a_second_push_of_the_same_release_changes_nothing(portal, releases, pus
 @ckan
 def test_a_push_that_fails_midway_says_what_is_on_the_portal_and_the_next_completes_it(portal, releases, pushes):
     before = portal["api"].action.package_show(id=SEED_ID)
-    result = push(portal, releases["changed"], pushes, env={"PGO_FAULT_POINT": "push.after_upload", "PGO_FAULT_ACTION": "crash"})
+    result = push(
+        portal, releases["changed"], pushes, env={"PGO_FAULT_POINT": "push.after_upload", "PGO_FAULT_ACTION": "crash"}
+    )
     assert result.returncode == exitcodes.INTERNAL_ERROR, result.stderr
-    assert re.search(r"on the portal now: dataset .* with \d+ of \d+ files of this release; missing or out of date: ", result.stderr)
+    assert re.search(
+        r"on the portal now: dataset .* with \d+ of \d+ files of this release; missing or out of date: ", result.stderr
+    )
     record = json.loads((pushes / f"{SEED_ID}.json").read_text(encoding="utf-8"))
     assert record["portals"][portal["url"]]["complete"] is False
     half = portal["api"].action.package_show(id=SEED_ID)
@@ -563,17 +622,26 @@ def test_a_push_that_fails_midway_says_what_is_on_the_portal_and_the_next_comple
     assert result.returncode == exitcodes.OK, result.stderr
     pkg = _check_on_portal(portal, releases["changed"], SEED_ID)
     assert pkg["id"] == before["id"]  # the same dataset...
-    assert [r["id"] for r in pkg["resources"]] == [r["id"] for r in before["resources"]]  # ...the same resources, none added
+    assert [r["id"] for r in pkg["resources"]] == [
+        r["id"] for r in before["resources"]
+    ]  # ...the same resources, none added
     assert pkg["version"] != before["version"]
     unchanged = {r["id"]: r["last_modified"] for r in before["resources"] if r[PATH_KEY] == "data/axes.csv"}
-    assert {r["id"]: r["last_modified"] for r in pkg["resources"] if r["id"] in unchanged} == unchanged  # not uploaded again
-    assert json.loads((pushes / f"{SEED_ID}.json").read_text(encoding="utf-8"))["portals"][portal["url"]]["complete"] is True
+    assert {
+        r["id"]: r["last_modified"] for r in pkg["resources"] if r["id"] in unchanged
+    } == unchanged  # not uploaded again
+    assert (
+        json.loads((pushes / f"{SEED_ID}.json").read_text(encoding="utf-8"))["portals"][portal["url"]]["complete"]
+        is True
+    )
 
 
 @ckan
 def test_a_killed_first_push_leaves_a_private_dataset_that_the_next_push_completes(portal, releases, tmp_path):
     name = f"{SEED_ID}-essai"
-    result = push(portal, releases["other"], tmp_path, env={"PGO_FAULT_POINT": "push.after_upload", "PGO_FAULT_ACTION": "kill"})
+    result = push(
+        portal, releases["other"], tmp_path, env={"PGO_FAULT_POINT": "push.after_upload", "PGO_FAULT_ACTION": "kill"}
+    )
     assert result.returncode == -9
     half = portal["api"].action.package_show(id=name)
     assert half["private"] is True and len(half["resources"]) == 1  # not public while incomplete

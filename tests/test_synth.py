@@ -16,8 +16,6 @@ import pytest
 
 from pipeline import synth
 from pipeline.ingest import ingest_reports
-from pipeline.validate import read_partitions
-from schemas.fields import REPORT_ID_PATTERN
 from pipeline.synth import (
     STATUS_DAMAGE,
     STATUS_LINES,
@@ -33,6 +31,8 @@ from pipeline.synth import (
     wrap_text,
     write_reports,
 )
+from pipeline.validate import read_partitions
+from schemas.fields import REPORT_ID_PATTERN
 
 REPORT_ID_RE = re.compile(REPORT_ID_PATTERN)
 MARKUP_RE = re.compile(r"</?u>|/>")

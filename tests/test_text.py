@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.text import (
+    _LIST_MARKER_RE,
     INVISIBLE_RE,
     MAX_REPORT_LINES,
     DecodedText,
     ReportInputError,
-    _LIST_MARKER_RE,
     clean_text,
     collapse_spaces,
     count_lines,
@@ -64,13 +64,13 @@ def test_split_lines_counts_like_an_editor():
 
 
 def test_decode_report_variants():
-    assert decode_report("é".encode("utf-8")) == DecodedText("é", "utf-8")
-    assert decode_report(b"\xef\xbb\xbf" + "é".encode("utf-8")) == DecodedText("é", "utf-8-sig")
+    assert decode_report("é".encode()) == DecodedText("é", "utf-8")
+    assert decode_report(b"\xef\xbb\xbf" + "é".encode()) == DecodedText("é", "utf-8-sig")
     assert decode_report("é".encode("cp1252")) == DecodedText("é", "cp1252")
 
 
 def test_a_stray_byte_in_utf8_is_replaced_and_its_line_named():
-    data = "Activité 1 : état\nligne\xa0deux\r\ntrois".encode("utf-8").replace(b"deux", b"d\xe9ux")
+    data = "Activité 1 : état\nligne\xa0deux\r\ntrois".encode().replace(b"deux", b"d\xe9ux")
     assert decode_report(data) == DecodedText("Activité 1 : état\nligne\xa0d\ufffdux\r\ntrois", "utf-8", (2,))
 
 

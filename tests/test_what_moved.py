@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import re
+import shutil
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from conftest import compute_tables
 
 from pipeline import compute, exitcodes
-from conftest import compute_tables
 from pipeline.compute import DATABASE_ONLY_VIEWS, TITLE_MATCH_THRESHOLD, compute_database
 from pipeline.ingest import ingest_reports
 from pipeline.io import write_table
@@ -29,7 +29,12 @@ from pipeline.synth import generate_followup, generate_report, report_id_for, re
 from pipeline.validate import validate_curated
 
 WHAT_MOVED_VIEWS = (
-    "report_pairs", "activity_pairs", "activity_transitions", "commitment_trend", "plan_trend", "carried_over"
+    "report_pairs",
+    "activity_pairs",
+    "activity_transitions",
+    "commitment_trend",
+    "plan_trend",
+    "carried_over",
 )
 SEED, INDEX = 7, 3
 
@@ -219,7 +224,7 @@ def test_the_report_page_shows_what_moved_since_the_previous_report(two_reports)
         (t["commitment_no"], t["activity_no"]) for t in later["followup"]["transitions"] if t["movement"] == "went_back"
     )
     assert f'data-report-id="{earlier["report_id"]}"' in page and f'data-report-id="{later["report_id"]}"' in page
-    trend = page[page.index('data-chart="plan-trend"'):]
+    trend = page[page.index('data-chart="plan-trend"') :]
     assert trend.index("<svg") < trend.index("</figure>")  # a chart of the plan's rates per report
     first = build_report_page(earlier["report_id"], frames).decode("utf-8")
     assert 'data-chart="plan-trend"' not in first
@@ -258,7 +263,9 @@ def test_the_released_page_of_the_later_report_shows_what_moved_and_follows_the_
     assert publish_packages(work, exports) == exitcodes.OK
     later_page = (exports / later["report_id"] / "index.html").read_text(encoding="utf-8")
     assert "<h2>Depuis le rapport précédent</h2>" in later_page
-    assert "Depuis le rapport précédent" not in (exports / earlier["report_id"] / "index.html").read_text(encoding="utf-8")
+    assert "Depuis le rapport précédent" not in (exports / earlier["report_id"] / "index.html").read_text(
+        encoding="utf-8"
+    )
     release = json.loads((exports / later["report_id"] / "release.json").read_text(encoding="utf-8"))
 
     # The earlier report's rows change (one activity's title): its page and the later one's are released again.
