@@ -259,7 +259,10 @@ def machine() -> str:
                 mem_kb = int(line.split()[1])
     except OSError:
         pass
-    return f"{platform.machine()}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB, Python {platform.python_version()}"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {mem_kb / 1024 / 1024:.1f} GiB, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def replace_block(path: Path, name: str, lines: list[str]) -> None:

@@ -212,7 +212,8 @@ def render_report_rates(report: ReportRates) -> str:
         fits = [m for m in rows if m.low is not None and m.high is not None]
         parts = [
             f"ce taux est {_AGGREGATION_TEXT.get(m.aggregation, m.aggregation).format(n=report.commitment_count)} "
-            f"(`{m.aggregation}`) si le taux non publié de l'engagement {no} est entre {_pct(m.low)} et {_pct(m.high)} %"
+            f"(`{m.aggregation}`) si le taux non publié de l'engagement {no} "
+            f"est entre {_pct(m.low)} et {_pct(m.high)} %"
             for m in fits
         ]
         parts += [

@@ -167,7 +167,8 @@ def load_release(exports_dir: Path, report_id: str) -> Release:
         if resource.get("hash") not in (None, digest):
             raise PushError(
                 exitcodes.INPUT_ERROR,
-                f"{folder}/ckan.json gives {path} the hash {resource['hash']}, its bytes have {digest}: republish with `pgo publish`",
+                f"{folder}/ckan.json gives {path} the hash {resource['hash']}, its bytes have {digest}: "
+                "republish with `pgo publish`",
             )
         resource = {k: v for k, v in resource.items() if k != "url"}
         resources.append({**resource, PATH_KEY: path, "hash": digest, "size": len(data)})
@@ -518,7 +519,8 @@ def plan_push(
         raise PushError(
             exitcodes.USAGE,
             f"dataset {pkg.get('name')} belongs to organisation {owner.get('name') or pkg.get('owner_org')!r} on the "
-            f"portal, not {org!r}: nothing was sent (push with --org {owner.get('name') or pkg.get('owner_org')}, or move it)",
+            f"portal, not {org!r}: nothing was sent "
+            f"(push with --org {owner.get('name') or pkg.get('owner_org')}, or move it)",
         )
     matched, stale = _match_resources(release, pkg.get("resources", []), recorded)
     steps, unchanged = [], []
@@ -564,14 +566,16 @@ def describe_plan(plan: Plan, release: Release, org: str) -> list[str]:
     name = release.dataset["name"]
     if plan.empty:
         return [
-            f"{name}: nothing to push: the portal holds this release (version {release.version}, {len(plan.unchanged)} files)"
+            f"{name}: nothing to push: the portal holds this release "
+            f"(version {release.version}, {len(plan.unchanged)} files)"
         ]
     if plan.dataset_id is None:
         dataset = release.dataset
         tags = [t["name"] for t in dataset.get("tags", [])]
         extras = {e.get("key"): e.get("value") for e in dataset.get("extras", [])}
         lines = [
-            f"{name}: create the dataset in organisation {org} (private until every file is on the portal), version {release.version}",
+            f"{name}: create the dataset in organisation {org} (private until every file is on the portal), "
+            f"version {release.version}",
             f"  title (fr): {dataset.get('title')}",
             f"  title (ar): {extras.get('title_ar')}",
             f"  licence {dataset.get('license_id')}, languages {extras.get('language')}, {len(tags)} tags "

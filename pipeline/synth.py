@@ -705,7 +705,7 @@ class _ReportBuilder:
                 "rate_table": has_rates,
                 "check_mark": self.mark,
                 "bullet": self.bullet.strip(),
-            },  # fmt: skip
+            },
             "commitments": truth_commitments,
             "axes": [{"axis_no": a["axis_no"], "name": a["name"]} for a in axes],
             "damage": self.damage,

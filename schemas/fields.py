@@ -39,7 +39,8 @@ FIELDS: dict[str, dict] = {
         "title_ar": "معرّف التقرير",
         "description": "Identifiant du rapport : nom du fichier source sans l'extension "
         "(lettres minuscules, chiffres et tirets, 100 caractères au plus).",
-        "description_ar": "معرّف التقرير: اسم الملف المصدر دون الامتداد (حروف لاتينية صغيرة وأرقام وشرطات، 100 حرف على الأكثر).",
+        "description_ar": "معرّف التقرير: اسم الملف المصدر دون الامتداد (حروف لاتينية صغيرة وأرقام وشرطات، 100 حرف على "
+        "الأكثر).",
         "constraints": {"pattern": REPORT_ID_PATTERN, "maxLength": REPORT_ID_MAX_LENGTH},
     },
     "title": {
@@ -186,7 +187,8 @@ FIELDS: dict[str, dict] = {
         "description": "État d'avancement coché dans le rapport : not_started (non entamée), "
         "limited (progression limitée), substantial (progression significative), "
         "complete (complétée) ou unknown (coche perdue, double ou illisible).",
-        "description_ar": "حالة التقدم المؤشَّر عليها في التقرير: not_started (لم يبدأ)، limited (تقدم محدود)، substantial (تقدم ملموس)، complete (مكتمل) أو unknown (علامة مفقودة أو مزدوجة أو غير مقروءة).",
+        "description_ar": "حالة التقدم المؤشَّر عليها في التقرير: not_started (لم يبدأ)، limited (تقدم محدود)، "
+        "substantial (تقدم ملموس)، complete (مكتمل) أو unknown (علامة مفقودة أو مزدوجة أو غير مقروءة).",
         "constraints": {"enum": STATUS_VALUES},
     },
     "band_min_pct": {
@@ -287,7 +289,8 @@ FIELDS: dict[str, dict] = {
         "title": "Nature de l'indicateur",
         "title_ar": "نوع المؤشر",
         "description": "Nature déduite du libellé : count (« Nombre… »), rate (« Taux… », « Pourcentage… ») ou other.",
-        "description_ar": "النوع المستنتج من التسمية: count (عدد، «Nombre…»)، rate (نسبة، «Taux…» أو «Pourcentage…») أو other (غير ذلك).",
+        "description_ar": "النوع المستنتج من التسمية: count (عدد، «Nombre…»)، rate (نسبة، «Taux…» أو «Pourcentage…») "
+        "أو other (غير ذلك).",
         "constraints": {"enum": KIND_VALUES},
     },
     "scope": {
@@ -373,7 +376,8 @@ FIELDS: dict[str, dict] = {
         "title_ar": "النسبة الدنيا (%)",
         "description": "Borne basse du taux calculé : chaque activité au bas de la tranche de son statut, "
         "une activité de statut inconnu comptée à 0 %.",
-        "description_ar": "الحد الأدنى للنسبة المحسوبة: كل نشاط في أدنى شريحة حالته، ويُحتسب النشاط ذو الحالة غير المعروفة بـ 0 %.",
+        "description_ar": "الحد الأدنى للنسبة المحسوبة: كل نشاط في أدنى شريحة حالته، ويُحتسب النشاط ذو الحالة غير "
+        "المعروفة بـ 0 %.",
         "unit": "%",
         "constraints": {"minimum": 0, "maximum": 100},
     },
@@ -383,7 +387,8 @@ FIELDS: dict[str, dict] = {
         "title_ar": "النسبة القصوى (%)",
         "description": "Borne haute du taux calculé : chaque activité au haut de la tranche de son statut, "
         "une activité de statut inconnu comptée à 100 %.",
-        "description_ar": "الحد الأعلى للنسبة المحسوبة: كل نشاط في أعلى شريحة حالته، ويُحتسب النشاط ذو الحالة غير المعروفة بـ 100 %.",
+        "description_ar": "الحد الأعلى للنسبة المحسوبة: كل نشاط في أعلى شريحة حالته، ويُحتسب النشاط ذو الحالة غير "
+        "المعروفة بـ 100 %.",
         "unit": "%",
         "constraints": {"minimum": 0, "maximum": 100},
     },
@@ -432,7 +437,8 @@ FIELDS: dict[str, dict] = {
         "title_ar": "وزن النشاط",
         "description": "Poids de l'activité dans la moyenne pondérée de son engagement (strictement positif) : "
         "1 par défaut, ou la valeur du fichier raw/<report_id>.weights.csv.",
-        "description_ar": "وزن النشاط في المتوسط المرجّح لالتزامه (موجب قطعًا): 1 افتراضيًا، أو القيمة الواردة في الملف raw/<report_id>.weights.csv.",
+        "description_ar": "وزن النشاط في المتوسط المرجّح لالتزامه (موجب قطعًا): 1 افتراضيًا، أو القيمة الواردة في الملف "
+        "raw/<report_id>.weights.csv.",
         "constraints": {"minimum": 0},
     },
     "implied_rate_min_pct": {
@@ -441,7 +447,8 @@ FIELDS: dict[str, dict] = {
         "title_ar": "أدنى نسبة متوافقة (%)",
         "description": "Plus petite valeur du taux manquant qui, avec les autres taux publiés et la méthode "
         "d'agrégation, redonne le taux global publié arrondi à l'unité ; vide si aucune valeur ne le fait.",
-        "description_ar": "أصغر قيمة للنسبة غير المنشورة تُعيد، مع النسب المنشورة الأخرى وطريقة التجميع، النسبةَ الإجمالية المنشورة مقرَّبةً إلى الوحدة؛ تبقى فارغة إذا لم تُعِدها أي قيمة.",
+        "description_ar": "أصغر قيمة للنسبة غير المنشورة تُعيد، مع النسب المنشورة الأخرى وطريقة التجميع، النسبةَ "
+        "الإجمالية المنشورة مقرَّبةً إلى الوحدة؛ تبقى فارغة إذا لم تُعِدها أي قيمة.",
         "unit": "%",
         "constraints": {"minimum": 0, "maximum": 100},
     },
@@ -451,7 +458,8 @@ FIELDS: dict[str, dict] = {
         "title_ar": "أعلى نسبة متوافقة (%)",
         "description": "Plus grande valeur du taux manquant qui, avec les autres taux publiés et la méthode "
         "d'agrégation, redonne le taux global publié arrondi à l'unité ; vide si aucune valeur ne le fait.",
-        "description_ar": "أكبر قيمة للنسبة غير المنشورة تُعيد، مع النسب المنشورة الأخرى وطريقة التجميع، النسبةَ الإجمالية المنشورة مقرَّبةً إلى الوحدة؛ تبقى فارغة إذا لم تُعِدها أي قيمة.",
+        "description_ar": "أكبر قيمة للنسبة غير المنشورة تُعيد، مع النسب المنشورة الأخرى وطريقة التجميع، النسبةَ "
+        "الإجمالية المنشورة مقرَّبةً إلى الوحدة؛ تبقى فارغة إذا لم تُعِدها أي قيمة.",
         "unit": "%",
         "constraints": {"minimum": 0, "maximum": 100},
     },
@@ -461,6 +469,7 @@ FIELDS: dict[str, dict] = {
         "title_ar": "متوافق مع النسبة المنشورة",
         "description": "Vrai si une valeur entre 0 et 100 % du taux manquant rend les taux publiés "
         "compatibles avec la méthode d'agrégation.",
-        "description_ar": "صحيح إذا وُجدت قيمة بين 0 و100 % للنسبة غير المنشورة تجعل النسب المنشورة متوافقة مع طريقة التجميع.",
+        "description_ar": "صحيح إذا وُجدت قيمة بين 0 و100 % للنسبة غير المنشورة تجعل النسب المنشورة متوافقة مع طريقة "
+        "التجميع.",
     },
 }

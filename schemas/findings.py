@@ -52,7 +52,10 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "page_furniture_removed": (
         "ingest",
         "info",
-        "Des lignes de mise en page (en-têtes et pieds de page répétés, numéros de page, sauts de page) ont été retirées avant la lecture.",
+        (
+            "Des lignes de mise en page (en-têtes et pieds de page répétés, numéros de page, sauts de page) ont été "
+            "retirées avant la lecture."
+        ),
     ),
     "hyphenation_joined": ("ingest", "info", "Des mots coupés par un trait d'union en fin de ligne ont été rejoints."),
     # Front matter
@@ -129,7 +132,10 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "heading_form_variant": (
         "ingest",
         "info",
-        "Des en-têtes d'engagement ou d'activité sont écrits autrement que dans le modèle (« Engagement N°3 - », « Activité 2. ») ; ils ont été lus comme tels.",
+        (
+            "Des en-têtes d'engagement ou d'activité sont écrits autrement que dans le modèle "
+            "(« Engagement N°3 - », « Activité 2. ») ; ils ont été lus comme tels."
+        ),
     ),
     # Activities
     "activity_heading_duplicated": (
@@ -147,17 +153,26 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "status_stated_in_words": (
         "ingest",
         "info",
-        "Des statuts sont donnés en une ligne (« Statut : Progression limitée ») au lieu de la liste à cocher ; ils ont été lus comme tels.",
+        (
+            "Des statuts sont donnés en une ligne (« Statut : Progression limitée ») au lieu de la liste à cocher ; "
+            "ils ont été lus comme tels."
+        ),
     ),
     "actions_text_reordered": (
         "ingest",
         "info",
-        "Le texte des actions réalisées était entrelacé par l'extraction (fragments dans le désordre, passage répété) ; l'ordre de lecture prouvé par le texte est rétabli et la répétition retirée.",
+        (
+            "Le texte des actions réalisées était entrelacé par l'extraction (fragments dans le désordre, passage "
+            "répété) ; l'ordre de lecture prouvé par le texte est rétabli et la répétition retirée."
+        ),
     ),
     "actions_text_order_unproven": (
         "ingest",
         "warning",
-        "Le texte des actions réalisées semble entrelacé par l'extraction, mais le texte ne prouve pas son ordre : il est gardé tel quel.",
+        (
+            "Le texte des actions réalisées semble entrelacé par l'extraction, mais le texte ne prouve pas son ordre : "
+            "il est gardé tel quel."
+        ),
     ),
     # Indicators
     "indicator_heading_mismatch": (
@@ -214,16 +229,25 @@ FINDING_CODES: dict[str, tuple[str, str, str]] = {
     "activity_went_back": (
         "compute",
         "warning",
-        "Le statut d'une activité a reculé depuis le rapport précédent du même plan (complétée puis limitée, par exemple).",
+        (
+            "Le statut d'une activité a reculé depuis le rapport précédent du même plan (complétée puis limitée, par "
+            "exemple)."
+        ),
     ),
     "activity_without_counterpart": (
         "compute",
         "info",
-        "Une activité de l'un de deux rapports successifs du même plan n'a pas d'activité de mêmes numéros dans l'autre (supprimée, ajoutée ou renumérotée) : elle n'est pas comparée.",
+        (
+            "Une activité de l'un de deux rapports successifs du même plan n'a pas d'activité de mêmes numéros dans "
+            "l'autre (supprimée, ajoutée ou renumérotée) : elle n'est pas comparée."
+        ),
     ),
     "activity_pair_unmatched": (
         "compute",
         "info",
-        "Deux activités de même numéro dans deux rapports successifs du même plan ne sont pas comparées : leurs intitulés (ou ceux de leurs engagements) sont trop différents (similarité Jaro-Winkler sous 0,85).",
+        (
+            "Deux activités de même numéro dans deux rapports successifs du même plan ne sont pas comparées : leurs "
+            "intitulés (ou ceux de leurs engagements) sont trop différents (similarité Jaro-Winkler sous 0,85)."
+        ),
     ),
 }

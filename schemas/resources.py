@@ -168,7 +168,8 @@ RESOURCES: dict[str, dict] = {
         "title": "Taux publiés",
         "title_ar": "النسب المنشورة",
         "description": "Taux d'avancement publiés par le rapport lui-même : global, par axe, par engagement.",
-        "description_ar": "نسب الإنجاز التي نشرها التقرير نفسه: النسبة الإجمالية، والنسبة حسب المحور، والنسبة حسب الالتزام.",
+        "description_ar": "نسب الإنجاز التي نشرها التقرير نفسه: النسبة الإجمالية، والنسبة حسب المحور، والنسبة حسب "
+        "الالتزام.",
         "fields": ["report_id", "scope", "scope_no", "rate_pct", "source_line"],
         "required": ["rate_pct", "source_line"],
         "primary_key": ["report_id", "scope", "scope_no"],
@@ -222,7 +223,8 @@ COMPUTED_RESOURCES: dict[str, dict] = {
         "title_ar": "التقدم المعتمد لكل نشاط",
         "description": "Avancement attribué à chaque activité d'après son statut (correspondance déclarée "
         "dans la configuration des taux), son intervalle (la tranche du statut) et son poids.",
-        "description_ar": "التقدم المسند إلى كل نشاط بحسب حالته (وفق المطابقة المحددة في إعدادات النسب)، ومجاله (شريحة الحالة) ووزنه.",
+        "description_ar": "التقدم المسند إلى كل نشاط بحسب حالته (وفق المطابقة المحددة في إعدادات النسب)، ومجاله (شريحة "
+        "الحالة) ووزنه.",
         "fields": [
             "report_id",
             "commitment_no",
@@ -246,7 +248,8 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             "rate_pct": {
                 "description": "Avancement retenu pour le statut de l'activité (par défaut le milieu de sa "
                 "tranche) ; vide pour un statut inconnu, qui est laissé hors de l'estimation.",
-                "description_ar": "التقدم المعتمد لحالة النشاط (افتراضيًا منتصف شريحتها)؛ يبقى فارغًا للحالة غير المعروفة، التي تُستبعد من التقدير.",
+                "description_ar": "التقدم المعتمد لحالة النشاط (افتراضيًا منتصف شريحتها)؛ يبقى فارغًا للحالة غير "
+                "المعروفة، التي تُستبعد من التقدير.",
                 "constraints": {"minimum": 0, "maximum": 100},
             },
             "rate_min_pct": {
@@ -264,7 +267,8 @@ COMPUTED_RESOURCES: dict[str, dict] = {
         "title_ar": "التقدم المحسوب لكل التزام",
         "description": "Taux d'avancement de chaque engagement calculé à partir des statuts de ses "
         "activités (moyenne pondérée), avec ses bornes tirées des tranches de statut.",
-        "description_ar": "نسبة إنجاز كل التزام محسوبة من حالات أنشطته (متوسط مرجّح)، مع حدَّيها المستخرجين من شرائح الحالات.",
+        "description_ar": "نسبة إنجاز كل التزام محسوبة من حالات أنشطته (متوسط مرجّح)، مع حدَّيها المستخرجين من شرائح "
+        "الحالات.",
         "fields": [
             "report_id",
             "commitment_no",
@@ -287,7 +291,8 @@ COMPUTED_RESOURCES: dict[str, dict] = {
             "rate_pct": {
                 "description": "Taux calculé : moyenne pondérée des avancements des activités de statut connu ; "
                 "vide si aucune ne l'est.",
-                "description_ar": "النسبة المحسوبة: المتوسط المرجّح لتقدم الأنشطة المعروفة الحالة؛ تبقى فارغة إذا لم تكن حالة أي منها معروفة.",
+                "description_ar": "النسبة المحسوبة: المتوسط المرجّح لتقدم الأنشطة المعروفة الحالة؛ تبقى فارغة إذا لم "
+                "تكن حالة أي منها معروفة.",
                 "constraints": {"minimum": 0, "maximum": 100},
             },
         },
@@ -382,7 +387,8 @@ COMPUTED_RESOURCES: dict[str, dict] = {
         "title_ar": "توزيع الأنشطة حسب الحالة",
         "description": "Nombre d'activités de chaque statut, pour le plan entier, pour chaque axe et pour "
         "chaque engagement (une ligne par statut, zéros compris).",
-        "description_ar": "عدد الأنشطة في كل حالة، للخطة بأكملها ولكل محور ولكل التزام (سطر لكل حالة، بما في ذلك الأعداد المنعدمة).",
+        "description_ar": "عدد الأنشطة في كل حالة، للخطة بأكملها ولكل محور ولكل التزام (سطر لكل حالة، بما في ذلك "
+        "الأعداد المنعدمة).",
         "fields": ["report_id", "scope", "scope_no", "status", "activity_count"],
         "required": ["activity_count"],
         "primary_key": ["report_id", "scope", "scope_no", "status"],
@@ -408,7 +414,9 @@ COMPUTED_RESOURCES: dict[str, dict] = {
         "autres taux d'engagement le sont : les valeurs de ce taux qui redonnent le taux global publié "
         "(arrondi à l'unité), selon chaque méthode d'agrégation. Une méthode sans valeur compatible "
         "n'est pas celle qu'a suivie le rapport.",
-        "description_ar": "بالنسبة لالتزام لم تُنشر نسبته في حين نُشرت النسبة الإجمالية وجميع نسب الالتزامات الأخرى: قيم هذه النسبة التي تُعيد النسبة الإجمالية المنشورة (مقرَّبةً إلى الوحدة)، حسب كل طريقة تجميع. الطريقة التي لا تقبل أي قيمة متوافقة ليست هي التي اتبعها التقرير.",
+        "description_ar": "بالنسبة لالتزام لم تُنشر نسبته في حين نُشرت النسبة الإجمالية وجميع نسب الالتزامات الأخرى: "
+        "قيم هذه النسبة التي تُعيد النسبة الإجمالية المنشورة (مقرَّبةً إلى الوحدة)، حسب كل طريقة تجميع. الطريقة التي "
+        "لا تقبل أي قيمة متوافقة ليست هي التي اتبعها التقرير.",
         "fields": [
             "report_id",
             "commitment_no",
@@ -435,7 +443,8 @@ COMPUTED_RESOURCES: dict[str, dict] = {
                 "description": "Méthode d'agrégation supposée : commitment_mean (moyenne simple des taux des "
                 "engagements) ou activity_weighted (moyenne pondérée par le poids total des activités "
                 "de chaque engagement).",
-                "description_ar": "طريقة التجميع المفترضة: commitment_mean (المتوسط البسيط لنسب الالتزامات) أو activity_weighted (المتوسط المرجّح بالوزن الإجمالي لأنشطة كل التزام).",
+                "description_ar": "طريقة التجميع المفترضة: commitment_mean (المتوسط البسيط لنسب الالتزامات) أو "
+                "activity_weighted (المتوسط المرجّح بالوزن الإجمالي لأنشطة كل التزام).",
                 "constraints": {"enum": ["commitment_mean", "activity_weighted"]},
             },
             "published_rate_pct": {

@@ -21,7 +21,8 @@ REPORT_ID_FIELD = {
     "title_ar": "معرّف التقرير",
     "description": "Identifiant du rapport : nom du fichier source sans l'extension "
     "(lettres minuscules, chiffres et tirets, 100 caractères au plus).",
-    "description_ar": "معرّف التقرير: اسم الملف المصدر دون الامتداد (حروف لاتينية صغيرة وأرقام وشرطات، 100 حرف على الأكثر).",
+    "description_ar": "معرّف التقرير: اسم الملف المصدر دون الامتداد (حروف لاتينية صغيرة وأرقام وشرطات، 100 حرف على "
+    "الأكثر).",
     "constraints": {"required": True, "pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": 100},
 }
 

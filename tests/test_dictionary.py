@@ -52,8 +52,8 @@ def test_seed_figures_come_from_the_database_built_from_raw(raw_reports, seed_co
     text = render_raw_reports(raw_reports)
     assert "taux global publié 82 %." in text
     assert (
-        "la moyenne simple de ses 22 taux d'engagement (`commitment_mean`) si le taux non publié de l'engagement 22 est entre 85 et 100 %"
-        in text
+        "la moyenne simple de ses 22 taux d'engagement (`commitment_mean`) "
+        "si le taux non publié de l'engagement 22 est entre 85 et 100 %" in text
     )
     assert "avec `activity_weighted`, aucune valeur du taux de l'engagement 22 ne le redonne" in text
     assert "Ses chiffres publiés suivent donc `commitment_mean`." in text
@@ -80,7 +80,8 @@ def test_report_rates_are_rendered_from_their_values():
     )
     text = render_report_rates(weighted)
     assert text.startswith(
-        "- `r-1` (`raw/r-1.txt`, SHA-256 `abababababababab…`) : 5 engagements, 4 taux d'engagement publiés, taux global publié 70 %."
+        "- `r-1` (`raw/r-1.txt`, SHA-256 `abababababababab…`) : "
+        "5 engagements, 4 taux d'engagement publiés, taux global publié 70 %."
     )
     assert "(`activity_weighted`) si le taux non publié de l'engagement 3 est entre 61,4 et 80 %" in text
     assert "avec `commitment_mean`, aucune valeur du taux de l'engagement 3 ne le redonne" in text

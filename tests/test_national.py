@@ -24,7 +24,7 @@ def csv_rows(path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
-def test_the_national_package_validates_and_holds_the_union_of_the_reports_rows(tmp_path, write_curated):
+def test_the_national_package_validates_and_holds_the_union_of_the_reports_rows(tmp_path, write_curated):  # noqa: F811
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     assert publish_packages(curated, exports) == exitcodes.OK
@@ -50,7 +50,7 @@ def test_the_national_package_validates_and_holds_the_union_of_the_reports_rows(
     assert set(record["validated_rows"]) == {"pan-a", "pan-b"} and record["left_out"] == {}
 
 
-def test_only_the_rows_that_changed_are_validated_again(tmp_path, write_curated, monkeypatch):
+def test_only_the_rows_that_changed_are_validated_again(tmp_path, write_curated, monkeypatch):  # noqa: F811
     curated = write_curated(tmp_path / "curated", frames())
     exports = tmp_path / "exports"
     validated: list[list[str]] = []

@@ -35,7 +35,8 @@ Participation
 
 - Portail de la participation
 
-Le taux d'avancement global de la mise en œuvre du plan d'action national 2019-2021 jusqu'à fin du mois de juin 2021 est de 70%.
+Le taux d'avancement global de la mise en œuvre du plan d'action national 2019-2021 \
+jusqu'à fin du mois de juin 2021 est de 70%.
 
 Numéro de l'engagement\tTitre de l'engagement\tTaux de réalisation
 1\tOuverture des données budgétaires\t80 %

@@ -49,9 +49,9 @@ def invisible_free(tables: dict[str, pd.DataFrame]) -> bool:
     """Whether no text cell of any table holds a format character."""
     for df in tables.values():
         for column in df.columns:
-            if df[column].dtype == object or pd.api.types.is_string_dtype(df[column]):
-                if df[column].dropna().astype(str).str.contains(INVISIBLE_RE.pattern, regex=True).any():
-                    return False
+            text = df[column].dtype == object or pd.api.types.is_string_dtype(df[column])
+            if text and df[column].dropna().astype(str).str.contains(INVISIBLE_RE.pattern, regex=True).any():
+                return False
     return True
 
 

@@ -450,8 +450,10 @@ def test_json_resource_is_an_array_of_objects_in_schema_order():
     ]
     assert list(activities[0]) == ALL_RESOURCES["activities"]["fields"]
     assert files["data/axes.json"].decode("utf-8") == (
-        '[\n  {\n    "report_id": "pan-a",\n    "axis_no": 1,\n    "name": "Transparence",\n    "source_line": 10\n  },\n'
-        '  {\n    "report_id": "pan-a",\n    "axis_no": 2,\n    "name": "Justice ouverte",\n    "source_line": 20\n  }\n]\n'
+        '[\n  {\n    "report_id": "pan-a",\n    "axis_no": 1,\n'
+        '    "name": "Transparence",\n    "source_line": 10\n  },\n'
+        '  {\n    "report_id": "pan-a",\n    "axis_no": 2,\n'
+        '    "name": "Justice ouverte",\n    "source_line": 20\n  }\n]\n'
     )
 
 

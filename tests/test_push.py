@@ -156,7 +156,7 @@ def test_the_seed_package_is_bilingual_everywhere(seed_release):
 def test_ckan_json_lists_the_csv_files_the_dictionary_the_zip_and_the_descriptor(seed_release):
     ckan = json.loads((seed_release / SEED_ID / "ckan.json").read_text(encoding="utf-8"))
     urls = [r["url"] for r in ckan["resources"]]
-    tables = [r for r in ALL_RESOURCES]
+    tables = list(ALL_RESOURCES)
     assert urls == [f"data/{t}.csv" for t in tables] + ["data-dictionary.csv", f"{SEED_ID}.zip", "datapackage.json"]
     assert not any(u.endswith(".json") and u.startswith("data/") for u in urls)  # the JSON copies are in the zip
     assert ckan["title_translated"]["fr"] == ckan["title"]
@@ -249,8 +249,7 @@ def test_validation_names_what_the_portal_would_refuse_or_what_lacks_arabic(seed
 def _portal_copy(release, org="pgo", dataset_id="d1") -> dict:
     """The dataset as a portal holds it right after a complete push of ``release``."""
     resources = [
-        {**{k: v for k, v in r.items()}, "id": f"r{i}", "url_type": "upload", "url": f"http://portal/{i}"}
-        for i, r in enumerate(release.resources)
+        {**r, "id": f"r{i}", "url_type": "upload", "url": f"http://portal/{i}"} for i, r in enumerate(release.resources)
     ]
     return {
         **release.dataset,

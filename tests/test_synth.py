@@ -381,7 +381,7 @@ def test_round_trip_commitments(round_trip):
             "responsible_body": c["responsible_body"],
             "axis_no": c["axis_no"],
             "source_line_start": c["heading_line"],
-        }  # fmt: skip
+        }
         for t in truths
         for c in t["commitments"]
     }
@@ -502,7 +502,7 @@ EXPECTED_FINDINGS = {
 
 def test_round_trip_findings_only_where_damaged(round_trip):
     """No finding the truth does not explain: activity findings only on activities damaged that way."""
-    _code, truths, tables, _raw = round_trip
+    _code, truths, _tables, _raw = round_trip
     allowed = {None: EXPECTED_FINDINGS[None]}
     for t in truths:
         for d in t["damage"]:

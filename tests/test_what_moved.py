@@ -235,7 +235,7 @@ def test_the_notebook_shows_what_moved_when_an_earlier_report_exists(two_reports
     import nbformat
     from nbclient import NotebookClient
 
-    curated, earlier, later = two_reports
+    curated, _earlier, later = two_reports
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "progress.ipynb"
     nb = nbformat.read(notebook, as_version=4)
     monkeypatch.setenv("PGO_DB", str(layout(curated).database))

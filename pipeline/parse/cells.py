@@ -14,6 +14,7 @@ it is. Pure functions of strings: the findings are written by the caller.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 
 #: Words (with letters) a run must have, repeated at one fragment's end and another's start, to
@@ -214,7 +215,7 @@ def _interleaved(units: list[list[int]]) -> set[int]:
 def _join_unit(unit: list[int], words: list[list[str]], links: dict[int, tuple[int, int]], repeats: list[str]) -> str:
     """One unit's text: its fragments in order, each repeated run once."""
     parts = [" ".join(words[unit[0]])]
-    for prev, cur in zip(unit, unit[1:]):
+    for prev, cur in itertools.pairwise(unit):
         link = links.get(prev)
         drop = link[1] if link is not None and link[0] == cur else 0
         if drop:
