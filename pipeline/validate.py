@@ -23,9 +23,13 @@ summary.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +39,7 @@ import pyarrow.parquet as pq
 
 from pipeline import exitcodes
 from pipeline.faults import fault_point
-from pipeline.findings import Finding, findings_frame, record_key
+from pipeline.findings import record_key
 from pipeline.fingerprint import stage_code_fingerprint
 from pipeline.io import to_arrow, write_bytes_atomic
 from pipeline.layers import PROVENANCE_FILE, built_from, layout, validated_entry, validated_record, write_provenance
@@ -47,9 +51,12 @@ from schemas.checks import (
     TableShapeError,
     build_schema,
     conform,
+    conform_read_table,
     format_value,
-    row_key,
+    loose_schema,
+    row_keys,
     schema_failures,
+    to_nullable_pandas,
 )
 
 log = logging.getLogger("pipeline.validate")
@@ -66,7 +73,6 @@ LOCATION_COLUMNS = ["report_id", "record_key"]
 #: Tables numbered from 1 within their parent, and the numbered column.
 NUMBERED = {"commitments": "commitment_no", "activities": "activity_no"}
 NUMBERING_GAP = "numbering_gap"
-
 
 
 class ValidationConfigError(ValueError):
@@ -180,7 +186,9 @@ def check_schema(df: pd.DataFrame, table: str, schema=None) -> pd.DataFrame:
     return _failure_frame([{"table": table, **record} for record in records])
 
 
-def check_references(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], quarantined_rows: dict[str, set[int]]) -> pd.DataFrame:
+def check_references(
+    table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], quarantined_rows: dict[str, set[int]]
+) -> pd.DataFrame:
     """Failure records of the foreign keys of ``table`` (check ``foreign_key_<parent>``).
 
     A row whose key fields are all set must find its parent among the parent's rows
@@ -202,7 +210,11 @@ def check_references(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFram
         child_keys = pd.MultiIndex.from_frame(df[fields])
         complete = df[fields].notna().all(axis=1).to_numpy()
         found = child_keys.isin(pd.MultiIndex.from_frame(kept)) if len(kept) else np.zeros(len(df), dtype=bool)
-        exists = child_keys.isin(pd.MultiIndex.from_frame(parent[parent_fields])) if len(parent) else np.zeros(len(df), dtype=bool)
+        exists = (
+            child_keys.isin(pd.MultiIndex.from_frame(parent[parent_fields]))
+            if len(parent)
+            else np.zeros(len(df), dtype=bool)
+        )
         for row in np.flatnonzero(complete & ~found):
             key = ", ".join(f"{p}={format_value(df.at[row, f], quote=False)}" for f, p in zip(fields, parent_fields))
             if exists[row]:
@@ -224,21 +236,36 @@ def check_numbering(table: str, df: pd.DataFrame) -> pd.DataFrame:
     if column is None:
         return _empty_failures()
     parent = [f for f in get_resource(table).primary_key if f != column]
-    usable = df[df[[*parent, column]].notna().all(axis=1)]
+    numbers = _distinct_numbers(df, parent, column)
+    number = numbers[column].to_numpy(dtype="int64")
+    previous = numbers.groupby(parent, sort=False)[column].shift().fillna(0).to_numpy(dtype="int64")
+    expected = np.maximum(previous + 1, 1)
+    gap = number > expected
+    shown = [p for p in parent if p != "report_id"]
     records = []
-    for _, group in usable.groupby(parent, sort=True):
-        expected = 1
-        for number, rows in group.groupby(column, sort=True):
-            number = int(number)
-            if number > expected:
-                missing = ", ".join(str(n) for n in range(expected, number))
-                shown = [p for p in parent if p != "report_id"]
-                where = ", ".join(f"{p}={format_value(group[p].iloc[0], quote=False)}" for p in shown)
-                scope = f" ({where})" if where else ""
-                reason = f"numérotation de {column} non contiguë{scope} : {missing} manque(nt) avant {number}"
-                records.append({"table": table, "row": int(rows.index[0]), "check": NUMBERING_GAP, "severity": WARNING, "reason": reason})
-            expected = max(expected, number + 1)
+    for found in numbers[gap].assign(first=expected[gap]).to_dict("records"):
+        reason = _gap_reason(column, {p: found[p] for p in shown}, int(found["first"]), int(found[column]))
+        records.append(_record(table, int(found["row"]), NUMBERING_GAP, WARNING, reason))
     return _failure_frame(records)
+
+
+def _gap_reason(column: str, scope: dict, first: int, number: int) -> str:
+    """The reason of a gap before ``number``: the numbers from ``first`` on are missing."""
+    missing = ", ".join(str(n) for n in range(first, number))
+    where = ", ".join(f"{p}={format_value(v, quote=False)}" for p, v in scope.items())
+    scope_text = f" ({where})" if where else ""
+    return f"numérotation de {column} non contiguë{scope_text} : {missing} manque(nt) avant {number}"
+
+
+def _distinct_numbers(df: pd.DataFrame, parent: list[str], column: str) -> pd.DataFrame:
+    """Each (parent, number) of ``df`` once, with its first row (``row``), sorted by parent and number.
+
+    Rows with a null key field are left out.
+    """
+    keys = [*parent, column]
+    usable = df.loc[df[keys].notna().all(axis=1), keys]
+    numbers = usable.assign(row=usable.index).drop_duplicates(keys)
+    return numbers.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 REPORT_COUNTS_MISMATCH = "report_counts_mismatch"
@@ -252,14 +279,12 @@ def check_report_counts(table: str, df: pd.DataFrame, tables: dict[str, pd.DataF
         return _empty_failures()
     records = []
     for column, counted in REPORT_COUNTS.items():
-        actual = tables[counted].groupby("report_id").size()
-        for row, r in df.iterrows():
-            if pd.isna(r[column]):
-                continue
-            rows = int(actual.get(r["report_id"], 0))
-            if int(r[column]) != rows:
-                reason = f"{column} = {int(r[column])} mais {rows} ligne(s) dans « {counted} »"
-                records.append({"table": table, "row": int(row), "check": REPORT_COUNTS_MISMATCH, "severity": WARNING, "reason": reason})
+        actual = df["report_id"].map(tables[counted].groupby("report_id").size()).fillna(0).to_numpy(dtype="int64")
+        stated = df[column]
+        for row in np.flatnonzero(stated.notna().to_numpy(dtype=bool)):
+            if int(stated.iat[row]) != int(actual[row]):
+                reason = f"{column} = {int(stated.iat[row])} mais {int(actual[row])} ligne(s) dans « {counted} »"
+                records.append(_record(table, int(row), REPORT_COUNTS_MISMATCH, WARNING, reason))
     return _failure_frame(records)
 
 
@@ -322,18 +347,36 @@ def make_warning_findings(failures: pd.DataFrame, tables: dict[str, pd.DataFrame
 
     A row without a ``report_id`` gets no finding: it is quarantined for that already.
     """
-    by_report: dict[str, list[Finding]] = {}
-    for rec in failures[failures["severity"] == WARNING].itertuples(index=False):
-        row = tables[rec.table].iloc[rec.row]
-        if pd.isna(row["report_id"]):
-            continue
-        by_report.setdefault(str(row["report_id"]), []).append(
-            Finding(WARNING, rec.check, rec.reason, rec.table, row_key(rec.table, row), _source_line(rec.table, row))
-        )
-    frames = [findings_frame(report_id, STAGE, found) for report_id, found in sorted(by_report.items())]
-    if not frames:
+    warnings = failures[failures["severity"] == WARNING]
+    found = [
+        (str(report_id), rec.check, rec.reason, rec.table, key, line)
+        for rec, (report_id, key, line) in zip(warnings.itertuples(index=False), _row_details(warnings, tables))
+        if not pd.isna(report_id)
+    ]
+    if not found:
         return conform_table(arrow_schema("findings").empty_table().to_pandas(), "findings")
-    return conform_table(pd.concat(frames, ignore_index=True), "findings")
+    found.sort(key=lambda entry: entry[0])  # stable: a report's findings keep their order
+    return conform_table(_warning_frame(found), "findings")
+
+
+def _warning_frame(found: list[tuple]) -> pd.DataFrame:
+    """The ``findings`` rows of (report_id, code, message, table, record_key, source_line)
+    entries sorted by report: what :func:`pipeline.findings.findings_frame` gives per report."""
+    report_ids, codes, messages, table_names, keys, lines = (list(column) for column in zip(*found))
+    numbers = [n for _, same in itertools.groupby(report_ids) for n in range(1, len(list(same)) + 1)]
+    return pd.DataFrame(
+        {
+            "report_id": report_ids,
+            "stage": STAGE,
+            "finding_no": pd.array(numbers, dtype="int64"),
+            "severity": WARNING,
+            "code": codes,
+            "message": messages,
+            "table_name": table_names,
+            "record_key": keys,
+            "source_line": pd.array(lines, dtype="Int64"),
+        }
+    )
 
 
 def validate_tables(tables: dict[str, pd.DataFrame]) -> ValidationResult:
@@ -385,11 +428,24 @@ def validate_tables(tables: dict[str, pd.DataFrame]) -> ValidationResult:
 
 def locate_failures(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """``failures`` with the ``report_id`` and ``record_key`` (other key fields) of each row."""
-    rows = [tables[rec.table].iloc[rec.row] for rec in failures.itertuples()]
+    details = _row_details(failures, tables)
     return failures.assign(
-        report_id=pd.array([format_value(r["report_id"], quote=False) for r in rows], dtype="str"),
-        record_key=pd.array([row_key(t, r) or "" for t, r in zip(failures["table"], rows)], dtype="str"),
+        report_id=pd.array([format_value(report_id, quote=False) for report_id, _, _ in details], dtype="str"),
+        record_key=pd.array([key or "" for _, key, _ in details], dtype="str"),
     )
+
+
+def _row_details(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> list[tuple]:
+    """Per failure record, in order: its row's ``report_id``, :func:`~schemas.checks.row_key`
+    and source line (or None), the rows of each table taken at once."""
+    details: list[tuple] = [()] * len(failures)
+    rows_at = failures["row"].to_numpy()
+    for table, positions in failures.groupby("table", sort=False).indices.items():
+        rows = tables[table].iloc[rows_at[positions]]
+        found = zip(rows["report_id"].tolist(), row_keys(table, rows), _source_lines(table, rows))
+        for position, detail in zip(positions, found):
+            details[position] = detail
+    return details
 
 
 def format_summary(result: ValidationResult, example_width: int = 100) -> str:
@@ -423,21 +479,78 @@ def read_partitions(curated_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[st
     """Every complete ingested partition's tables, combined, and each one's record.
 
     A partition without a provenance record was not finished (a killed ingest): it is
-    left out with a warning; the next ``run`` ingests it again.
+    left out with a warning; the next ``run`` ingests it again. The partitions are read
+    (:func:`read_partition_table`) by :data:`READ_THREADS` threads and taken in order, so
+    the first unreadable partition is the one reported; each table is then turned to
+    pandas once and sorted by primary key (:func:`pipeline.ingest.combine`).
+
+    Raises:
+        ValidationConfigError: a partition's table has columns missing or extra, or values
+            of the wrong type.
+        OSError, pyarrow.ArrowException: a partition's table cannot be read.
     """
     from pipeline.ingest import combine
 
     lay = layout(curated_dir)
-    parts, entries = [], {}
     folders = sorted(p for p in lay.partitions.iterdir() if p.is_dir()) if lay.partitions.is_dir() else []
-    for folder in folders:
-        record = built_from(folder)
-        if record is None:
-            log.warning("%s has no provenance record (an interrupted ingest): left out", folder)
-            continue
-        parts.append({t: conform_table(pq.read_table(p).to_pandas() if (p := folder / f"{t}.parquet").exists() else arrow_schema(t).empty_table().to_pandas(), t) for t in TABLES})
-        entries[folder.name] = validated_entry(record)
-    return combine(parts), entries
+    loose = {t: loose_schema(t) for t in TABLES}
+    pieces: dict[str, list[pa.Table]] = {t: [loose[t].empty_table()] for t in TABLES}
+    entries = {}
+    pool = ThreadPoolExecutor(max_workers=READ_THREADS)
+    try:
+        for folder, (record, tables) in zip(folders, pool.map(partial(_read_partition, loose=loose), folders)):
+            if record is None:
+                log.warning("%s has no provenance record (an interrupted ingest): left out", folder)
+                continue
+            for table in TABLES:
+                pieces[table].append(tables[table])
+            entries[folder.name] = validated_entry(record)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return combine([{t: to_nullable_pandas(pa.concat_tables(pieces[t])) for t in TABLES}]), entries
+
+
+#: Threads reading the partitions (the work is in Arrow, which releases the GIL).
+READ_THREADS = min(4, os.cpu_count() or 1)
+
+
+def _read_partition(folder: Path, loose: dict[str, pa.Schema]) -> tuple[dict | None, dict[str, pa.Table] | None]:
+    """A partition's provenance record and tables (:func:`read_partition_table`); no table
+    is read when there is no record."""
+    record = built_from(folder)
+    if record is None:
+        return None, None
+    return record, {t: read_partition_table(folder / f"{t}.parquet", t, loose[t]) for t in TABLES}
+
+
+def read_partition_table(path: Path, table: str, loose: pa.Schema | None = None) -> pa.Table:
+    """One partition's ``table`` as Arrow, conformed (:func:`schemas.checks.conform_read_table`);
+    a missing file reads as an empty table.
+
+    Raises:
+        ValidationConfigError: columns missing or extra, values of the wrong type.
+        OSError, pyarrow.ArrowException: the file cannot be read.
+    """
+    if path.is_file():
+        arrow_table = _read_parquet_file(path)
+    elif path.exists():
+        arrow_table = pq.read_table(path)
+    else:
+        arrow_table = arrow_schema(table).empty_table()
+    try:
+        return conform_read_table(arrow_table, table, loose)
+    except TableShapeError as exc:
+        raise ValidationConfigError(str(exc)) from exc
+
+
+def _read_parquet_file(path: Path) -> pa.Table:
+    """A Parquet file's table: read directly (the fast way), or else by
+    ``pyarrow.parquet.read_table``, whose errors are the ones reported."""
+    try:
+        with pq.ParquetFile(path) as parquet_file:
+            return parquet_file.read(use_threads=False)
+    except (OSError, pa.ArrowException):
+        return pq.read_table(path)
 
 
 def validate_curated(curated_dir: Path) -> int:
@@ -465,7 +578,13 @@ def validate_curated(curated_dir: Path) -> int:
     write_outputs(lay.validated, result, validated_record(entries, stage_code_fingerprint(STAGE)))
     if is_json_logging():
         for entry in result.summary():
-            log.info("validation: %s.%s failed on %d row(s)", entry["table"], entry["check"], entry["rows_failed"], extra={"fields": entry})
+            log.info(
+                "validation: %s.%s failed on %d row(s)",
+                entry["table"],
+                entry["check"],
+                entry["rows_failed"],
+                extra={"fields": entry},
+            )
     else:
         print(format_summary(result))
     quarantined = {t: len(q) for t, q in result.quarantined.items() if len(q)}
@@ -503,7 +622,9 @@ def write_outputs(validated_dir: Path, result: ValidationResult, record: dict) -
     validated_dir = Path(validated_dir)
     qdir = validated_dir / QUARANTINE_DIR
     (validated_dir / PROVENANCE_FILE).unlink(missing_ok=True)
-    outputs = {validated_dir / f"{t}.parquet": _parquet_bytes(to_arrow(result.clean[t], t)) for t in TABLES if t != "findings"}
+    outputs = {
+        validated_dir / f"{t}.parquet": _parquet_bytes(to_arrow(result.clean[t], t)) for t in TABLES if t != "findings"
+    }
     outputs[validated_dir / "findings.parquet"] = _parquet_bytes(to_arrow(result.findings_table(), "findings"))
     for table in TABLES:
         if len(result.quarantined[table]):
@@ -540,11 +661,15 @@ def _failure_frame(records: list[dict]) -> pd.DataFrame:
     return df.astype({"table": "str", "row": "int64", "check": "str", "severity": "str", "reason": "str"})
 
 
-def _source_line(table: str, row: pd.Series) -> int | None:
-    for column in ("source_line", "source_line_start"):
-        if column in get_resource(table).field_names and not pd.isna(row[column]):
-            return int(row[column])
-    return None
+def _record(table: str, row: int, check: str, severity: str, reason: str) -> dict:
+    return {"table": table, "row": row, "check": check, "severity": severity, "reason": reason}
+
+
+def _source_lines(table: str, rows: pd.DataFrame) -> list[int | None]:
+    """The source line of each row: its first of ``source_line``, ``source_line_start`` that is set."""
+    columns = [c for c in ("source_line", "source_line_start") if c in get_resource(table).field_names]
+    values = zip(*(rows[c].tolist() for c in columns)) if columns else [()] * len(rows)
+    return [next((int(v) for v in row if not pd.isna(v)), None) for row in values]
 
 
 __all__ = [

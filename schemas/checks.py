@@ -70,7 +70,8 @@ _TEXT_CHECKS = [
     (
         "text_bidi_control",
         ERROR,
-        "caractère invisible de contrôle du sens d'écriture (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) dans le texte",
+        "caractère invisible de contrôle du sens d'écriture "
+        "(U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) dans le texte",
         _BIDI_CONTROL_RE,
     ),
     (
@@ -195,18 +196,23 @@ def _text_checks(table: str, field: Field, registry: dict) -> list[pa.Check]:
 
 def _lacks(wrong):
     """A column check passing the values in which ``wrong`` (a regex, or a predicate
-    on one text) finds nothing; a null passes."""
+    on one text) finds nothing; a null passes, a value that is not text fails a predicate.
+
+    ``wrong`` runs once per distinct value (texts repeat: labels, bodies, statuses).
+    """
     if isinstance(wrong, re.Pattern):
 
-        def check(values: pd.Series) -> pd.Series:
-            return ~values.str.contains(wrong, na=False)
+        def is_wrong(value) -> bool:
+            return isinstance(value, str) and wrong.search(value) is not None
 
     else:
 
-        def check(values: pd.Series) -> pd.Series:
-            return (
-                values.map(lambda v: isinstance(v, str) and not wrong(v), na_action="ignore").fillna(True).astype(bool)
-            )
+        def is_wrong(value) -> bool:
+            return not isinstance(value, str) or bool(wrong(value))
+
+    def check(values: pd.Series) -> pd.Series:
+        found = [v for v in values.dropna().unique().tolist() if is_wrong(v)]
+        return ~values.isin(found)
 
     return check
 
@@ -260,16 +266,51 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
         TableShapeError: a column is missing or extra, or a value cannot be held by its
             column's type.
     """
+    return to_nullable_pandas(conform_arrow(df, table))
+
+
+def loose_schema(table: str) -> pyarrow.Schema:
+    """The Arrow schema of ``table`` with every column nullable (a null is the checks' business)."""
     schema = get_resource(table).to_pyarrow()
-    missing = [c for c in schema.names if c not in df.columns]
-    extra = [c for c in df.columns if c not in schema.names]
+    return pyarrow.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+
+
+def conform_arrow(df: pd.DataFrame, table: str) -> pyarrow.Table:
+    """:func:`conform` stopped at its Arrow table (of :func:`loose_schema`), to concatenate before
+    turning to pandas (:func:`to_nullable_pandas`).
+
+    Raises:
+        TableShapeError: as :func:`conform`.
+    """
+    loose = loose_schema(table)
+    missing = [c for c in loose.names if c not in df.columns]
+    extra = [c for c in df.columns if c not in loose.names]
     if missing or extra:
         raise TableShapeError(f"table {table}: columns missing {missing}, unexpected {extra}")
-    loose = pyarrow.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
     try:
-        arrow_table = pyarrow.Table.from_pandas(df[schema.names], schema=loose, preserve_index=False, safe=True)
+        return pyarrow.Table.from_pandas(df[loose.names], schema=loose, preserve_index=False, safe=True)
     except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, TypeError, ValueError) as exc:
         raise TableShapeError(f"table {table}: {exc}") from exc
+
+
+def conform_read_table(arrow_table: pyarrow.Table, table: str, loose: pyarrow.Schema | None = None) -> pyarrow.Table:
+    """An Arrow table read from a file, conformed as :func:`conform_arrow` would conform its
+    pandas form: taken as it is when it holds exactly the table's columns and types (and no
+    pandas metadata), else through pandas (``conform_arrow(arrow_table.to_pandas())``).
+
+    Raises:
+        TableShapeError: as :func:`conform`.
+    """
+    loose = loose if loose is not None else loose_schema(table)
+    schema = arrow_table.schema
+    plain = not (schema.metadata and b"pandas" in schema.metadata)
+    if plain and schema.names == loose.names and schema.types == loose.types:
+        return pyarrow.Table.from_arrays(arrow_table.columns, schema=loose)
+    return conform_arrow(arrow_table.to_pandas(), table)
+
+
+def to_nullable_pandas(arrow_table: pyarrow.Table) -> pd.DataFrame:
+    """An Arrow table as pandas, integers as ``Int64`` and booleans as ``boolean``."""
     return arrow_table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
@@ -287,37 +328,53 @@ def schema_failures(schema: pa.DataFrameSchema, df: pd.DataFrame) -> list[dict]:
         return []
     except pandera.errors.SchemaErrors as err:
         cases = err.failure_cases
-    records = [_failure_record(schema, df, case) for case in cases.itertuples(index=False)]
-    unique = dict.fromkeys((r["row"], r["check"], r["severity"], r["reason"]) for r in records)
-    ordered = sorted(unique, key=lambda r: (r[0], r[1], r[3]))
+    registry = schema.metadata["checks"]
+    named = [_failure_name(schema, case) for case in cases.astype(object).itertuples(index=False)]
+    quoted = _quoted_rows(df, registry, [(row, name) for row, name, reason in named if reason is None])
+    records = []
+    for row, name, reason in named:
+        reason = quoted[row, name] if reason is None else reason
+        records.append((row, name, registry[name]["severity"], reason))
+    ordered = sorted(dict.fromkeys(records), key=lambda r: (r[0], r[1], r[3]))
     return [{"row": row, "check": check, "severity": sev, "reason": reason} for row, check, sev, reason in ordered]
 
 
-def _failure_record(schema: pa.DataFrameSchema, df: pd.DataFrame, case) -> dict:
-    """The record of one pandera failure case: the check's name in the registry and a reason."""
+def _failure_name(schema: pa.DataFrameSchema, case) -> tuple[int, str, str | None]:
+    """The row of one pandera failure case, the check's name in the registry and the reason,
+    or None for a reason quoting the row's values (see :func:`_quoted_rows`)."""
     table, registry = schema.name, schema.metadata["checks"]
     if case.index is None or pd.isna(case.index):
         raise TableShapeError(f"table {table}: {case.check} failed on column {case.column}: {case.failure_case}")
     row = int(case.index)
     if case.check == "not_nullable":
         name = f"{case.column}_missing"
-        reason = registry[name]["message"]
-    elif case.check in _UNIQUENESS_CHECKS:
-        name = DUPLICATE_PRIMARY_KEY
-        reason = quote_row(registry[name], df.iloc[row])
-    elif case.check_number is not None and not pd.isna(case.check_number):
-        if case.schema_context == "Column":
-            check = schema.columns[case.column].checks[int(case.check_number)]
-        else:
-            check = schema.checks[int(case.check_number)]
-        name = check.name
-        if registry[name]["columns"]:
-            reason = quote_row(registry[name], df.iloc[row])
-        else:
-            reason = f"{registry[name]['message']} ({case.column}={format_value(case.failure_case)})"
-    else:
+        return row, name, registry[name]["message"]
+    if case.check in _UNIQUENESS_CHECKS:
+        return row, DUPLICATE_PRIMARY_KEY, None
+    if case.check_number is None or pd.isna(case.check_number):
         raise TableShapeError(f"table {table}: unexpected failure {case.check} on column {case.column}")
-    return {"row": row, "check": name, "severity": registry[name]["severity"], "reason": reason}
+    if case.schema_context == "Column":
+        name = schema.columns[case.column].checks[int(case.check_number)].name
+    else:
+        name = schema.checks[int(case.check_number)].name
+    if registry[name]["columns"]:
+        return row, name, None
+    return row, name, f"{registry[name]['message']} ({case.column}={format_value(case.failure_case)})"
+
+
+def _quoted_rows(df: pd.DataFrame, registry: dict, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """:func:`quote_row` of each (row, check name) of ``wanted``, the rows taken from ``df`` once."""
+    rows = sorted({row for row, _ in wanted})
+    columns = list(dict.fromkeys(c for _, name in wanted for c in registry[name]["columns"]))
+    taken = df.iloc[rows]
+    values = {c: taken[c].tolist() for c in columns}
+    position = {row: i for i, row in enumerate(rows)}
+    out = {}
+    for row, name in wanted:
+        if (row, name) not in out:
+            entry = registry[name]
+            out[row, name] = quote_row(entry, {c: values[c][position[row]] for c in entry["columns"]})
+    return out
 
 
 def format_value(value, quote: bool = True) -> str:
@@ -331,8 +388,9 @@ def format_value(value, quote: bool = True) -> str:
     return str(value)
 
 
-def quote_row(entry: dict, row: pd.Series) -> str:
-    """A check's message followed by the row's values of the check's ``columns``."""
+def quote_row(entry: dict, row) -> str:
+    """A check's message followed by the row's values of the check's ``columns`` (``row``: a
+    Series or a mapping of column to value)."""
     values = ", ".join(f"{c}={format_value(row[c])}" for c in entry["columns"])
     return f"{entry['message']} ({values})"
 
@@ -341,6 +399,15 @@ def row_key(table: str, row: pd.Series) -> str | None:
     """``record_key`` of a row: its primary-key fields other than ``report_id`` (None if none)."""
     fields = [f for f in get_resource(table).primary_key if f != "report_id"]
     return record_key(**{f: format_value(row[f], quote=False) for f in fields}) if fields else None
+
+
+def row_keys(table: str, rows: pd.DataFrame) -> list[str | None]:
+    """:func:`row_key` of each row of ``rows`` (rows of ``table``), in order."""
+    fields = [f for f in get_resource(table).primary_key if f != "report_id"]
+    if not fields:
+        return [None] * len(rows)
+    columns = [[format_value(v, quote=False) for v in rows[f].tolist()] for f in fields]
+    return [record_key(**dict(zip(fields, values))) for values in zip(*columns)]
 
 
 def check_computed_table(table: str, df: pd.DataFrame, *, raise_on_failure: bool = False) -> list[tuple[str, Finding]]:

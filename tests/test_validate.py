@@ -25,11 +25,14 @@ from pipeline.validate import (
     CHECK_COLUMN,
     REASON_COLUMN,
     ValidationConfigError,
+    check_numbering,
+    conform_table,
     format_summary,
+    read_partitions,
     validate_curated,
     validate_tables,
 )
-from schemas import TABLES, arrow_schema
+from schemas import TABLES, arrow_schema, get_resource
 
 RID = "ma-test-2023"
 
@@ -39,13 +42,38 @@ def valid_tables() -> dict[str, pd.DataFrame]:
     return {
         "reports": frame(
             "reports",
-            [(RID, "Rapport d'auto-évaluation", "2021-2023", "2023-07", "fr", f"{RID}.txt", "0" * 64, "utf-8", 100, 2, 4)],
+            [
+                (
+                    RID,
+                    "Rapport d'auto-évaluation",
+                    "2021-2023",
+                    "2023-07",
+                    "fr",
+                    f"{RID}.txt",
+                    "0" * 64,
+                    "utf-8",
+                    100,
+                    2,
+                    4,
+                )
+            ],
         ),
         "axes": frame("axes", [(RID, 1, "Transparence", 10)]),
         "commitments": frame(
             "commitments",
             [
-                (RID, 1, "Publication des budgets", 1, "Ministère du budget", "Peu de données", "Publier", "Budgets ouverts", 20, 39),
+                (
+                    RID,
+                    1,
+                    "Publication des budgets",
+                    1,
+                    "Ministère du budget",
+                    "Peu de données",
+                    "Publier",
+                    "Budgets ouverts",
+                    20,
+                    39,
+                ),
                 (RID, 2, "Accès à l'information", 1, None, None, None, None, 40, 60),
             ],
         ),
@@ -71,13 +99,27 @@ def valid_tables() -> dict[str, pd.DataFrame]:
         ),
         "findings": frame(
             "findings",
-            [(RID, "ingest", 1, "warning", "check_mark_missing", "aucune case cochée", "activities", "commitment_no=2,activity_no=2", 45)],
+            [
+                (
+                    RID,
+                    "ingest",
+                    1,
+                    "warning",
+                    "check_mark_missing",
+                    "aucune case cochée",
+                    "activities",
+                    "commitment_no=2,activity_no=2",
+                    45,
+                )
+            ],
         ),
     }
 
 
 def keys(df: pd.DataFrame, *columns: str) -> list[tuple]:
-    return [tuple(v if isinstance(v, str) else int(v) for v in row) for row in df[list(columns)].itertuples(index=False)]
+    return [
+        tuple(v if isinstance(v, str) else int(v) for v in row) for row in df[list(columns)].itertuples(index=False)
+    ]
 
 
 def quarantine_of(result, table: str, *key: str) -> list[tuple]:
@@ -171,7 +213,12 @@ def test_percent_above_100_is_quarantined():
     tables["indicators"].loc[1, ["raw_value", "value"]] = ["120%", 120.0]
     result = validate_tables(tables)
     assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [
-        (2, 1, "indicator_percent_above_100", "valeur en pourcentage supérieure à 100 (raw_value='120%', value=120, unit='percent')")
+        (
+            2,
+            1,
+            "indicator_percent_above_100",
+            "valeur en pourcentage supérieure à 100 (raw_value='120%', value=120, unit='percent')",
+        )
     ]
     assert_rows_add_up(result, tables)
 
@@ -181,7 +228,12 @@ def test_printed_number_without_numeric_value_is_quarantined():
     tables["indicators"].loc[0, "value"] = None
     result = validate_tables(tables)
     assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [
-        (1, 1, "indicator_value_unread", "la valeur brute est un nombre mais la valeur numérique est vide (raw_value='7', value=vide)")
+        (
+            1,
+            1,
+            "indicator_value_unread",
+            "la valeur brute est un nombre mais la valeur numérique est vide (raw_value='7', value=vide)",
+        )
     ]
 
 
@@ -208,7 +260,12 @@ def test_orphan_activity_is_quarantined():
     tables["activities"] = pd.concat([tables["activities"], orphan], ignore_index=True)
     result = validate_tables(tables)
     assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [
-        (9, 1, "foreign_key_commitments", f"aucune ligne de commitments (report_id={RID}, commitment_no=9) : référence orpheline")
+        (
+            9,
+            1,
+            "foreign_key_commitments",
+            f"aucune ligne de commitments (report_id={RID}, commitment_no=9) : référence orpheline",
+        )
     ]
     assert quarantined_counts(result) == {"activities": 1}
     assert_rows_add_up(result, tables)
@@ -226,7 +283,9 @@ def test_quarantined_commitment_takes_its_activities_and_indicators():
         (2, 1, "foreign_key_commitments", cascade),
         (2, 2, "foreign_key_commitments", cascade),
     ]
-    assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [(2, 1, "foreign_key_commitments", cascade)]
+    assert quarantine_of(result, "indicators", "commitment_no", "indicator_no") == [
+        (2, 1, "foreign_key_commitments", cascade)
+    ]
     assert quarantined_counts(result) == {"commitments": 1, "activities": 2, "indicators": 1}
     assert_rows_add_up(result, tables)
 
@@ -261,7 +320,9 @@ def test_gap_in_activity_numbering_is_a_warning():
     result = validate_tables(tables)
     assert result.exit_code == exitcodes.OK
     assert quarantined_counts(result) == {}
-    assert result.findings[["report_id", "stage", "finding_no", "severity", "code", "message", "table_name", "record_key", "source_line"]].values.tolist() == [
+    assert result.findings[
+        ["report_id", "stage", "finding_no", "severity", "code", "message", "table_name", "record_key", "source_line"]
+    ].values.tolist() == [
         [
             RID,
             "validate",
@@ -289,6 +350,30 @@ def test_gap_in_commitment_numbering_is_a_warning():
     ]
 
 
+def test_numbering_gaps_point_at_the_first_row_after_each_gap():
+    """Per parent, in key order: a zero or a repeated number is no gap, a null one is left out."""
+
+    def activity(report_id, commitment_no, activity_no):
+        return (report_id, commitment_no, activity_no, "Former", "complete", 90.0, 100.0, True, None, 22)
+
+    rows = [
+        activity(RID, 2, 5),
+        activity(RID, 1, 0),
+        activity(RID, 1, 3),
+        activity(RID, 1, 3),
+        activity(RID, 1, 1),
+        activity(RID, 2, None),
+        activity("ma-autre-2024", 1, 2),
+    ]
+    records = check_numbering("activities", conform_table(frame("activities", rows), "activities"))
+    gap = "numérotation de activity_no non contiguë (commitment_no={}) : {} manque(nt) avant {}"
+    assert records[["row", "check", "severity", "reason"]].values.tolist() == [
+        [6, "numbering_gap", "warning", gap.format(1, "1", 2)],
+        [2, "numbering_gap", "warning", gap.format(1, "2", 3)],
+        [0, "numbering_gap", "warning", gap.format(2, "1, 2, 3, 4", 5)],
+    ]
+
+
 def test_report_counts_that_disagree_with_the_rows_are_a_warning():
     tables = valid_tables()
     tables["reports"].loc[0, "activity_count"] = 5
@@ -306,7 +391,9 @@ def test_count_in_percent_and_rate_without_percent_are_warnings():
     result = validate_tables(tables)
     assert result.exit_code == exitcodes.OK
     assert quarantined_counts(result) == {}
-    assert result.findings[["finding_no", "code", "message", "table_name", "record_key", "source_line"]].values.tolist() == [
+    assert result.findings[
+        ["finding_no", "code", "message", "table_name", "record_key", "source_line"]
+    ].values.tolist() == [
         [
             1,
             "indicator_count_in_percent",
@@ -330,7 +417,8 @@ def test_count_in_percent_and_rate_without_percent_are_warnings():
             "check": "indicator_count_in_percent",
             "severity": "warning",
             "rows_failed": 1,
-            "example": f"report_id={RID},commitment_no=1,indicator_no=1: un nombre (« Nombre… ») exprimé en pourcentage "
+            "example": f"report_id={RID},commitment_no=1,indicator_no=1: "
+            "un nombre (« Nombre… ») exprimé en pourcentage "
             "(label='Nombre de rapports publiés', raw_value='7%')",
         },
         {
@@ -338,7 +426,8 @@ def test_count_in_percent_and_rate_without_percent_are_warnings():
             "check": "indicator_rate_without_percent",
             "severity": "warning",
             "rows_failed": 1,
-            "example": f"report_id={RID},commitment_no=2,indicator_no=1: un taux (« Taux… », « Pourcentage… ») sans signe % "
+            "example": f"report_id={RID},commitment_no=2,indicator_no=1: "
+            "un taux (« Taux… », « Pourcentage… ») sans signe % "
             "(label='Taux de demandes traitées', raw_value='60')",
         },
     ]
@@ -346,7 +435,9 @@ def test_count_in_percent_and_rate_without_percent_are_warnings():
 
 def test_second_plan_rate_quarantines_both():
     tables = valid_tables()
-    tables["published_rates"] = pd.concat([tables["published_rates"], frame("published_rates", [(RID, "plan", 1, 80.0, 8)])], ignore_index=True)
+    tables["published_rates"] = pd.concat(
+        [tables["published_rates"], frame("published_rates", [(RID, "plan", 1, 80.0, 8)])], ignore_index=True
+    )
     result = validate_tables(tables)
     assert [row[:3] for row in quarantine_of(result, "published_rates", "scope", "scope_no")] == [
         ("plan", 0, "plan_rate_duplicated"),
@@ -362,7 +453,12 @@ def test_published_rate_above_100_and_unknown_scope():
     result = validate_tables(tables)
     assert quarantine_of(result, "published_rates", "scope", "scope_no") == [
         ("commitment", 1, "rate_pct_out_of_range", "« rate_pct » hors de l'intervalle 0-100 (rate_pct=165)"),
-        ("region", 2, "scope_not_in_vocabulary", "« scope » hors du vocabulaire (plan, axis, commitment) (scope='region')"),
+        (
+            "region",
+            2,
+            "scope_not_in_vocabulary",
+            "« scope » hors du vocabulaire (plan, axis, commitment) (scope='region')",
+        ),
     ]
 
 
@@ -377,8 +473,18 @@ def test_text_hygiene_control_characters_quarantine_markup_warns():
     ]
     assert quarantined_counts(result) == {"axes": 1, "commitments": 2, "activities": 4, "indicators": 2}
     assert result.findings[["code", "table_name", "record_key", "message"]].values.tolist() == [
-        ["text_markup", "commitments", "commitment_no=1", "balisage parasite (HTML, LaTeX) dans le texte (problem='Peu de <u>données</u>')"],
-        ["text_list_marker", "activities", "commitment_no=1,activity_no=1", "le texte commence par une puce de liste (title='- Former les agents')"],
+        [
+            "text_markup",
+            "commitments",
+            "commitment_no=1",
+            "balisage parasite (HTML, LaTeX) dans le texte (problem='Peu de <u>données</u>')",
+        ],
+        [
+            "text_list_marker",
+            "activities",
+            "commitment_no=1,activity_no=1",
+            "le texte commence par une puce de liste (title='- Former les agents')",
+        ],
     ]
 
 
@@ -386,7 +492,9 @@ def test_missing_required_value_is_quarantined():
     tables = valid_tables()
     tables["activities"].loc[2, "title"] = None
     result = validate_tables(tables)
-    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [(2, 1, "title_missing", "« title » est obligatoire mais vide")]
+    assert quarantine_of(result, "activities", "commitment_no", "activity_no") == [
+        (2, 1, "title_missing", "« title » est obligatoire mais vide")
+    ]
 
 
 def test_every_failure_of_every_table_is_collected_in_one_pass():
@@ -410,7 +518,9 @@ def test_every_failure_of_every_table_is_collected_in_one_pass():
 
 def test_earlier_validate_findings_are_replaced():
     tables = valid_tables()
-    old = frame("findings", [(RID, "validate", 1, "warning", "numbering_gap", "ancien constat", "activities", None, None)])
+    old = frame(
+        "findings", [(RID, "validate", 1, "warning", "numbering_gap", "ancien constat", "activities", None, None)]
+    )
     tables["findings"] = pd.concat([tables["findings"], old], ignore_index=True)
     result = validate_tables(tables)
     assert result.rows_in["findings"] == 1
@@ -446,7 +556,8 @@ def test_summary_for_the_terminal():
     assert text.splitlines() == [
         "validation: 14 rows in 7 tables, 1 quarantined, 0 warning finding(s)",
         "table       check                     severity  rows  example",
-        "activities  status_not_in_vocabulary  error        1  commitment_no=1,activity_no=2: « status » hors du vocabulai…",
+        "activities  status_not_in_vocabulary  error        1  "
+        "commitment_no=1,activity_no=2: « status » hors du vocabulai…",
     ]
 
 
@@ -490,7 +601,11 @@ def test_stage_writes_clean_tables_quarantine_findings_and_report(bad_curated, c
 
     quarantine = pq.read_table(out / "quarantine" / "activities.parquet")
     expected_schema = pa.schema(
-        [*(f.with_nullable(True) for f in arrow_schema("activities")), pa.field(CHECK_COLUMN, pa.string()), pa.field(REASON_COLUMN, pa.string())]
+        [
+            *(f.with_nullable(True) for f in arrow_schema("activities")),
+            pa.field(CHECK_COLUMN, pa.string()),
+            pa.field(REASON_COLUMN, pa.string()),
+        ]
     )
     assert quarantine.schema.equals(expected_schema, check_metadata=False)
     assert quarantine.to_pydict()[CHECK_COLUMN] == ["status_not_in_vocabulary"]
@@ -518,7 +633,9 @@ def test_provenance_records_the_partitions_validated_and_the_validate_code(bad_c
     partition = json.loads((bad_curated / "ingested" / RID / PROVENANCE_FILE).read_text(encoding="utf-8"))["built_from"]
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
     record = json.loads((validated(bad_curated) / PROVENANCE_FILE).read_text(encoding="utf-8"))
-    assert record["built_from"] == validated_record({RID: validated_entry(partition)}, stage_code_fingerprint("validate"))
+    assert record["built_from"] == validated_record(
+        {RID: validated_entry(partition)}, stage_code_fingerprint("validate")
+    )
     assert record["built_from"]["reports"][RID]["source_sha256"] == partition["source_sha256"]
 
 
@@ -559,10 +676,14 @@ def test_validated_and_quarantined_rows_add_up_to_the_ingested_rows(tmp_path, la
         if table == "findings":
             clean = clean[clean["stage"] != "validate"]
         key = arrow_schema(table).names
-        together = pd.concat([clean, quarantine[key]], ignore_index=True).astype(object).where(lambda d: d.notna(), None)
+        together = (
+            pd.concat([clean, quarantine[key]], ignore_index=True).astype(object).where(lambda d: d.notna(), None)
+        )
         expected = ingested[table].astype(object).where(lambda d: d.notna(), None)
         assert len(together) == len(expected), table
-        assert sorted(map(tuple, together.values.tolist()), key=repr) == sorted(map(tuple, expected.values.tolist()), key=repr), table
+        assert sorted(map(tuple, together.values.tolist()), key=repr) == sorted(
+            map(tuple, expected.values.tolist()), key=repr
+        ), table
     assert len(pd.read_parquet(out / "quarantine" / "activities.parquet")) == 2
     assert len(pd.read_parquet(out / "quarantine" / "published_rates.parquet")) == 1
 
@@ -598,7 +719,9 @@ def test_quarantine_rows_keep_every_ingested_value(bad_curated):
     assert validate_curated(bad_curated) == exitcodes.QUARANTINED
     quarantine = pq.read_table(validated(bad_curated) / "quarantine" / "activities.parquet").to_pylist()
     ingested = pq.read_table(bad_curated / "ingested" / RID / "activities.parquet").to_pylist()
-    assert [{k: v for k, v in row.items() if k not in (CHECK_COLUMN, REASON_COLUMN)} for row in quarantine] == [ingested[1]]
+    assert [{k: v for k, v in row.items() if k not in (CHECK_COLUMN, REASON_COLUMN)} for row in quarantine] == [
+        ingested[1]
+    ]
     assert ingested[1]["status"] == "started"
 
 
@@ -612,7 +735,9 @@ def test_reports_taken_out_of_the_ingested_layer_leave_the_validated_one(bad_cur
     shutil.rmtree(bad_curated / "ingested" / RID)
     assert validate_curated(bad_curated) == exitcodes.OK
     for table in TABLES:
-        assert set(read_table(validated(bad_curated) / f"{table}.parquet", table)["report_id"]) == {"ma-autre-2024"}, table
+        assert set(read_table(validated(bad_curated) / f"{table}.parquet", table)["report_id"]) == {"ma-autre-2024"}, (
+            table
+        )
     assert not (validated(bad_curated) / "quarantine").exists()
     record = json.loads((validated(bad_curated) / PROVENANCE_FILE).read_text(encoding="utf-8"))["built_from"]
     assert list(record["reports"]) == ["ma-autre-2024"]
@@ -626,7 +751,9 @@ def test_a_partition_without_provenance_is_left_out_with_a_warning(bad_curated, 
     with caplog.at_level(logging.WARNING, logger="pipeline.validate"):
         assert validate_curated(bad_curated) == exitcodes.OK
     assert f"{bad_curated / 'ingested' / RID} has no provenance record" in caplog.text
-    assert set(read_table(validated(bad_curated) / "activities.parquet", "activities")["report_id"]) == {"ma-autre-2024"}
+    assert set(read_table(validated(bad_curated) / "activities.parquet", "activities")["report_id"]) == {
+        "ma-autre-2024"
+    }
     record = json.loads((validated(bad_curated) / PROVENANCE_FILE).read_text(encoding="utf-8"))["built_from"]
     assert list(record["reports"]) == ["ma-autre-2024"]
 
@@ -657,6 +784,52 @@ def test_unreadable_table_is_a_usage_error_and_writes_nothing(tmp_path, layers, 
     pq.write_table(pa.table(columns), curated / "ingested" / RID / "axes.parquet")
     before = file_hashes(curated)
     assert validate_curated(curated) == exitcodes.USAGE
+    assert file_hashes(curated) == before
+    assert not (curated / "validated").exists()
+
+
+def two_partitions(curated: Path, layers) -> dict[str, pd.DataFrame]:
+    """Partitions of :func:`valid_tables` and of a second report; returns the second's tables."""
+    other = {t: df.assign(report_id="ma-autre-2024") for t, df in valid_tables().items()}
+    other["reports"]["source_file"] = "ma-autre-2024.txt"
+    layers.ingested(curated, valid_tables())
+    layers.ingested(curated, other)
+    return other
+
+
+def test_partitions_are_combined_in_key_order_with_nullable_dtypes(tmp_path, layers):
+    curated = tmp_path / "curated"
+    other = two_partitions(curated, layers)
+    tables, entries = read_partitions(curated)
+    assert sorted(entries) == ["ma-autre-2024", RID]
+    for table in TABLES:
+        both = conform_table(pd.concat([other[table], valid_tables()[table]], ignore_index=True), table)
+        key = list(get_resource(table).primary_key)
+        pd.testing.assert_frame_equal(tables[table], both.sort_values(key).reset_index(drop=True), obj=table)
+
+
+def test_a_partition_file_with_other_column_order_or_integer_width_reads_the_same(tmp_path, layers):
+    curated = tmp_path / "curated"
+    two_partitions(curated, layers)
+    expected, _ = read_partitions(curated)
+    path = curated / "ingested" / RID / "activities.parquet"
+    table = pq.read_table(path)
+    table = table.set_column(2, "activity_no", table["activity_no"].cast(pa.int32()))
+    pq.write_table(table.select(list(reversed(table.column_names))), path)
+    tables, _ = read_partitions(curated)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(tables[name], expected[name], obj=name)
+
+
+def test_a_partition_file_that_is_no_parquet_is_a_usage_error_naming_it(tmp_path, layers, caplog):
+    curated = tmp_path / "curated"
+    two_partitions(curated, layers)
+    path = curated / "ingested" / RID / "indicators.parquet"
+    path.write_bytes(b"not parquet")
+    before = file_hashes(curated)
+    with caplog.at_level(logging.ERROR, logger="pipeline.validate"):
+        assert validate_curated(curated) == exitcodes.USAGE
+    assert f"Could not open Parquet input source '{path}'" in caplog.text
     assert file_hashes(curated) == before
     assert not (curated / "validated").exists()
 
