@@ -197,10 +197,10 @@ def rates_method(rates_config: dict | None, plan_rows: pd.DataFrame | None, repo
     if rates_config is None:
         aggregations = [] if plan_rows is None else sorted(set(plan_rows["aggregation"].dropna()))
         return {"aggregation": aggregations[0] if len(aggregations) == 1 else None}
-    method = copy.deepcopy(rates_config)
-    if isinstance(method.get("weights"), dict):
-        method["weights"] = {k: v for k, v in method["weights"].items() if k == report_id}
-    return method
+    weights = rates_config.get("weights")
+    if isinstance(weights, dict):  # narrowed before copying: it has an entry per report
+        rates_config = {**rates_config, "weights": {k: v for k, v in weights.items() if k == report_id}}
+    return copy.deepcopy(rates_config)
 
 
 def _version(report: dict, data_files: dict[str, bytes]) -> str:
@@ -1094,16 +1094,20 @@ def _report_frames(rendered: dict[str, RenderedTable], report_ids: list[str]) ->
 
 
 def plan_members(reports: pd.DataFrame) -> dict[str, list[str]]:
-    """Each report's plan: the reports of the same ``plan_period`` (itself alone when unknown)."""
-    members: dict[str, list[str]] = {}
-    by_period: dict[str, list[str]] = {}
-    for report_id, period in zip(reports["report_id"], reports["plan_period"]):
+    """The reports of each report's plan its page shows: those of the same ``plan_period``
+    up to it by ``as_of``, the last :data:`pipeline.report_page.TREND_REPORTS_SHOWN`
+    (itself alone when its period is unknown). Its release depends on their rows."""
+    from pipeline.report_page import TREND_REPORTS_SHOWN
+
+    by_period: dict[str, list[tuple[str, str]]] = {}
+    for report_id, period, as_of in zip(reports["report_id"], reports["plan_period"], reports["as_of"]):
         if isinstance(period, str) and period:
-            by_period.setdefault(period, []).append(report_id)
-    for report_id, period in zip(reports["report_id"], reports["plan_period"]):
-        members[report_id] = (
-            sorted(by_period.get(period, [report_id])) if isinstance(period, str) and period else [report_id]
-        )
+            by_period.setdefault(period, []).append((as_of if isinstance(as_of, str) else "", report_id))
+    members = {report_id: [report_id] for report_id in reports["report_id"]}
+    for ordered in by_period.values():
+        ids = [report_id for _, report_id in sorted(ordered)]
+        for i, report_id in enumerate(ids):
+            members[report_id] = sorted(ids[max(0, i + 1 - TREND_REPORTS_SHOWN) : i + 1])
     return members
 
 

@@ -941,6 +941,17 @@ def has_earlier_report(report_id: str, reports: pd.DataFrame | None) -> bool:
     return any((a, r) < (my_as_of, report_id) for my_period, my_as_of in mine for r, p, a in known if p == my_period)
 
 
+#: Reports of the plan shown in its trend: this one and those just before it (a reader
+#: compares with the recent reports; the page's size and cost stay bounded).
+TREND_REPORTS_SHOWN = 8
+
+
+def trend_window(reports: pd.DataFrame, report_id: str) -> pd.DataFrame:
+    """The last :data:`TREND_REPORTS_SHOWN` reports of ``reports`` (sorted by ``as_of``) up to ``report_id``."""
+    position = reports["report_id"].tolist().index(report_id) if report_id in set(reports["report_id"]) else len(reports)
+    return reports.iloc[max(0, position + 1 - TREND_REPORTS_SHOWN) : position + 1]
+
+
 def since_previous_section(
     report_id: str, frames: dict[str, pd.DataFrame], paired: dict[str, pd.DataFrame] | None = None
 ) -> str:
@@ -1003,6 +1014,7 @@ def since_previous_section(
     ids = sorted(set(plan_reports["earlier_report_id"]) | set(plan_reports["later_report_id"]))
     reports = frames.get("reports", empty_frame("reports"))
     reports = reports[reports["report_id"].isin(ids)].sort_values(["as_of", "report_id"])
+    reports = trend_window(reports, report_id)
     progress = frames.get("plan_progress")
     plan_rates = {}
     if progress is not None:
