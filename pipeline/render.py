@@ -204,7 +204,14 @@ def render_table(df: pd.DataFrame, table: str) -> RenderedTable:
     json_objects = [open_ + ",\n".join(cells) + close for cells in zip(*json_columns)] if len(rows) else []
     header = ",".join(f["name"] for f in fields) + "\n"
     ids = rows["report_id"].tolist()
-    return RenderedTable(table, header, csv_lines, json_objects, report_spans(ids), rows)
+    return RenderedTable(table, header, csv_lines, json_objects, report_spans(ids), with_object_strings(rows))
+
+
+def with_object_strings(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with its text columns held as Python strings: the readers of many small
+    slices (the report page, the workbook) then read values without Arrow conversions."""
+    text = [c for c, dtype in rows.dtypes.items() if isinstance(dtype, pd.StringDtype)]
+    return rows.astype({c: object for c in text}) if text else rows
 
 
 def render_tables(frames: dict[str, pd.DataFrame]) -> dict[str, RenderedTable]:
