@@ -12,7 +12,8 @@ is a header followed by slices of the rows :mod:`pipeline.render` rendered once,
   key that holds within each report holds across reports, and a slice of valid rows
   is valid;
 * **files** are checked on their bytes: each released CSV is the header followed by
-  its reports' validated slices (:meth:`pipeline.render.RenderedTable.check_slices`);
+  its reports' validated slices (:mod:`pipeline.render`), and each report's release records
+  the digest of the very lines the national files are written from (checked);
 * **descriptors**: the national one is validated by frictionless; in a report's, the
   package-level metadata is validated by frictionless and each resource must be the
   schema's resource descriptor, only its description, size, hash and left-out

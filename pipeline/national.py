@@ -46,7 +46,7 @@ def describe(report_count: int, periods: list[str]) -> tuple[str, str]:
 
 
 def national_resources(
-    rendered: dict[str, RenderedTable], kept_keys: dict[str, list[dict]], data_files: dict[str, bytes]
+    rendered: dict[str, RenderedTable], kept_keys: dict[str, list[dict]], data_files: dict[str, tuple[int, str]]
 ) -> list[dict]:
     """CSV then JSON resource descriptors, with the foreign keys the rows allow, sizes and hashes."""
     resources = []
@@ -59,16 +59,17 @@ def national_resources(
                 for fk in resource["schema"]["foreignKeys"]
                 if any(fk["fields"] == k["fields"] and fk["reference"] == k["reference"] for k in kept_keys[table])
             ]
-            resource["bytes"] = len(data_files[path])
-            resource["hash"] = f"sha256:{hashlib.sha256(data_files[path]).hexdigest()}"
+            resource["bytes"], sha256 = data_files[path]
+            resource["hash"] = f"sha256:{sha256}"
             resources.append(resource)
     return resources
 
 
-def national_version(data_files: dict[str, bytes]) -> str:
+def national_version(data_files: dict[str, tuple[int, str]]) -> str:
+    """``1.0.0+<12 hex>`` of the data files' paths and SHA-256 (``data_files``: path -> (size, SHA-256))."""
     digest = hashlib.sha256()
     for path in sorted(data_files):
-        digest.update(path.encode("utf-8") + b"\0" + data_files[path] + b"\0")
+        digest.update(f"{path}\0{data_files[path][1]}\0".encode())
     return f"1.0.0+{digest.hexdigest()[:12]}"
 
 

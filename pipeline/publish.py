@@ -45,7 +45,7 @@ import pandas as pd
 from pipeline import exitcodes
 from pipeline.atomic import make_readable
 from pipeline.faults import fault_point
-from pipeline.fingerprint import stage_code_fingerprint
+from pipeline.fingerprint import file_sha256, stage_code_fingerprint
 from pipeline.gate import (
     check_report_descriptor,
     count_key_rows,
@@ -1273,6 +1273,7 @@ def publish_packages(
         return blocked_code
 
     rendered = render_tables(frames)
+    del frames  # the rendered tables hold the rows from here on: one copy in memory, not two
     counts = count_key_rows(rendered)
     rows = {r: rendered_rows_digest(rendered, r) for r in candidates}
     members = plan_members(rendered["reports"].rows)
@@ -1390,6 +1391,9 @@ def release_national(
 ) -> list[dict]:
     """Release ``exports/<name>/``: the rows of ``included``, checked against each report's release.
 
+    Its data files are written straight to the staging folder, piece by piece (the
+    national files are the size of every report together), then checked on disk against
+    their sizes and hashes, zipped from disk, recorded and swapped in like a report's.
     ``left_out`` (report -> why: refused, blocked, not released) is recorded in its
     ``release.json`` and logged: a report whose rows could not be released is not in
     the national package, even if an earlier release of it stays in ``exports/``.
@@ -1401,25 +1405,75 @@ def release_national(
         recorded = (read_release(lay.release(report_id)) or {}).get("rows_sha256")
         if recorded != rows[report_id]:
             raise AssertionError(f"{report_id}: its release's rows are not the rows going into the national package")
-    data_files: dict[str, bytes] = {}
+    for report_id, why in sorted(left_out.items()):
+        log.warning("the national package %s leaves out report %s (%s)", name, report_id, why)
+    lay.exports.mkdir(parents=True, exist_ok=True)
+    recover_interrupted_release(lay.exports, name)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix("tmp", name), dir=lay.exports))
+    try:
+        errors = _stage_national(
+            staging,
+            lay,
+            name,
+            rendered,
+            counts,
+            included,
+            rows,
+            computed,
+            publisher,
+            {"validated_with": validated_with, "validated_rows": {r: rows[r] for r in included}, "left_out": left_out},
+        )
+        if errors:
+            return errors
+        swap_directory(staging, lay.exports / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    errors_path(lay.exports, name).unlink(missing_ok=True)
+    log.info("released the national package %s: %d report(s)", name, len(included))
+    return []
+
+
+def _stage_national(
+    staging: Path,
+    lay: Layout,
+    name: str,
+    rendered: dict[str, RenderedTable],
+    counts: dict,
+    included: list[str],
+    rows: dict[str, str],
+    computed: dict,
+    publisher: str,
+    record_extra: dict,
+) -> list[dict]:
+    """Write and check the national package in ``staging``; its errors (empty: ready to swap in)."""
+    (staging / "data").mkdir()
+    data_files: dict[str, tuple[int, str]] = {}
     kept_keys = {}
     for table, r in rendered.items():
-        data_files[f"data/{table}.csv"] = r.csv_bytes(included)
-        data_files[f"data/{table}.json"] = r.json_bytes(included)
-        r.check_slices(data_files[f"data/{table}.csv"], included)
+        data_files[f"data/{table}.csv"] = r.write_csv(staging / "data" / f"{table}.csv", included)
+        data_files[f"data/{table}.json"] = r.write_json(staging / "data" / f"{table}.json", included)
         kept_keys[table], _ = split_keys(counts[table], [r.span(x) for x in included])
     reports = [report_row(rendered, r) for r in included]
     resources = national_resources(rendered, kept_keys, data_files)
     descriptor = national_descriptor(name, reports, resources, national_version(data_files), publisher)
-    dictionary = render_data_dictionary_csv(descriptor)
-    files = {
-        "datapackage.json": render_json(descriptor),
-        "ckan.json": render_json(national_ckan_dataset(descriptor)),
-        **data_files,
-    }
     errors = validate_descriptor_metadata(descriptor)
     if errors:
         return errors
+    small = {
+        "datapackage.json": render_json(descriptor),
+        "ckan.json": render_json(national_ckan_dataset(descriptor)),
+        DATA_DICTIONARY_PATH: render_data_dictionary_csv(descriptor),
+    }
+    write_package_files(small, staging)
+    fault_point("publish.after_staging")
+    errors = _check_national_files(staging)
+    if errors:
+        return errors
+    package = sorted([*data_files, "datapackage.json", "ckan.json"])
+    zip_path = staging / f"{name}.zip"
+    zip_files(staging, package, zip_path)
+    listed = {**data_files, **{p: (len(d), sha256_hex(d)) for p, d in small.items()}}
+    listed[zip_path.name] = (zip_path.stat().st_size, file_sha256(zip_path))
     publish_code = stage_code_fingerprint("publish")
     inputs = {
         "kind": NATIONAL_KIND,
@@ -1427,22 +1481,33 @@ def release_national(
         "publish_code": publish_code,
         "publisher": publisher,
     }
-    extra = {"validated_with": validated_with, "validated_rows": {r: rows[r] for r in included}, "left_out": left_out}
-    for report_id, why in sorted(left_out.items()):
-        log.warning("the national package %s leaves out report %s (%s)", name, report_id, why)
-    errors = release_package(
-        files,
-        lay.exports,
-        name,
-        inputs,
-        check=_check_national_files,
-        record_extra=extra,
-        extra_files={DATA_DICTIONARY_PATH: dictionary},
-    )
-    if not errors:
-        errors_path(lay.exports, name).unlink(missing_ok=True)
-        log.info("released the national package %s: %d report(s)", name, len(included))
-    return errors
+    record = {
+        "report_id": name,
+        "built_from": inputs,
+        **record_extra,
+        "files": {p: {"bytes": size, "sha256": sha} for p, (size, sha) in sorted(listed.items())},
+    }
+    write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
+    for path in staging.rglob("*"):
+        make_readable(path, directory=path.is_dir())
+    make_readable(staging, directory=True)
+    return []
+
+
+def zip_files(folder: Path, paths: list[str], target: Path) -> None:
+    """:func:`zip_package` of files on disk, read in blocks (same entries, same bytes)."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(paths):
+            info = zipfile.ZipInfo(path, date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            with (folder / path).open("rb") as source, archive.open(info, "w", force_zip64=True) as sink:
+                shutil.copyfileobj(source, sink, ZIP_BLOCK_BYTES)
+
+
+#: Block size when zipping files from disk.
+ZIP_BLOCK_BYTES = 1 << 20
 
 
 def _check_national_files(package_dir: Path) -> list[dict]:
@@ -1450,8 +1515,8 @@ def _check_national_files(package_dir: Path) -> list[dict]:
     descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
     errors = []
     for resource in descriptor["resources"]:
-        data = (Path(package_dir) / resource["path"]).read_bytes()
-        if len(data) != resource.get("bytes") or f"sha256:{sha256_hex(data)}" != resource.get("hash"):
+        path = Path(package_dir) / resource["path"]
+        if path.stat().st_size != resource.get("bytes") or f"sha256:{file_sha256(path)}" != resource.get("hash"):
             message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
             errors.append(
                 {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
