@@ -25,7 +25,9 @@ WRITING_COMMANDS = {"run", "ingest", "validate", "compute", "publish"}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--log-format", choices=["text", "json"], default="text", help="log lines as text or one JSON object per line")
+    p.add_argument(
+        "--log-format", choices=["text", "json"], default="text", help="log lines as text or one JSON object per line"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
@@ -33,11 +35,18 @@ def _dirs(p: argparse.ArgumentParser, *, raw=False, curated=True, exports=False,
     if raw:
         p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of report texts (default: raw/)")
     if curated:
-        p.add_argument("--curated", type=Path, default=Path("curated"), help="curated output folder (default: curated/)")
+        p.add_argument(
+            "--curated", type=Path, default=Path("curated"), help="curated output folder (default: curated/)"
+        )
     if exports:
         p.add_argument("--exports", type=Path, default=Path("exports"), help="data-package folder (default: exports/)")
     if config:
-        p.add_argument("--config", type=Path, default=None, help="rates configuration (TOML; default: the one shipped, pipeline/config/rates.toml)")
+        p.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            help="rates configuration (TOML; default: the one shipped, pipeline/config/rates.toml)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pgo-pipeline {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="run every stage over the reports that changed", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "run",
+        help="run every stage over the reports that changed",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _dirs(p, raw=True, exports=True, config=True)
     p.add_argument("--report", metavar="ID", help="process only this report")
     p.add_argument("--force", action="store_true", help="process even the reports that are up to date")
@@ -84,9 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--damage-rate", type=float, default=0.05, help="rate of each kind of damage (default 0.05)")
     p.add_argument(
-        "--drift", nargs="*", default=[], metavar="KIND",
+        "--drift",
+        nargs="*",
+        default=[],
+        metavar="KIND",
         help="kinds of layout drift to put in (heading_variants, status_in_words, page_furniture, hyphenation, "
         "interleaved_cell); none by default",
+    )
+    p.add_argument(
+        "--drift-rate",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="probability of each drift kind per heading, status or page (default: pipeline.synth.DEFAULT_DRIFT_RATE)",
     )
 
     p = sub.add_parser(
@@ -99,18 +123,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _dirs(p, curated=False, exports=True)
     p.add_argument("--ckan", metavar="URL", help="the portal, e.g. https://data.gov.ma (required unless --dry-run)")
-    p.add_argument("--org", metavar="ORG", required=True, help="the CKAN organisation (name or id) that owns the datasets")
+    p.add_argument(
+        "--org", metavar="ORG", required=True, help="the CKAN organisation (name or id) that owns the datasets"
+    )
     p.add_argument("--report", metavar="ID", help="push only this report (default: every release in exports/)")
     p.add_argument("--pushes", type=Path, default=Path("pushes"), help="where the push records go (default: pushes/)")
-    p.add_argument("--token-env", metavar="NAME", default="CKAN_API_TOKEN", help="the environment variable holding the API token (default: CKAN_API_TOKEN)")
-    p.add_argument("--dry-run", action="store_true", help="validate the payload and print what would change; send nothing")
+    p.add_argument(
+        "--token-env",
+        metavar="NAME",
+        default="CKAN_API_TOKEN",
+        help="the environment variable holding the API token (default: CKAN_API_TOKEN)",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate the payload and print what would change; send nothing"
+    )
     p.add_argument("--private", action="store_true", help="leave the datasets private on the portal")
     # A token given on the command line is refused without being echoed (argparse would print it as unrecognized).
-    p.add_argument("--token", "--api-key", "--apikey", "--api-token", "--ckan-token", dest="token_on_command_line", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--token",
+        "--api-key",
+        "--apikey",
+        "--api-token",
+        "--ckan-token",
+        dest="token_on_command_line",
+        help=argparse.SUPPRESS,
+    )
 
     p = sub.add_parser("docs", help="write docs/data-dictionary.md from schemas/ and the reports of raw/")
     p.add_argument("--out", type=Path, default=Path("docs/data-dictionary.md"), help="output file")
-    p.add_argument("--raw", type=Path, default=Path("raw"), help="reports whose figures the dictionary quotes (default: raw/)")
+    p.add_argument(
+        "--raw", type=Path, default=Path("raw"), help="reports whose figures the dictionary quotes (default: raw/)"
+    )
 
     for action in sub._choices_actions:  # each command's help line is also its description
         sub.choices[action.dest].description = action.help
@@ -178,18 +221,27 @@ def dispatch(args: argparse.Namespace) -> int:
         from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 
         return publish_packages(
-            args.curated, args.exports, report_ids={args.report} if args.report else None,
-            publisher=args.publisher or DEFAULT_PUBLISHER, national_name=args.national_name or DEFAULT_NATIONAL_NAME,
+            args.curated,
+            args.exports,
+            report_ids={args.report} if args.report else None,
+            publisher=args.publisher or DEFAULT_PUBLISHER,
+            national_name=args.national_name or DEFAULT_NATIONAL_NAME,
         )
     if args.command == "status":
         from pipeline.status import print_status
 
         return print_status(args.raw, args.curated, args.exports, args.config)
     if args.command == "synth":
-        from pipeline.synth import write_reports
+        from pipeline.synth import DEFAULT_DRIFT_RATE, write_reports
 
+        drift_rate = DEFAULT_DRIFT_RATE if args.drift_rate is None else args.drift_rate
+        if args.reports < 0 or not 0.0 <= args.damage_rate <= 1.0 or not 0.0 <= drift_rate <= 1.0:
+            log.error("--reports must be >= 0, --damage-rate and --drift-rate between 0 and 1")
+            return exitcodes.USAGE
         try:
-            paths = write_reports(args.out, args.reports, args.seed, args.damage_rate, drift=tuple(args.drift))
+            paths = write_reports(
+                args.out, args.reports, args.seed, args.damage_rate, drift=tuple(args.drift), drift_rate=drift_rate
+            )
         except ValueError as exc:
             log.error("%s", exc)
             return exitcodes.USAGE
@@ -199,16 +251,24 @@ def dispatch(args: argparse.Namespace) -> int:
         from pipeline.push import push_packages
 
         if args.token_on_command_line is not None:  # refused, and never echoed
-            log.error("the API token is never taken on the command line: export CKAN_API_TOKEN=<token> (and clear your shell history)")
+            log.error(
+                "the API token is never taken on the command line: export CKAN_API_TOKEN=<token> (and clear your shell history)"
+            )
             return exitcodes.USAGE
         return push_packages(
-            args.exports, args.org, args.ckan, report_id=args.report, pushes_dir=args.pushes,
-            token_env=args.token_env, dry_run=args.dry_run, private=args.private,
+            args.exports,
+            args.org,
+            args.ckan,
+            report_id=args.report,
+            pushes_dir=args.pushes,
+            token_env=args.token_env,
+            dry_run=args.dry_run,
+            private=args.private,
         )
     if args.command == "docs":
-        from pipeline.dictionary import main as write_data_dictionary
+        from pipeline.dictionary import write_data_dictionary
 
-        return write_data_dictionary(["--output", str(args.out), "--raw", str(args.raw)])
+        return write_data_dictionary(args.out, args.raw)
     return exitcodes.USAGE
 
 

@@ -17,9 +17,7 @@ figures makes the committed dictionary out of date, and its test fail.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,24 +358,14 @@ def render_data_dictionary(reports: list[ReportRates], rates_config: dict | None
     return "\n".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the data dictionary (default ``docs/data-dictionary.md``)."""
+def write_data_dictionary(output: Path, raw: Path) -> int:
+    """``pgo docs``: write the data dictionary to ``output``, its figures from the reports of ``raw``."""
     from pipeline.io import write_text_atomic
 
-    parser = argparse.ArgumentParser(
-        prog="pipeline docs", description="write the data dictionary from schemas/ and raw/"
-    )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="Markdown file to write")
-    parser.add_argument("--raw", type=Path, default=DEFAULT_RAW, help="the reports whose published rates it describes")
-    args = parser.parse_args(argv)
     try:
-        reports = report_rates_from_raw(args.raw)
+        reports = report_rates_from_raw(raw)
     except RuntimeError as exc:
         log.error("data dictionary not written: %s", exc)
         return exitcodes.USAGE
-    write_text_atomic(args.output, render_data_dictionary(reports))
+    write_text_atomic(output, render_data_dictionary(reports))
     return exitcodes.OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

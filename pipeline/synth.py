@@ -43,14 +43,12 @@ paragraph, and ``fragments``, as printed); its line numbers count the furniture'
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import functools
 import json
 import logging
 import random
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -1441,49 +1439,3 @@ def write_followup(out_dir: Path, earlier_truth: Path, seed: int) -> Path:
     truth_json = json.dumps(truth, ensure_ascii=False, indent=1) + "\n"
     write_bytes_atomic(out_dir / f"{report_id}.truth.json", truth_json.encode("utf-8"))
     return path
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m pipeline.synth",
-        description="Write synthetic PGO self-assessment reports with their ground truth.",
-    )
-    p.add_argument("--reports", type=int, required=True, help="number of reports to write")
-    p.add_argument("--seed", type=int, required=True, help="random seed (same seed, same files)")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument(
-        "--damage-rate",
-        type=float,
-        default=0.05,
-        help="probability of each damage kind per activity/commitment (default 0.05)",
-    )
-    p.add_argument(
-        "--drift",
-        default="",
-        help=f"comma-separated layout drift kinds to put in ({', '.join(DRIFT_KINDS)}; default none)",
-    )
-    p.add_argument(
-        "--drift-rate",
-        type=float,
-        default=DEFAULT_DRIFT_RATE,
-        help=f"probability of each drift kind per unit (default {DEFAULT_DRIFT_RATE})",
-    )
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.reports < 0 or not 0.0 <= args.damage_rate <= 1.0 or not 0.0 <= args.drift_rate <= 1.0:
-        parser.error("--reports must be >= 0, --damage-rate and --drift-rate between 0 and 1")
-    drift = [kind for kind in args.drift.split(",") if kind]
-    if set(drift) - set(DRIFT_KINDS):
-        parser.error(f"--drift takes kinds among {', '.join(DRIFT_KINDS)}")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    paths = write_reports(args.out, args.reports, args.seed, args.damage_rate, drift=drift, drift_rate=args.drift_rate)
-    log.info("wrote %d report(s) and their truth files into %s", len(paths), args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,7 +10,6 @@ from pipeline import exitcodes
 from pipeline.dictionary import (
     MissingRate,
     ReportRates,
-    main,
     read_report_rates,
     render_constraints,
     render_data_dictionary,
@@ -18,6 +17,7 @@ from pipeline.dictionary import (
     render_report_rates,
     render_table,
     report_rates_from_raw,
+    write_data_dictionary,
 )
 from schemas import ALL_RESOURCES, table_fields
 
@@ -190,11 +190,11 @@ def test_angle_brackets_in_descriptions_are_escaped():
 
 def test_main_writes_the_dictionary(tmp_path, raw_reports):
     out = tmp_path / "dd.md"
-    assert main(["--output", str(out), "--raw", str(REPO / "raw")]) == exitcodes.OK
+    assert write_data_dictionary(out, REPO / "raw") == exitcodes.OK
     assert out.read_text(encoding="utf-8") == render_data_dictionary(raw_reports)
 
 
 def test_main_without_reports_folder_writes_nothing(tmp_path):
     out = tmp_path / "dd.md"
-    assert main(["--output", str(out), "--raw", str(tmp_path / "missing")]) == exitcodes.USAGE
+    assert write_data_dictionary(out, tmp_path / "missing") == exitcodes.USAGE
     assert not out.exists()
