@@ -948,7 +948,9 @@ TREND_REPORTS_SHOWN = 8
 
 def trend_window(reports: pd.DataFrame, report_id: str) -> pd.DataFrame:
     """The last :data:`TREND_REPORTS_SHOWN` reports of ``reports`` (sorted by ``as_of``) up to ``report_id``."""
-    position = reports["report_id"].tolist().index(report_id) if report_id in set(reports["report_id"]) else len(reports)
+    position = (
+        reports["report_id"].tolist().index(report_id) if report_id in set(reports["report_id"]) else len(reports)
+    )
     return reports.iloc[max(0, position + 1 - TREND_REPORTS_SHOWN) : position + 1]
 
 
