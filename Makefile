@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-ckan bench profile setup clean
+.PHONY: run test lint test-ckan bench profile setup clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,14 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(STAMP) $(CHROMIUM)
+test: lint $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n auto
+
+# ruff (format check and lint, configured in pyproject.toml) and sqlfluff (.sqlfluff).
+lint: $(STAMP)
+	$(BIN)/ruff format --check pipeline schemas tests benchmarks
+	$(BIN)/ruff check pipeline schemas tests benchmarks
+	$(BIN)/sqlfluff lint pipeline/sql benchmarks
 
 # The push round trip against a real CKAN 2.9.11 (the portal's version), set up from
 # nothing: Debian packages, CKAN in .ckan-venv/ (cached), a private PostgreSQL and Redis,

@@ -117,9 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         "push",
         help="push released packages to a CKAN portal (data.gov.ma); the API token is read from $CKAN_API_TOKEN",
         epilog="The API token is read from an environment variable (CKAN_API_TOKEN, or the one --token-env names), "
-        "never from the command line. exit codes: 0 pushed (or nothing to change); 2 bad option, missing or refused token, "
-        "unknown organisation (nothing sent); 3 missing or altered release, invalid payload (nothing sent); "
-        "4 the portal failed or refused (the log says what is on it; push again to complete); 5 another push of the report runs.",
+        "never from the command line. exit codes: 0 pushed (or nothing to change); 2 bad option, missing or "
+        "refused token, unknown organisation (nothing sent); 3 missing or altered release, invalid payload "
+        "(nothing sent); 4 the portal failed or refused (the log says what is on it; push again to complete); "
+        "5 another push of the report runs.",
     )
     _dirs(p, curated=False, exports=True)
     p.add_argument("--ckan", metavar="URL", help="the portal, e.g. https://data.gov.ma (required unless --dry-run)")
@@ -252,7 +253,8 @@ def dispatch(args: argparse.Namespace) -> int:
 
         if args.token_on_command_line is not None:  # refused, and never echoed
             log.error(
-                "the API token is never taken on the command line: export CKAN_API_TOKEN=<token> (and clear your shell history)"
+                "the API token is never taken on the command line: "
+                "export CKAN_API_TOKEN=<token> (and clear your shell history)"
             )
             return exitcodes.USAGE
         return push_packages(

@@ -21,12 +21,7 @@ from hypothesis import settings
 
 from pipeline import exitcodes
 from pipeline.ingest import ingest_reports
-
-# The property tests draw the same examples on every run (CI must not turn red by
-# chance); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs by hand.
-settings.register_profile("deterministic", derandomize=True)
-settings.register_profile("explore", derandomize=False)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
+from pipeline.io import write_table
 from pipeline.layers import (
     computed_record,
     layout,
@@ -35,8 +30,13 @@ from pipeline.layers import (
     validated_record,
     write_provenance,
 )
-from pipeline.io import write_table
 from schemas import COMPUTED_TABLES, TABLES, empty_frame, get_resource
+
+# The property tests draw the same examples on every run (CI must not turn red by
+# chance); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs by hand.
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 SEED = Path(__file__).resolve().parents[1] / "raw" / "ma-pan-2021-2023-autoevaluation-2023-07.txt"
 SEED_ID = SEED.stem
@@ -130,7 +130,7 @@ class Layers:
         write_table(findings, "findings", lay.computed / "findings.parquet")
         if rates_config is not None:
             (lay.computed / "rates_config.json").write_text(json.dumps(rates_config), encoding="utf-8")
-        weights = {r: None for r in validated.get("reports", {})}
+        weights = dict.fromkeys(validated.get("reports", {}))
         record = computed_record(validated, weights, None, TEST_CODE)
         write_provenance(lay.computed, record)
         return record
@@ -168,3 +168,202 @@ def seed_computed(tmp_path_factory, seed_raw) -> Path:
     assert validate_curated(curated) == exitcodes.OK
     assert compute_database(curated, None, seed_raw) == exitcodes.OK
     return curated
+
+
+# ---------------------------------------------------------------------------------------
+# `pgo` commands run by the tests (tests/test_batch.py, tests/test_hostile_inputs.py)
+# ---------------------------------------------------------------------------------------
+# The ``pgo`` fixture runs a command in this process (``pgo(...)``: no interpreter to
+# start, no library to import again), in a child forked from this process
+# (``pgo.forked(...)``, or ``pgo.start(...)`` to wait later: a process of its own, which
+# the fault hook may kill) or in a new interpreter (``pgo.python(...)``,
+# ``pgo.python_args(...)``: ``python -m pipeline`` itself). Each one sees what a new
+# process would: its working folder, no fault variable but the ones asked for, the
+# code fingerprints computed afresh, Python's default warning filters (warnings
+# written to stderr), the logging its command sets up (put back afterwards).
+
+import contextlib  # noqa: E402 (this block is appended to the file)
+import importlib  # noqa: E402 (this block is appended to the file)
+import io  # noqa: E402 (this block is appended to the file)
+import logging  # noqa: E402 (this block is appended to the file)
+import select  # noqa: E402 (this block is appended to the file)
+import signal  # noqa: E402 (this block is appended to the file)
+import subprocess  # noqa: E402 (this block is appended to the file)
+import sys  # noqa: E402 (this block is appended to the file)
+import tempfile  # noqa: E402 (this block is appended to the file)
+import traceback  # noqa: E402 (this block is appended to the file)
+import warnings  # noqa: E402 (this block is appended to the file)
+from typing import NamedTuple, NoReturn  # noqa: E402 (this block is appended to the file)
+
+from pipeline.faults import ACTION_VAR, PAUSE_FILE_VAR, POINT_VAR  # noqa: E402 (this block is appended to the file)
+
+#: Longest a `pgo` command of a test may take.
+PGO_TIMEOUT_S = 300
+#: The folders a test's `pgo run` is given: relative to its folder, as an operator types them.
+RUN_DIRS = ("--raw", "raw", "--curated", "curated", "--exports", "exports")
+FAULT_VARS = (POINT_VAR, ACTION_VAR, PAUSE_FILE_VAR)
+#: What a run imports when it has work to do.
+PIPELINE_MODULES = ("pipeline.stages", "pipeline.ingest", "pipeline.validate", "pipeline.compute", "pipeline.publish")
+
+
+class PgoResult(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _write_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+@contextlib.contextmanager
+def _as_a_new_process(workdir: Path, fault: str | None, action: str):
+    from pipeline.fingerprint import stage_code_fingerprint
+
+    logger = logging.getLogger("pipeline")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
+        mp.chdir(workdir)
+        for var in FAULT_VARS:
+            mp.delenv(var, raising=False)
+        if fault is not None:
+            mp.setenv(POINT_VAR, fault)
+            mp.setenv(ACTION_VAR, action)
+            mp.setenv(PAUSE_FILE_VAR, str(Path(workdir) / "paused"))
+        warnings.resetwarnings()  # Python's default filters, not pytest's
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+        warnings.showwarning = _write_warning
+        stage_code_fingerprint.cache_clear()
+        try:
+            yield
+        finally:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def _argv(command: str, args: tuple[str, ...]) -> list[str]:
+    return [command, *RUN_DIRS, *args] if command == "run" else [command, *args]
+
+
+def wait_for_child(pid: int, timeout: float = PGO_TIMEOUT_S) -> int:
+    """Wait until the child ``pid`` ends (killed after ``timeout``); its exit code,
+    minus the signal that killed it (as :mod:`subprocess` says)."""
+    pidfd = os.pidfd_open(pid)  # readable once the child has ended
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        ended = poller.poll(timeout * 1000)
+    finally:
+        os.close(pidfd)
+    if not ended:
+        os.kill(pid, signal.SIGKILL)
+    returncode = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    assert ended, f"the pgo command did not end within {timeout} s"
+    return returncode
+
+
+class ForkedPgo:
+    """A command running in a child forked from this process: the pipeline is imported
+    already (here, once), the child only runs the command and ends with it."""
+
+    def __init__(self, workdir: Path, argv: list[str], fault: str | None, action: str) -> None:
+        for module in PIPELINE_MODULES:
+            importlib.import_module(module)
+        self.out, self.err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by wait)
+        self.pid = os.fork()
+        if self.pid == 0:
+            _run_in_child(workdir, argv, fault, action, self.out.fileno(), self.err.fileno())
+
+    def wait(self, timeout: float = PGO_TIMEOUT_S) -> PgoResult:
+        """Its exit code (minus the signal that killed it) and what it wrote."""
+        try:
+            returncode = wait_for_child(self.pid, timeout)
+            self.out.seek(0)
+            self.err.seek(0)
+            out, err = self.out.read().decode("utf-8", "replace"), self.err.read().decode("utf-8", "replace")
+        finally:
+            self.out.close()
+            self.err.close()
+        return PgoResult(returncode, out, err)
+
+
+def _run_in_child(workdir: Path, argv: list[str], fault: str | None, action: str, out: int, err: int) -> NoReturn:
+    """The forked child: the command, its stdout and stderr on the files ``out`` and ``err``."""
+    from pipeline.cli import main
+
+    code = exitcodes.INTERNAL_ERROR
+    try:
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        # The child's own streams, line-buffered: a kill loses none of the lines written before it.
+        sys.stdout = open(1, "w", encoding="utf-8", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+        with _as_a_new_process(workdir, fault, action):
+            code = main(argv)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)  # never back into pytest
+
+
+class Pgo:
+    """``pgo(workdir, *args, command="run")``: a command run in ``workdir`` (``run`` is
+    given the ``raw``, ``curated`` and ``exports`` folders there), its exit code and output."""
+
+    def __call__(
+        self, workdir: Path, *args: str, command: str = "run", fault: str | None = None, action: str = "crash"
+    ) -> PgoResult:
+        """In this process: a fault hook that kills or pauses needs :meth:`forked`."""
+        from pipeline.cli import main
+
+        assert fault is None or action == "crash", "a killed or paused command needs a process of its own"
+        out, err = io.StringIO(), io.StringIO()
+        with (
+            _as_a_new_process(workdir, fault, action),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            code = main(_argv(command, args))
+        return PgoResult(code, out.getvalue(), err.getvalue())
+
+    @staticmethod
+    def start(
+        workdir: Path, *args: str, command: str = "run", fault: str | None = None, action: str = "kill"
+    ) -> ForkedPgo:
+        """Started in a child forked from this process, not waited for."""
+        return ForkedPgo(workdir, _argv(command, args), fault, action)
+
+    def forked(self, workdir: Path, *args: str, **kwargs) -> PgoResult:
+        """In a child forked from this process, waited for: a process of its own, which
+        the fault hook may kill, with everything it writes on its file descriptors 1 and 2."""
+        return self.start(workdir, *args, **kwargs).wait()
+
+    @staticmethod
+    def python_args(
+        workdir: Path, *args: str, command: str = "run", fault: str | None = None, action: str = "kill"
+    ) -> dict:
+        """The arguments of ``subprocess.run`` or ``Popen`` for ``python -m pipeline``."""
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        for var in FAULT_VARS:
+            env.pop(var, None)
+        if fault is not None:
+            env.update({POINT_VAR: fault, ACTION_VAR: action, PAUSE_FILE_VAR: str(Path(workdir) / "paused")})
+        return {"args": [sys.executable, "-m", "pipeline", *_argv(command, args)], "cwd": workdir, "env": env}
+
+    def python(self, workdir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        """``python -m pipeline`` in a new interpreter, waited for."""
+        return subprocess.run(
+            **self.python_args(workdir, *args, **kwargs), capture_output=True, text=True, timeout=PGO_TIMEOUT_S
+        )
+
+
+@pytest.fixture(scope="session")
+def pgo() -> Pgo:
+    return Pgo()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -39,11 +37,18 @@ def write_inputs(raw: Path) -> dict[str, str]:
     (raw / "stray-byte.txt").write_bytes(data.replace("préparation du budget".encode(), latin1_word, 1))
     (raw / "soft-hyphen.txt").write_text(TEXT.replace("Activité", "Acti\u00advité"), encoding="utf-8")
     (raw / "zero-width.txt").write_text(TEXT.replace("ENGAGEMENT", "ENGA\u200bGEMENT"), encoding="utf-8")
-    (raw / "bidi.txt").write_text(TEXT.replace("ENGAGEMENT 3: PROMULGATION", "ENGAGEMENT 3: \u202ePROMULGATION"), encoding="utf-8")
-    (raw / "empty-label.txt").write_text(TEXT.replace("Activité 2 : Effectuer une analyse comparative avec d'autres pays ayant de bonnes pratiques concernant l'adoption d'un mécanisme de consultation permanant pour impliquer les citoyens dans la préparation du budget citoyen", "Activité 2 :"), encoding="utf-8")
-    (raw / "formula.txt").write_text(TEXT.replace("ENGAGEMENT 3: PROMULGATION", "ENGAGEMENT 3: -2+3 PROMULGATION"), encoding="utf-8")
+    heading = "ENGAGEMENT 3: PROMULGATION"
+    (raw / "bidi.txt").write_text(TEXT.replace(heading, "ENGAGEMENT 3: \u202ePROMULGATION"), encoding="utf-8")
+    label = (
+        "Activité 2 : Effectuer une analyse comparative avec d'autres pays ayant de bonnes pratiques concernant "
+        "l'adoption d'un mécanisme de consultation permanant pour impliquer les citoyens dans la préparation du "
+        "budget citoyen"
+    )
+    (raw / "empty-label.txt").write_text(TEXT.replace(label, "Activité 2 :"), encoding="utf-8")
+    (raw / "formula.txt").write_text(TEXT.replace(heading, "ENGAGEMENT 3: -2+3 PROMULGATION"), encoding="utf-8")
     (raw / "huge-weights.txt").write_text(TEXT, encoding="utf-8")
-    (raw / "huge-weights.weights.csv").write_text("commitment_no,activity_no,weight\n1,1,1e308\n1,2,1e307\n", encoding="utf-8")
+    huge = "commitment_no,activity_no,weight\n1,1,1e308\n1,2,1e307\n"
+    (raw / "huge-weights.weights.csv").write_text(huge, encoding="utf-8")
     (raw / "many-headings.txt").write_text("ENGAGEMENT 1 : X\n" * HEADING_LINES, encoding="utf-8")
     (raw / "...txt").write_text(TEXT, encoding="utf-8")
     (raw / f"{LONG_ID}.txt").write_text(TEXT, encoding="utf-8")
@@ -62,13 +67,6 @@ def write_inputs(raw: Path) -> dict[str, str]:
     }
 
 
-def run(workdir: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "pipeline", "run"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("PGO_FAULT_POINT", None)
-    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
-
-
 def published_cells(exports: Path):
     for path in sorted(exports.glob("*/data/*.csv")):
         for value in pd.read_csv(path, dtype=str, keep_default_na=False).to_numpy().ravel():
@@ -76,15 +74,18 @@ def published_cells(exports: Path):
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
+def hostile(tmp_path_factory, pgo):
+    """The folder after two runs, each a process of its own (forked from this one: a hung
+    read would time out, and all it writes is read back); the refused inputs and their
+    causes; the two runs' exit codes and output."""
     work = tmp_path_factory.mktemp("hostile")
     refused = write_inputs(work / "raw")
-    results = [run(work), run(work)]
+    results = [pgo.forked(work), pgo.forked(work)]
     return work, refused, results
 
 
 def test_two_runs_exit_3_name_every_refused_input_and_print_no_traceback(hostile):
-    work, refused, results = hostile
+    _, refused, results = hostile
     for result in results:
         assert result.returncode == exitcodes.INPUT_ERROR, result.stderr[-3000:]
         assert "Traceback" not in result.stderr
@@ -151,7 +152,8 @@ def test_mended_inputs_say_where_they_were_mended(hostile):
     findings = pd.read_parquet(work / "curated" / "validated" / "findings.parquet")
     codes = findings.groupby("report_id")["code"].apply(set).to_dict()
     assert "invalid_utf8_bytes" in codes["stray-byte"]
-    assert "invisible_characters_removed" in codes["soft-hyphen"] and "invisible_characters_removed" in codes["zero-width"]
+    assert "invisible_characters_removed" in codes["soft-hyphen"]
+    assert "invisible_characters_removed" in codes["zero-width"]
     assert "bidi_controls_removed" in codes["bidi"]
     stray = findings[(findings["report_id"] == "stray-byte") & (findings["code"] == "invalid_utf8_bytes")]
     assert stray["source_line"].tolist() == [TEXT[: TEXT.index("préparation du budget")].count("\n") + 1]

@@ -13,7 +13,6 @@ from nbclient import NotebookClient
 
 from pipeline.report_page import format_number
 
-
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "progress.ipynb"
 
@@ -45,11 +44,16 @@ def test_notebook_reads_the_computed_layer_database_by_default(seed_database, tm
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nb.cells = [next(c for c in nb.cells if c.cell_type == "code")]
     assert '"../curated/computed/pgo.duckdb"' in nb.cells[0].source
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path / "notebooks")}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path / "notebooks")}}
+    ).execute()
     outputs = nb.cells[0].outputs
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert text.splitlines() == ["base : ../curated/computed/pgo.duckdb", "rapport : ma-pan-2021-2023-autoevaluation-2023-07"]
+    assert text.splitlines() == [
+        "base : ../curated/computed/pgo.duckdb",
+        "rapport : ma-pan-2021-2023-autoevaluation-2023-07",
+    ]
 
 
 #: Appended to the notebook by the test (never committed): what its three charts hold,
@@ -102,12 +106,17 @@ def executed(seed_database):
         mp.setenv("PGO_DB", str(seed_database))
         mp.setenv("MPLBACKEND", "Agg")
         mp.delenv("PGO_REPORT", raising=False)
-        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+        ).execute()
     outputs = [o for c in nb.cells[:-1] if c.cell_type == "code" for o in c.outputs]
     stream = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     shown = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
-    [charts] = [line[len("CHARTS "):] for line in "".join(o.get("text", "") for o in nb.cells[-1].outputs).splitlines()
-                if line.startswith("CHARTS ")]
+    [charts] = [
+        line[len("CHARTS ") :]
+        for line in "".join(o.get("text", "") for o in nb.cells[-1].outputs).splitlines()
+        if line.startswith("CHARTS ")
+    ]
     return {"outputs": outputs, "stream": stream, "shown": shown, "charts": json.loads(charts)}
 
 
@@ -118,14 +127,15 @@ def seed_figures(seed_database):
         return {
             "axes": con.execute("SELECT axis_no, name FROM axes ORDER BY axis_no").fetchall(),
             "plan": con.execute(
-                "SELECT published_rate_pct, rate_pct, rate_min_pct, rate_max_pct FROM reconciliation WHERE scope = 'plan'"
+                "SELECT published_rate_pct, rate_pct, rate_min_pct, rate_max_pct FROM reconciliation "
+                "WHERE scope = 'plan'"
             ).fetchone(),
             "statuses": con.execute(
                 "SELECT scope_no, status, activity_count FROM status_summary WHERE scope = 'axis' ORDER BY scope_no"
             ).fetchall(),
             "outside": con.execute(
-                "SELECT scope_no, published_rate_pct FROM reconciliation WHERE scope = 'commitment' AND NOT within_bounds "
-                "ORDER BY scope_no"
+                "SELECT scope_no, published_rate_pct FROM reconciliation "
+                "WHERE scope = 'commitment' AND NOT within_bounds ORDER BY scope_no"
             ).fetchall(),
             "commitments": con.execute("SELECT count(*) FROM commitments").fetchone()[0],
         }
@@ -146,16 +156,25 @@ def test_notebook_runs_read_only_on_the_seed_database(executed):
     assert "rapport : ma-pan-2021-2023-autoevaluation-2023-07" in text
     assert "Aucun rapport antérieur du même plan dans la base : rien à comparer." in text  # the seed stands alone
     assert "taux d'engagement publiés : 21, dans l'intervalle calculé : 15, hors de l'intervalle : 6" in text
-    assert "commitment_mean : le taux global publié (82 %) place le taux non publié de l'engagement 22 entre 85 et 100 %" in text
-    assert "activity_weighted : aucune valeur du taux de l'engagement 22 ne redonne le taux global publié (82 %)" in text
+    assert (
+        "commitment_mean : le taux global publié (82 %) place le taux non publié de l'engagement 22 entre 85 et 100 %"
+        in text
+    )
+    assert (
+        "activity_weighted : aucune valeur du taux de l'engagement 22 ne redonne le taux global publié (82 %)" in text
+    )
 
 
 def test_every_chart_follows_a_markdown_cell_in_french_saying_what_it_shows():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     charts = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "plt.show()" in c.source]
     assert len(charts) == 4
-    says = [("taux calculé", "intervalle calculé", "taux publié", "axe"), ("engagement", "intervalle calculé"),
-            ("part de ses activités", "statut"), ("rapport antérieur", "progressé ou reculé", "taux publié")]
+    says = [
+        ("taux calculé", "intervalle calculé", "taux publié", "axe"),
+        ("engagement", "intervalle calculé"),
+        ("part de ses activités", "statut"),
+        ("rapport antérieur", "progressé ou reculé", "taux publié"),
+    ]
     for i, words in zip(charts, says):
         before = nb.cells[i - 1]
         assert before.cell_type == "markdown" and before.source.startswith("## "), i
@@ -191,11 +210,13 @@ def test_rates_are_points_with_intervals_not_bars(executed, seed_figures):
     assert len(commitments["labels"]) == seed_figures["commitments"]
     outside = commitments["lines"]["taux publié hors de l'intervalle"]
     assert [x for x, _ in outside] == [p for _, p in seed_figures["outside"]]
-    assert [commitments["labels"][int(y)].split(".")[0] for _, y in outside] == [str(n) for n, _ in seed_figures["outside"]]
+    assert [commitments["labels"][int(y)].split(".")[0] for _, y in outside] == [
+        str(n) for n, _ in seed_figures["outside"]
+    ]
 
 
 def test_axes_are_named_whole_and_wrapped_between_words(executed, seed_figures):
-    names = {no: name for no, name in seed_figures["axes"]}
+    names = dict(seed_figures["axes"])
     assert len(names) == 5
     for chart, first in (("rates", 1), ("statuses", 0)):
         labels = executed["charts"][chart]["labels"][first:]
