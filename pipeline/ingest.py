@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
-import os
 import shutil
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline import exitcodes
 from pipeline.faults import fault_point
@@ -33,6 +28,7 @@ from pipeline.io import read_table, write_table
 from pipeline.layers import PROVENANCE_FILE, Layout, layout, partition_record, read_provenance, write_provenance
 from pipeline.parse import parse_report
 from pipeline.text import ReportInputError, check_report_size, decode_report
+from pipeline.workers import map_jobs
 from schemas import RESOURCES, TABLES, arrow_schema
 
 log = logging.getLogger("pipeline.ingest")
@@ -158,17 +154,7 @@ def _ingest_one(job: tuple) -> tuple[dict, dict]:
     return outcome, {"how": "parsed", "duration_s": round(time.perf_counter() - started, 4)}
 
 
-def _map(fn, jobs: list) -> list:
-    """``map`` over worker processes when there are enough jobs to pay for them."""
-    progress = {"desc": "ingest", "unit": "report", "total": len(jobs), "disable": not sys.stderr.isatty()}
-    workers = min(os.cpu_count() or 1, len(jobs))
-    if len(jobs) < PARALLEL_FROM or workers < 2:
-        return [fn(job) for job in tqdm(jobs, **progress)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(tqdm(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))), **progress))
-
-
-#: From this many reports on, they are parsed in worker processes (one per core).
+#: Below this many reports to parse, one process is faster than starting workers.
 PARALLEL_FROM = 8
 
 
@@ -217,7 +203,9 @@ def ingest_reports(
         jobs.append((report.path, lay.partition(report.report_id), expected, reuse))
     code = exitcodes.INPUT_ERROR if refused else exitcodes.OK
     ingested = 0
-    for report, (outcome, done) in zip(reports, _map(_ingest_one, jobs)):
+    for report, (outcome, done) in zip(
+        reports, map_jobs(_ingest_one, jobs, parallel_from=PARALLEL_FROM, desc="ingest")
+    ):
         report_code = int(outcome.get("exit_code", exitcodes.INPUT_ERROR))
         if record is not None:
             record[report.report_id] = {
