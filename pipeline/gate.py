@@ -138,7 +138,8 @@ def _same_key(declared: dict, fk: dict) -> bool:
     return declared["fields"] == fk["fields"] and declared["reference"]["resource"] == fk["reference"]["resource"]
 
 
-def _error_row(error, resource: str | None) -> dict:
+def error_row(error, resource: str | None) -> dict:
+    """A frictionless error as the row the publish stage logs and records."""
     d = error.to_descriptor()
     return {
         "resource": resource,
@@ -177,10 +178,10 @@ def validate_rows(rendered: dict[str, RenderedTable], counts: dict, report_ids: 
         report = frictionless.validate(str(folder / "datapackage.json"))
     for e in report.errors:
         for report_id in report_ids:
-            errors.setdefault(report_id, []).append(_error_row(e, None))
+            errors.setdefault(report_id, []).append(error_row(e, None))
     for task in report.tasks:
         for e in task.errors:
-            row = _error_row(e, task.name)
+            row = error_row(e, task.name)
             for report_id in _report_of_row(rendered[task.name], report_ids, row["row"]):
                 errors.setdefault(report_id, []).append(row)
     return errors
@@ -214,7 +215,7 @@ def validate_descriptor_metadata(descriptor: dict) -> list[dict]:
     import frictionless
 
     report = frictionless.Package.validate_descriptor(descriptor)
-    return [_error_row(e, None) for e in report.errors]
+    return [error_row(e, None) for e in report.errors]
 
 
 #: Stands for the resources when a report's package-level metadata is validated alone.

@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import frictionless
@@ -49,6 +50,7 @@ from pipeline.fingerprint import file_sha256, stage_code_fingerprint
 from pipeline.gate import (
     check_report_descriptor,
     count_key_rows,
+    error_row,
     split_keys,
     validate_descriptor_metadata,
     validate_rows_in_parallel,
@@ -749,17 +751,6 @@ def zip_package(files: dict[str, bytes]) -> bytes:
 # Validation.
 
 
-def _error_row(error: frictionless.Error, resource: str | None) -> dict:
-    d = error.to_descriptor()
-    return {
-        "resource": resource,
-        "type": d.get("type"),
-        "row": d.get("rowNumber"),
-        "field": d.get("fieldName"),
-        "message": d.get("message"),
-    }
-
-
 def validate_package_dir(package_dir: Path) -> list[dict]:
     """Errors of the package in ``package_dir`` (empty list: valid).
 
@@ -770,8 +761,8 @@ def validate_package_dir(package_dir: Path) -> list[dict]:
     frictionless as inline data.
     """
     report = frictionless.validate(str(Path(package_dir) / "datapackage.json"))
-    errors = [_error_row(e, None) for e in report.errors]
-    errors += [_error_row(e, task.name) for task in report.tasks for e in task.errors]
+    errors = [error_row(e, None) for e in report.errors]
+    errors += [error_row(e, task.name) for task in report.tasks for e in task.errors]
     if errors:
         return errors
     rows_checked = {task.name: task.stats.get("rows", 0) for task in report.tasks if task.type == "table"}
@@ -1322,18 +1313,10 @@ def publish_packages(
         r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included
     }
     left_out.update(dict.fromkeys(blocked, "blocked"))
-    national_errors = release_national(
-        lay,
-        national_name,
-        rendered,
-        counts,
-        included,
-        rows,
-        computed,
-        publisher,
-        validated_with,
-        left_out,
+    build = NationalBuild(
+        national_name, rendered, counts, included, rows, computed, publisher, validated_with, left_out
     )
+    national_errors = release_national(lay, build)
     if national_errors:
         record_refusal(lay.exports, national_name, national_errors)
         refused.append(national_name)
@@ -1377,18 +1360,22 @@ def _record_results(lay: Layout, results: list[tuple], record: dict | None) -> l
     return refused
 
 
-def release_national(
-    lay: Layout,
-    name: str,
-    rendered: dict[str, RenderedTable],
-    counts: dict,
-    included: list[str],
-    rows: dict[str, str],
-    computed: dict,
-    publisher: str,
-    validated_with: dict,
-    left_out: dict[str, str],
-) -> list[dict]:
+@dataclass
+class NationalBuild:
+    """What the national package is built from: the rendered rows, the reports it holds and their records."""
+
+    name: str
+    rendered: dict[str, RenderedTable]
+    counts: dict
+    included: list[str]
+    rows: dict[str, str]
+    computed: dict
+    publisher: str
+    validated_with: dict
+    left_out: dict[str, str]
+
+
+def release_national(lay: Layout, build: NationalBuild) -> list[dict]:
     """Release ``exports/<name>/``: the rows of ``included``, checked against each report's release.
 
     Its data files are written straight to the staging folder, piece by piece (the
@@ -1398,31 +1385,21 @@ def release_national(
     ``release.json`` and logged: a report whose rows could not be released is not in
     the national package, even if an earlier release of it stays in ``exports/``.
     """
+    name, included = build.name, build.included
     if not included:
         log.warning("no report released: the national package %s is left as it is", name)
         return []
     for report_id in included:
         recorded = (read_release(lay.release(report_id)) or {}).get("rows_sha256")
-        if recorded != rows[report_id]:
+        if recorded != build.rows[report_id]:
             raise AssertionError(f"{report_id}: its release's rows are not the rows going into the national package")
-    for report_id, why in sorted(left_out.items()):
+    for report_id, why in sorted(build.left_out.items()):
         log.warning("the national package %s leaves out report %s (%s)", name, report_id, why)
     lay.exports.mkdir(parents=True, exist_ok=True)
     recover_interrupted_release(lay.exports, name)
     staging = Path(tempfile.mkdtemp(prefix=_staging_prefix("tmp", name), dir=lay.exports))
     try:
-        errors = _stage_national(
-            staging,
-            lay,
-            name,
-            rendered,
-            counts,
-            included,
-            rows,
-            computed,
-            publisher,
-            {"validated_with": validated_with, "validated_rows": {r: rows[r] for r in included}, "left_out": left_out},
-        )
+        errors = _stage_national(staging, build)
         if errors:
             return errors
         swap_directory(staging, lay.exports / name)
@@ -1433,26 +1410,16 @@ def release_national(
     return []
 
 
-def _stage_national(
-    staging: Path,
-    lay: Layout,
-    name: str,
-    rendered: dict[str, RenderedTable],
-    counts: dict,
-    included: list[str],
-    rows: dict[str, str],
-    computed: dict,
-    publisher: str,
-    record_extra: dict,
-) -> list[dict]:
+def _stage_national(staging: Path, build: NationalBuild) -> list[dict]:
     """Write and check the national package in ``staging``; its errors (empty: ready to swap in)."""
+    name, rendered, included, publisher = build.name, build.rendered, build.included, build.publisher
     (staging / "data").mkdir()
     data_files: dict[str, tuple[int, str]] = {}
     kept_keys = {}
     for table, r in rendered.items():
         data_files[f"data/{table}.csv"] = r.write_csv(staging / "data" / f"{table}.csv", included)
         data_files[f"data/{table}.json"] = r.write_json(staging / "data" / f"{table}.json", included)
-        kept_keys[table], _ = split_keys(counts[table], [r.span(x) for x in included])
+        kept_keys[table], _ = split_keys(build.counts[table], [r.span(x) for x in included])
     reports = [report_row(rendered, r) for r in included]
     resources = national_resources(rendered, kept_keys, data_files)
     descriptor = national_descriptor(name, reports, resources, national_version(data_files), publisher)
@@ -1477,14 +1444,16 @@ def _stage_national(
     publish_code = stage_code_fingerprint("publish")
     inputs = {
         "kind": NATIONAL_KIND,
-        "reports": {r: release_inputs(computed, r, publish_code, publisher) for r in included},
+        "reports": {r: release_inputs(build.computed, r, publish_code, publisher) for r in included},
         "publish_code": publish_code,
         "publisher": publisher,
     }
     record = {
         "report_id": name,
         "built_from": inputs,
-        **record_extra,
+        "validated_with": build.validated_with,
+        "validated_rows": {r: build.rows[r] for r in included},
+        "left_out": build.left_out,
         "files": {p: {"bytes": size, "sha256": sha} for p, (size, sha) in sorted(listed.items())},
     }
     write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
