@@ -141,25 +141,27 @@ def layers() -> Layers:
     return Layers()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seed_raw(tmp_path_factory) -> Path:
-    """A raw folder holding the seed report only."""
+    """A raw folder holding the seed report only (shared: read it, never write into it)."""
     raw = tmp_path_factory.mktemp("raw")
     shutil.copy(SEED, raw / SEED.name)
     return raw
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seed_ingested(tmp_path_factory, seed_raw) -> Path:
-    """A curated folder with the seed report freshly ingested (one per test module)."""
+    """A curated folder with the seed report freshly ingested (one per test session, and
+    per xdist worker): read it only, or write into a copy (``shutil.copytree``)."""
     curated = tmp_path_factory.mktemp("curated")
     assert ingest_reports(seed_raw, curated) == exitcodes.OK
     return curated
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seed_computed(tmp_path_factory, seed_raw) -> Path:
-    """A curated folder (of its own) with the seed report ingested, validated and computed."""
+    """A curated folder (of its own) with the seed report ingested, validated and computed
+    (one per test session, and per xdist worker): read it only, or write into a copy."""
     from pipeline.compute import compute_database
     from pipeline.validate import validate_curated
 

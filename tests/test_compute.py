@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -667,7 +668,9 @@ def test_seed_published_global_rate_follows_the_plain_mean_of_commitment_rates(s
     assert round((1708 + 84) / 22) == 81
 
 
-def test_seed_outputs_follow_the_schemas_and_are_reproducible(seed_curated, seed_raw):
+def test_seed_outputs_follow_the_schemas_and_are_reproducible(seed_curated, seed_raw, tmp_path):
+    # The stage is run again below: on a copy, as the shared seed folder is read-only.
+    seed_curated = shutil.copytree(seed_curated, tmp_path / "curated")
     computed = seed_curated / "computed"
     for table in COMPUTED_TABLES:
         assert pq.read_schema(computed / f"{table}.parquet").remove_metadata() == arrow_schema(table).remove_metadata()

@@ -98,7 +98,7 @@ def mutated_reports(draw) -> bytes:
     return data
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated_reports())
 def test_parser_returns_tables_or_the_documented_error(data):
     try:

@@ -838,9 +838,12 @@ def test_a_partition_file_that_is_no_parquet_is_a_usage_error_naming_it(tmp_path
 
 
 @pytest.fixture(scope="module")
-def seed_curated(seed_ingested) -> Path:
-    assert validate_curated(seed_ingested) == exitcodes.OK
-    return seed_ingested
+def seed_curated(seed_ingested, tmp_path_factory) -> Path:
+    """A copy of the shared ingested seed, validated (``seed_ingested`` is read-only)."""
+    curated = tmp_path_factory.mktemp("validated-seed") / "curated"
+    shutil.copytree(seed_ingested, curated)
+    assert validate_curated(curated) == exitcodes.OK
+    return curated
 
 
 def test_seed_passes_without_quarantine(seed_curated):
