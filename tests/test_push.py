@@ -649,3 +649,25 @@ def test_a_killed_first_push_leaves_a_private_dataset_that_the_next_push_complet
     pkg = _check_on_portal(portal, releases["other"], name)
     assert pkg["id"] == half["id"] and pkg["resources"][0]["id"] == half["resources"][0]["id"]
     assert len(pkg["resources"]) == len(load_release(releases["other"], name).resources)
+
+
+@ckan
+def test_the_national_package_is_its_own_bilingual_dataset_byte_for_byte(portal, releases, tmp_path):
+    from pipeline.settings import DEFAULT_NATIONAL_NAME as NATIONAL
+
+    exports = releases["seed"]
+    result = push(portal, exports, tmp_path / "pushes", "--report", NATIONAL)
+    assert result.returncode == exitcodes.OK, result.stderr
+    pkg = portal["api"].action.package_show(id=NATIONAL)
+    descriptor = json.loads((exports / NATIONAL / "datapackage.json").read_text(encoding="utf-8"))
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    assert pkg["title"] == descriptor["title"] and pkg["license_id"] == "odc-odbl"
+    assert extras["title_ar"] == descriptor["title_ar"] and _arabic_text(extras["notes_ar"])
+    assert extras["reports"] == SEED_ID
+    release = load_release(exports, NATIONAL)
+    assert [r[PATH_KEY] for r in pkg["resources"]] == [r[PATH_KEY] for r in release.resources]
+    for resource in pkg["resources"]:
+        assert _arabic_text(resource["name_ar"]) and _arabic_text(resource["description_ar"])
+        data = _released_bytes(exports, NATIONAL, resource[PATH_KEY])
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert _download(portal, resource["url"]) == data, resource[PATH_KEY]
