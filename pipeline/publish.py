@@ -605,34 +605,6 @@ def ckan_dataset(descriptor: dict) -> dict:
     return dataset
 
 
-def split_foreign_keys(
-    rows: pd.DataFrame, foreign_keys: list[dict], referenced: dict[str, pd.DataFrame]
-) -> tuple[list[dict], list[tuple[dict, int]]]:
-    """Foreign keys to declare for ``rows``, and those left out with their partly filled row count.
-
-    frictionless reports a row whose composite key is filled only in part (a commitment
-    whose axis is unknown: ``report_id`` set, ``axis_no`` null) as a violation, whereas
-    SQL's default (MATCH SIMPLE) and the nullability in :mod:`schemas` accept it. Such a
-    key is left out when every fully filled row finds its match, so that the package
-    validates; if one does not, the key is kept and frictionless reports the violation.
-    """
-    kept, left_out = [], []
-    for fk in foreign_keys:
-        filled = rows[fk["fields"]].notna()
-        partial = int((filled.any(axis=1) & ~filled.all(axis=1)).sum())
-        if partial == 0:
-            kept.append(fk)
-            continue
-        target = referenced[fk["reference"]["resource"]][fk["reference"]["fields"]]
-        known = set(target.itertuples(index=False, name=None))
-        complete = rows.loc[filled.all(axis=1), fk["fields"]]
-        if all(key in known for key in complete.itertuples(index=False, name=None)):
-            left_out.append((fk, partial))
-        else:
-            kept.append(fk)
-    return kept, left_out
-
-
 def build_package(
     report_id: str,
     frames: dict[str, pd.DataFrame],

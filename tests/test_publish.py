@@ -37,7 +37,6 @@ from pipeline.publish import (
     recover_interrupted_release,
     render_csv,
     round_half_up,
-    split_foreign_keys,
     table_records,
     validate_package_dir,
     zip_package,
@@ -531,21 +530,6 @@ def test_absent_computed_tables_and_their_foreign_keys_are_left_out():
     assert descriptor["rates_method"] == {"aggregation": "commitment_mean"}
     curated_only = json.loads(build_package("pan-a", frames(CURATED), None)["datapackage.json"])
     assert "rates_method" not in curated_only
-
-
-def test_partly_filled_composite_key_is_left_out_only_when_the_filled_rows_match():
-    axes_fk = {
-        "fields": ["report_id", "axis_no"],
-        "reference": {"resource": "axes", "fields": ["report_id", "axis_no"]},
-    }
-    report_fk = {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}}
-    axes = frame("axes", ROWS["axes"])
-    no_axis = {**ROWS["commitments"][1], "axis_no": None}
-    rows = frame("commitments", [ROWS["commitments"][0], no_axis])
-    assert split_foreign_keys(rows, [report_fk, axes_fk], {"axes": axes}) == ([report_fk], [(axes_fk, 1)])
-    unknown_axis = {**ROWS["commitments"][0], "commitment_no": 3, "axis_no": 7}
-    rows = frame("commitments", [ROWS["commitments"][0], no_axis, unknown_axis])
-    assert split_foreign_keys(rows, [report_fk, axes_fk], {"axes": axes}) == ([report_fk, axes_fk], [])
 
 
 def test_commitment_without_axis_is_released_with_the_key_left_out(tmp_path, write_curated):
