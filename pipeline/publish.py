@@ -890,22 +890,31 @@ def rows_digest(files: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+def read_descriptor(package_dir: Path) -> dict:
+    return orjson.loads((Path(package_dir) / "datapackage.json").read_bytes())
+
+
+def check_file_hashes(package_dir: Path, descriptor: dict) -> list[dict]:
+    """Each resource's file in ``package_dir`` against the size and SHA-256 ``descriptor`` gives."""
+    errors = []
+    for resource in descriptor.get("resources", []):
+        path = Path(package_dir) / resource["path"]
+        if path.stat().st_size != resource.get("bytes") or f"sha256:{file_sha256(path)}" != resource.get("hash"):
+            message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
+            errors.append(
+                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
+            )
+    return errors
+
+
 def check_staged_files(package_dir: Path) -> list[dict]:
     """Errors of a staged package whose rows were validated already (:func:`pipeline.gate.validate_rows`).
 
     Its descriptor is checked (:func:`pipeline.gate.check_report_descriptor`) and each
     resource's file against the size and SHA-256 the descriptor gives.
     """
-    descriptor = orjson.loads((Path(package_dir) / "datapackage.json").read_bytes())
-    errors = check_report_descriptor(descriptor)
-    for resource in descriptor.get("resources", []):
-        data = (Path(package_dir) / resource["path"]).read_bytes()
-        if len(data) != resource.get("bytes") or f"sha256:{sha256_hex(data)}" != resource.get("hash"):
-            message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
-            errors.append(
-                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
-            )
-    return errors
+    descriptor = read_descriptor(package_dir)
+    return check_report_descriptor(descriptor) + check_file_hashes(package_dir, descriptor)
 
 
 def release_package(
@@ -1453,13 +1462,4 @@ ZIP_BLOCK_BYTES = 1 << 20
 
 def _check_national_files(package_dir: Path) -> list[dict]:
     """Each staged file against the size and SHA-256 its descriptor gives (metadata and rows checked before)."""
-    descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
-    errors = []
-    for resource in descriptor["resources"]:
-        path = Path(package_dir) / resource["path"]
-        if path.stat().st_size != resource.get("bytes") or f"sha256:{file_sha256(path)}" != resource.get("hash"):
-            message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
-            errors.append(
-                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
-            )
-    return errors
+    return check_file_hashes(package_dir, read_descriptor(package_dir))
