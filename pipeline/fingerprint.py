@@ -46,6 +46,10 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
 }
 
 
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def file_sha256(path: Path) -> str | None:
     """SHA-256 of a file's bytes, or None when it does not exist, is not a regular file or
     cannot be read (the stage that reads it then says why)."""

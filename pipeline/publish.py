@@ -46,7 +46,7 @@ import pandas as pd
 from pipeline import exitcodes
 from pipeline.atomic import make_readable
 from pipeline.faults import fault_point
-from pipeline.fingerprint import file_sha256, stage_code_fingerprint
+from pipeline.fingerprint import file_sha256, sha256_hex, stage_code_fingerprint
 from pipeline.gate import (
     check_report_descriptor,
     count_key_rows,
@@ -181,10 +181,6 @@ def render_json(data: object) -> bytes:
     """
     json.dumps(data, ensure_ascii=False, allow_nan=False, check_circular=False)
     return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def rates_method(rates_config: dict | None, plan_rows: pd.DataFrame | None, report_id: str) -> dict:

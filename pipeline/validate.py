@@ -35,14 +35,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import exitcodes
 from pipeline.faults import fault_point
 from pipeline.findings import record_key
-from pipeline.fingerprint import stage_code_fingerprint
+from pipeline.fingerprint import sha256_hex, stage_code_fingerprint
 from pipeline.io import to_arrow, write_bytes_atomic
-from pipeline.layers import PROVENANCE_FILE, built_from, layout, validated_entry, validated_record, write_provenance
+from pipeline.layers import (
+    PROVENANCE_FILE,
+    built_from,
+    layout,
+    read_provenance,
+    validated_entry,
+    validated_record,
+    write_provenance,
+)
 from pipeline.logs import is_json_logging
 from schemas import TABLES, arrow_schema, get_resource
 from schemas.checks import (
@@ -109,42 +118,107 @@ class ValidationResult:
         return pd.concat([self.clean["findings"], self.findings], ignore_index=True)
 
     def summary(self, with_report_id: bool = True) -> list[dict]:
-        """One entry per table, check and severity: rows failed and a first example, sorted.
+        """:func:`summarise_failures` of :func:`count_failures`."""
+        return summarise_failures(count_failures(self.failures), with_report_id)
 
-        The example is ``report_id=…,<key>: <reason>`` for the first failing row
-        (without the ``report_id`` part when ``with_report_id`` is false).
-        """
-        out = []
-        for (table, check, severity), group in self.failures.groupby(["table", "check", "severity"], sort=True):
-            first = group.iloc[0]
-            key = record_key(report_id=first["report_id"]) if with_report_id else ""
-            if first["record_key"]:
-                key = f"{key},{first['record_key']}" if key else first["record_key"]
-            out.append(
-                {
-                    "table": table,
-                    "check": check,
-                    "severity": severity,
-                    "rows_failed": int(group["row"].nunique()),
-                    "example": f"{key}: {first['reason']}" if key else first["reason"],
-                }
-            )
-        return out
+
+@dataclass(frozen=True)
+class ValidatedLayer:
+    """The files of ``curated/validated/`` as Arrow tables, each sorted by its key.
+
+    Attributes:
+        clean: per table, the rows that passed (``findings``: with this stage's findings).
+        quarantined: per table, the quarantined rows (a table with none: no file).
+        failure_counts: :func:`count_failures` of the failure records: what
+            ``validation.json`` summarises, kept per report so that a report validated
+            again replaces its own lines only.
+    """
+
+    clean: dict[str, pa.Table]
+    quarantined: dict[str, pa.Table]
+    failure_counts: pa.Table
+
+    @property
+    def exit_code(self) -> int:
+        return exitcodes.QUARANTINED if any(q.num_rows for q in self.quarantined.values()) else exitcodes.OK
+
+    def warning_findings(self) -> int:
+        return pc.sum(pc.equal(self.clean["findings"]["stage"], STAGE)).as_py() or 0
+
+    def rows_in(self) -> dict[str, int]:
+        """Rows given to validation per table: clean (``findings``: without this stage's) and quarantined."""
+        clean = {t: self.clean[t].num_rows for t in TABLES}
+        clean["findings"] -= self.warning_findings()
+        return {t: clean[t] + self.quarantined[t].num_rows for t in TABLES}
+
+    def summary(self, with_report_id: bool = True) -> list[dict]:
+        return summarise_failures(self.failure_counts.to_pandas(), with_report_id)
 
     def report(self) -> dict:
         """The content of ``validation.json``."""
+        rows_in = self.rows_in()
         return {
             "tables": {
                 t: {
-                    "rows_in": self.rows_in[t],
-                    "rows_clean": len(self.clean[t]),
-                    "rows_quarantined": len(self.quarantined[t]),
+                    "rows_in": rows_in[t],
+                    "rows_clean": self.clean[t].num_rows - (self.warning_findings() if t == "findings" else 0),
+                    "rows_quarantined": self.quarantined[t].num_rows,
                 }
-                for t in sorted(self.rows_in)
+                for t in sorted(TABLES)
             },
             "failures": self.summary(),
             "exit_code": self.exit_code,
         }
+
+
+#: Columns of the failure counts: one row per report, table, check and severity.
+FAILURE_COUNT_KEY = ["table", "check", "severity", "report_id"]
+FAILURE_COUNTS_FILE = "failure_counts.parquet"
+FAILURE_COUNTS_SCHEMA = pa.schema(
+    [
+        *(pa.field(c, pa.string()) for c in FAILURE_COUNT_KEY),
+        pa.field("rows_failed", pa.int64()),
+        pa.field("record_key", pa.string()),
+        pa.field("reason", pa.string()),
+    ]
+)
+
+
+def count_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """Per report, table, check and severity: the rows failed and the first failure's
+    ``record_key`` and ``reason`` (the example), sorted by those four columns."""
+    if failures.empty:
+        return FAILURE_COUNTS_SCHEMA.empty_table().to_pandas()
+    grouped = failures.groupby(FAILURE_COUNT_KEY, sort=True)
+    counts = grouped["row"].nunique().rename("rows_failed")
+    first = failures.drop_duplicates(FAILURE_COUNT_KEY).set_index(FAILURE_COUNT_KEY)[["record_key", "reason"]]
+    out = counts.to_frame().join(first).reset_index()
+    return out.astype({"rows_failed": "int64"})[FAILURE_COUNTS_SCHEMA.names]
+
+
+def summarise_failures(counts: pd.DataFrame, with_report_id: bool = True) -> list[dict]:
+    """One entry per table, check and severity of :func:`count_failures`' rows: rows
+    failed and an example, that of the first report's first failing row, sorted.
+
+    The example is ``report_id=…,<key>: <reason>`` (without the ``report_id`` part when
+    ``with_report_id`` is false).
+    """
+    out = []
+    for (table, check, severity), group in counts.groupby(["table", "check", "severity"], sort=True):
+        first = group.sort_values("report_id", kind="stable").iloc[0]
+        key = record_key(report_id=first["report_id"]) if with_report_id else ""
+        if first["record_key"]:
+            key = f"{key},{first['record_key']}" if key else first["record_key"]
+        out.append(
+            {
+                "table": table,
+                "check": check,
+                "severity": severity,
+                "rows_failed": int(group["rows_failed"].sum()),
+                "example": f"{key}: {first['reason']}" if key else first["reason"],
+            }
+        )
+    return out
 
 
 # --- pure functions ----------------------------------------------------------------------
@@ -448,14 +522,15 @@ def _row_details(failures: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> lis
     return details
 
 
-def format_summary(result: ValidationResult, example_width: int = 100) -> str:
+def format_summary(layer: ValidatedLayer, example_width: int = 100) -> str:
     """A small text table of the failures for the terminal (examples cut at ``example_width``)."""
-    quarantined = sum(len(q) for q in result.quarantined.values())
+    quarantined = sum(q.num_rows for q in layer.quarantined.values())
+    rows_in = layer.rows_in()
     head = (
-        f"validation: {sum(result.rows_in.values())} rows in {len(result.rows_in)} tables, "
-        f"{quarantined} quarantined, {len(result.findings)} warning finding(s)"
+        f"validation: {sum(rows_in.values())} rows in {len(rows_in)} tables, "
+        f"{quarantined} quarantined, {layer.warning_findings()} warning finding(s)"
     )
-    entries = result.summary(with_report_id=False)
+    entries = layer.summary(with_report_id=False)
     if not entries:
         return head
     rows = [("table", "check", "severity", "rows", "example")]
@@ -476,13 +551,45 @@ def format_summary(result: ValidationResult, example_width: int = 100) -> str:
 
 
 def read_partitions(curated_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
-    """Every complete ingested partition's tables, combined, and each one's record.
+    """Every complete ingested partition's tables, combined (:func:`read_partition_tables`),
+    and each one's record (:func:`list_partitions`)."""
+    folders, entries = list_partitions(layout(curated_dir))
+    return read_partition_tables(folders), entries
+
+
+def list_partitions(lay) -> tuple[list[Path], dict[str, dict]]:
+    """The complete ingested partitions, in order, and each one's validated-layer entry.
 
     A partition without a provenance record was not finished (a killed ingest): it is
-    left out with a warning; the next ``run`` ingests it again. The partitions are read
-    (:func:`read_partition_table`) by :data:`READ_THREADS` threads and taken in order, so
-    the first unreadable partition is the one reported; each table is then turned to
-    pandas once and sorted by primary key (:func:`pipeline.ingest.combine`).
+    left out with a warning; the next ``run`` ingests it again.
+    """
+    folders = sorted(p for p in lay.partitions.iterdir() if p.is_dir()) if lay.partitions.is_dir() else []
+    complete, entries = [], {}
+    for folder in folders:
+        record = built_from(folder)
+        if record is None:
+            log.warning("%s has no provenance record (an interrupted ingest): left out", folder)
+            continue
+        complete.append(folder)
+        entries[folder.name] = validated_entry(record)
+    return complete, entries
+
+
+def stamp_partition(folder: Path) -> str:
+    """A digest of the name, size, modification time and inode of each file of ``folder``:
+    any rewrite of the partition (files are replaced by rename) changes it."""
+    lines = []
+    for path in sorted(folder.iterdir()):
+        info = path.stat()
+        lines.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}")
+    return sha256_hex("\n".join(lines).encode("utf-8"))
+
+
+def read_partition_tables(folders: list[Path]) -> dict[str, pd.DataFrame]:
+    """The tables of ``folders`` combined: read (:func:`read_partition_table`) by
+    :data:`READ_THREADS` threads and taken in order, so the first unreadable partition is
+    the one reported; each table is then turned to pandas once and sorted by primary key
+    (:func:`pipeline.ingest.combine`).
 
     Raises:
         ValidationConfigError: a partition's table has columns missing or extra, or values
@@ -491,36 +598,24 @@ def read_partitions(curated_dir: Path) -> tuple[dict[str, pd.DataFrame], dict[st
     """
     from pipeline.ingest import combine
 
-    lay = layout(curated_dir)
-    folders = sorted(p for p in lay.partitions.iterdir() if p.is_dir()) if lay.partitions.is_dir() else []
     loose = {t: loose_schema(t) for t in TABLES}
     pieces: dict[str, list[pa.Table]] = {t: [loose[t].empty_table()] for t in TABLES}
-    entries = {}
     pool = ThreadPoolExecutor(max_workers=READ_THREADS)
     try:
-        for folder, (record, tables) in zip(folders, pool.map(partial(_read_partition, loose=loose), folders)):
-            if record is None:
-                log.warning("%s has no provenance record (an interrupted ingest): left out", folder)
-                continue
+        for tables in pool.map(partial(_read_partition, loose=loose), folders):
             for table in TABLES:
                 pieces[table].append(tables[table])
-            entries[folder.name] = validated_entry(record)
     finally:
         pool.shutdown(cancel_futures=True)
-    return combine([{t: to_nullable_pandas(pa.concat_tables(pieces[t])) for t in TABLES}]), entries
+    return combine([{t: to_nullable_pandas(pa.concat_tables(pieces[t])) for t in TABLES}])
 
 
 #: Threads reading the partitions (the work is in Arrow, which releases the GIL).
 READ_THREADS = min(4, os.cpu_count() or 1)
 
 
-def _read_partition(folder: Path, loose: dict[str, pa.Schema]) -> tuple[dict | None, dict[str, pa.Table] | None]:
-    """A partition's provenance record and tables (:func:`read_partition_table`); no table
-    is read when there is no record."""
-    record = built_from(folder)
-    if record is None:
-        return None, None
-    return record, {t: read_partition_table(folder / f"{t}.parquet", t, loose[t]) for t in TABLES}
+def _read_partition(folder: Path, loose: dict[str, pa.Schema]) -> dict[str, pa.Table]:
+    return {t: read_partition_table(folder / f"{t}.parquet", t, loose[t]) for t in TABLES}
 
 
 def read_partition_table(path: Path, table: str, loose: pa.Schema | None = None) -> pa.Table:
@@ -553,12 +648,128 @@ def _read_parquet_file(path: Path) -> pa.Table:
         return pq.read_table(path)
 
 
+# --- the layer as Arrow tables: built, read back, merged -----------------------------------
+
+
+def layer_of(result: ValidationResult) -> ValidatedLayer:
+    """The validated layer's tables of ``result``, sorted (:func:`sort_layer`)."""
+    clean = {t: to_arrow(result.clean[t], t) for t in TABLES if t != "findings"}
+    clean["findings"] = to_arrow(result.findings_table(), "findings")
+    quarantined = {t: to_quarantine_arrow(result.quarantined[t], t) for t in TABLES}
+    counts = pa.Table.from_pandas(count_failures(result.failures), schema=FAILURE_COUNTS_SCHEMA, preserve_index=False)
+    counts = counts.replace_schema_metadata(None)
+    return sort_layer(ValidatedLayer(clean, quarantined, counts))
+
+
+def sort_layer(layer: ValidatedLayer) -> ValidatedLayer:
+    """Every table of ``layer`` sorted (stable) by its key, in one chunk: a report's rows
+    land in the same places whether validated alone or with every other report."""
+
+    def by(columns: list[str]):
+        return [(c, "ascending") for c in columns]
+
+    return ValidatedLayer(
+        {t: x.sort_by(by(get_resource(t).primary_key)).combine_chunks() for t, x in layer.clean.items()},
+        {t: x.sort_by(by(get_resource(t).primary_key)).combine_chunks() for t, x in layer.quarantined.items()},
+        layer.failure_counts.sort_by(by(FAILURE_COUNT_KEY)).combine_chunks(),
+    )
+
+
+def merge_layers(old: ValidatedLayer, new: ValidatedLayer, kept: set[str]) -> ValidatedLayer:
+    """The rows of ``old``'s reports in ``kept`` and every row of ``new``, sorted.
+
+    Validation is per report (every key, so every reference and count, holds
+    ``report_id``), so a report's rows are the same validated alone or with the others.
+    """
+    value_set = pa.array(sorted(kept), pa.string())
+
+    def merge(before: pa.Table, after: pa.Table) -> pa.Table:
+        before = before.filter(pc.is_in(before["report_id"], value_set=value_set))
+        return pa.concat_tables([before.select(after.schema.names).cast(after.schema), after])
+
+    return sort_layer(
+        ValidatedLayer(
+            {t: merge(old.clean[t], new.clean[t]) for t in TABLES},
+            {t: merge(old.quarantined[t], new.quarantined[t]) for t in TABLES},
+            merge(old.failure_counts, new.failure_counts),
+        )
+    )
+
+
+def read_layer(validated_dir: Path, files: dict[str, str]) -> ValidatedLayer | None:
+    """The validated layer written by :func:`write_outputs`, each file checked against
+    the SHA-256 its provenance lists (``files``); None when one is missing or differs."""
+
+    def read(name: str) -> pa.Table | None:
+        try:
+            data = (validated_dir / name).read_bytes()
+        except OSError:
+            return None
+        return pq.read_table(pa.BufferReader(data)) if sha256_hex(data) == files.get(name) else None
+
+    wanted = [f"{t}.parquet" for t in TABLES] + [FAILURE_COUNTS_FILE]
+    wanted += [name for name in files if name.startswith(f"{QUARANTINE_DIR}/")]
+    read_back = {name: read(name) for name in wanted}
+    if any(x is None for x in read_back.values()):
+        return None
+    empty = {t: quarantine_schema(t).empty_table() for t in TABLES}
+    return ValidatedLayer(
+        {t: read_back[f"{t}.parquet"] for t in TABLES},
+        {t: read_back.get(f"{QUARANTINE_DIR}/{t}.parquet", empty[t]) for t in TABLES},
+        read_back[FAILURE_COUNTS_FILE],
+    )
+
+
+def reports_in(layer: ValidatedLayer) -> set[str | None]:
+    """Every ``report_id`` value in ``layer``'s tables (None for a row without one)."""
+    tables = [*layer.clean.values(), *layer.quarantined.values(), layer.failure_counts]
+    return {value for x in tables for value in pc.unique(x["report_id"]).to_pylist()}
+
+
+def reusable_layer(
+    validated_dir: Path, entries: dict[str, dict], stamps: dict[str, str], code: str
+) -> tuple[ValidatedLayer, set[str]] | None:
+    """The previous validated layer and the reports to validate again, when that layer
+    can be reused: complete, made by this code, its files as written, every row of a
+    report it records. A report is validated again when its record or its partition's
+    :func:`stamp_partition` changed. None: validate every report."""
+    provenance = read_provenance(validated_dir)
+    previous = None if provenance is None else provenance["built_from"]
+    if previous is None or previous.get("validate_code") != code:
+        return None
+    layer = read_layer(validated_dir, provenance.get("files", {}))
+    recorded = previous.get("reports", {})
+    if layer is None or not reports_in(layer) <= set(recorded):
+        return None
+    stamped = provenance.get("partition_stamps", {})
+    changed = {r for r, entry in entries.items() if recorded.get(r) != entry or stamped.get(r) != stamps[r]}
+    return layer, changed
+
+
+def validate_partitions(
+    lay, entries: dict[str, dict], folders: list[Path], stamps: dict[str, str], code: str
+) -> ValidatedLayer:
+    """The validated layer of the partitions ``folders``: the reports that changed since
+    the previous layer validated again, the others' rows kept (:func:`reusable_layer`)."""
+    reuse = reusable_layer(lay.validated, entries, stamps, code)
+    if reuse is None:
+        return layer_of(validate_tables(read_partition_tables(folders)))
+    previous, changed = reuse
+    log.info(
+        "validation: %d report(s) validated again, %d kept as validated", len(changed), len(entries) - len(changed)
+    )
+    new = layer_of(validate_tables(read_partition_tables([f for f in folders if f.name in changed])))
+    return merge_layers(previous, new, set(entries) - changed)
+
+
 def validate_curated(curated_dir: Path) -> int:
     """Validate the ingested partitions into ``curated/validated/``; return the exit code.
 
     Reads ``curated/ingested/*/`` (never written here), writes the clean tables, the
     quarantined rows, the findings (the ingested ones that passed, then this stage's),
-    ``validation.json`` and, last, ``provenance.json``; prints a summary.
+    the failure counts, ``validation.json`` and, last, ``provenance.json``; prints a
+    summary. Only the reports whose partition changed since the previous validated
+    layer are validated again (:func:`validate_partitions`).
 
     Returns:
         ``exitcodes.OK`` when clean or with warnings only, ``exitcodes.QUARANTINED``
@@ -569,15 +780,17 @@ def validate_curated(curated_dir: Path) -> int:
     if not lay.partitions.is_dir():
         log.error("no ingested report in %s: run the ingest stage first", lay.partitions)
         return exitcodes.USAGE
+    code = stage_code_fingerprint(STAGE)
     try:
-        tables, entries = read_partitions(curated_dir)
-        result = validate_tables(tables)
+        folders, entries = list_partitions(lay)
+        stamps = {folder.name: stamp_partition(folder) for folder in folders}
+        layer = validate_partitions(lay, entries, folders, stamps, code)
     except (ValidationConfigError, OSError, pa.ArrowException) as exc:
         log.error("cannot validate %s: %s", lay.partitions, exc)
         return exitcodes.USAGE
-    write_outputs(lay.validated, result, validated_record(entries, stage_code_fingerprint(STAGE)))
+    write_outputs(lay.validated, layer, validated_record(entries, code), stamps)
     if is_json_logging():
-        for entry in result.summary():
+        for entry in layer.summary():
             log.info(
                 "validation: %s.%s failed on %d row(s)",
                 entry["table"],
@@ -586,22 +799,22 @@ def validate_curated(curated_dir: Path) -> int:
                 extra={"fields": entry},
             )
     else:
-        print(format_summary(result))
-    quarantined = {t: len(q) for t, q in result.quarantined.items() if len(q)}
+        print(format_summary(layer))
+    quarantined = {t: q.num_rows for t, q in layer.quarantined.items() if q.num_rows}
     if quarantined:
         log.warning(
             "rows quarantined in %s: %s",
             lay.validated / QUARANTINE_DIR,
             ", ".join(f"{t} {n}" for t, n in quarantined.items()),
         )
-    log.info("validation: exit code %d, report in %s", result.exit_code, lay.validated / REPORT_FILE)
-    return result.exit_code
+    log.info("validation: exit code %d, report in %s", layer.exit_code, lay.validated / REPORT_FILE)
+    return layer.exit_code
 
 
-def to_quarantine_arrow(df: pd.DataFrame, table: str) -> pa.Table:
-    """Quarantined rows as Arrow: the table's columns (all nullable) and the two quarantine columns."""
+def quarantine_schema(table: str) -> pa.Schema:
+    """A quarantine file's schema: the table's columns (all nullable) and the two quarantine columns."""
     base = arrow_schema(table)
-    schema = pa.schema(
+    return pa.schema(
         [
             *(f.with_nullable(True) for f in base),
             pa.field(CHECK_COLUMN, pa.string(), metadata={"title": "Contrôles échoués"}),
@@ -609,11 +822,22 @@ def to_quarantine_arrow(df: pd.DataFrame, table: str) -> pa.Table:
         ],
         metadata=base.metadata,
     )
-    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
 
 
-def write_outputs(validated_dir: Path, result: ValidationResult, record: dict) -> None:
-    """Write the clean tables, quarantine files and ``validation.json``, then the provenance.
+def to_quarantine_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    """Quarantined rows as Arrow (:func:`quarantine_schema`)."""
+    schema = quarantine_schema(table)
+    if df.empty:
+        return schema.empty_table()
+    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False).replace_schema_metadata(
+        schema.metadata
+    )
+
+
+def write_outputs(validated_dir: Path, layer: ValidatedLayer, record: dict, stamps: dict[str, str]) -> None:
+    """Write the clean tables, quarantine files, failure counts and ``validation.json``,
+    then the provenance: ``record``, each partition's :func:`stamp_partition` and each
+    file's SHA-256 (what the next run checks before it reuses the layer).
 
     The provenance record is removed first and written last, so a kill in between
     leaves the layer out of date (redone by the next run), never half-new and claimed.
@@ -622,16 +846,15 @@ def write_outputs(validated_dir: Path, result: ValidationResult, record: dict) -
     validated_dir = Path(validated_dir)
     qdir = validated_dir / QUARANTINE_DIR
     (validated_dir / PROVENANCE_FILE).unlink(missing_ok=True)
-    outputs = {
-        validated_dir / f"{t}.parquet": _parquet_bytes(to_arrow(result.clean[t], t)) for t in TABLES if t != "findings"
-    }
-    outputs[validated_dir / "findings.parquet"] = _parquet_bytes(to_arrow(result.findings_table(), "findings"))
+    outputs = {validated_dir / f"{t}.parquet": _parquet_bytes(layer.clean[t]) for t in TABLES if t != "findings"}
+    outputs[validated_dir / "findings.parquet"] = _parquet_bytes(layer.clean["findings"])
     for table in TABLES:
-        if len(result.quarantined[table]):
-            outputs[qdir / f"{table}.parquet"] = _parquet_bytes(to_quarantine_arrow(result.quarantined[table], table))
+        if layer.quarantined[table].num_rows:
+            outputs[qdir / f"{table}.parquet"] = _parquet_bytes(layer.quarantined[table])
         else:
             (qdir / f"{table}.parquet").unlink(missing_ok=True)
-    report = json.dumps(result.report(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    outputs[validated_dir / FAILURE_COUNTS_FILE] = _parquet_bytes(layer.failure_counts)
+    report = json.dumps(layer.report(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     outputs[validated_dir / REPORT_FILE] = report.encode("utf-8")
     for i, (path, data) in enumerate(outputs.items()):
         write_bytes_atomic(path, data)
@@ -640,7 +863,8 @@ def write_outputs(validated_dir: Path, result: ValidationResult, record: dict) -
     if qdir.is_dir() and not any(qdir.iterdir()):
         qdir.rmdir()
     fault_point("validate.before_provenance")
-    write_provenance(validated_dir, record)
+    files = {path.relative_to(validated_dir).as_posix(): sha256_hex(data) for path, data in outputs.items()}
+    write_provenance(validated_dir, record, partition_stamps=stamps, files=dict(sorted(files.items())))
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -682,8 +906,10 @@ __all__ = [
     "conform_table",
     "drop_stage_findings",
     "format_summary",
+    "layer_of",
     "locate_failures",
     "make_warning_findings",
+    "merge_layers",
     "read_partitions",
     "validate_curated",
     "validate_tables",

@@ -23,11 +23,13 @@ from pipeline.io import read_table
 from pipeline.layers import PROVENANCE_FILE, validated_entry, validated_record
 from pipeline.validate import (
     CHECK_COLUMN,
+    FAILURE_COUNTS_FILE,
     REASON_COLUMN,
     ValidationConfigError,
     check_numbering,
     conform_table,
     format_summary,
+    layer_of,
     read_partitions,
     validate_curated,
     validate_tables,
@@ -552,7 +554,7 @@ def test_missing_table_raises():
 def test_summary_for_the_terminal():
     tables = valid_tables()
     tables["activities"].loc[1, "status"] = "started"
-    text = format_summary(validate_tables(tables), example_width=60)
+    text = format_summary(layer_of(validate_tables(tables)), example_width=60)
     assert text.splitlines() == [
         "validation: 14 rows in 7 tables, 1 quarantined, 0 warning finding(s)",
         "table       check                     severity  rows  example",
@@ -593,7 +595,8 @@ def test_stage_writes_clean_tables_quarantine_findings_and_report(bad_curated, c
     assert "activities  status_not_in_vocabulary" in capsys.readouterr().out
     out = validated(bad_curated)
     assert sorted(file_hashes(out)) == sorted(
-        [f"{t}.parquet" for t in TABLES] + ["quarantine/activities.parquet", "validation.json", PROVENANCE_FILE]
+        [f"{t}.parquet" for t in TABLES]
+        + ["quarantine/activities.parquet", FAILURE_COUNTS_FILE, "validation.json", PROVENANCE_FILE]
     )
 
     activities = read_table(out / "activities.parquet", "activities")
@@ -873,3 +876,77 @@ def test_seed_inconsistencies_are_warnings(seed_curated):
         [6, "indicator_rate_without_percent", "commitment_no=16,indicator_no=5"],
     ]
     assert (findings["stage"] == "ingest").sum() > 0
+
+
+# --- incremental validation: the same layer as validating every report -----------------
+
+
+def _validated_files(curated: Path) -> dict[str, bytes]:
+    """Every file of the validated layer, the provenance's record and file digests only
+    (its partition stamps name files of this folder)."""
+    out = file_hashes(validated(curated))
+    provenance = json.loads(out.pop(PROVENANCE_FILE))
+    out["built_from"] = provenance["built_from"]
+    out["files"] = provenance["files"]
+    return out
+
+
+def _validate_from_scratch(curated: Path, tmp_path: Path) -> dict[str, bytes]:
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(curated / "ingested", fresh / "ingested")
+    validate_curated(fresh)
+    return _validated_files(fresh)
+
+
+@pytest.fixture
+def generated_curated(tmp_path):
+    """Six generated reports, damaged (rows quarantined, warnings), ingested and validated."""
+    from pipeline.ingest import ingest_reports
+    from pipeline.synth import write_reports
+
+    raw = tmp_path / "raw"
+    write_reports(raw, 6, 21, 0.6)
+    for extra in raw.glob("*.truth.json"):
+        extra.unlink()
+    curated = tmp_path / "curated"
+    ingest_reports(raw, curated)
+    validate_curated(curated)
+    return raw, curated
+
+
+def test_a_changed_report_alone_is_validated_again_and_the_layer_is_as_from_scratch(
+    generated_curated, tmp_path, caplog
+):
+    from pipeline.ingest import ingest_reports
+
+    raw, curated = generated_curated
+    assert _validated_files(curated) == _validate_from_scratch(curated, tmp_path)
+    changed = sorted(raw.glob("*.txt"))[2]
+    changed.write_text(changed.read_text(encoding="utf-8").replace("Activité", "Activite", 3), encoding="utf-8")
+    ingest_reports(raw, curated)
+    with caplog.at_level(logging.INFO, logger="pipeline.validate"):
+        validate_curated(curated)
+    assert "1 report(s) validated again, 5 kept as validated" in caplog.text
+    assert _validated_files(curated) == _validate_from_scratch(curated, tmp_path)
+
+
+def test_a_removed_report_leaves_the_layer_as_from_scratch(generated_curated, tmp_path):
+    raw, curated = generated_curated
+    report = json.loads((validated(curated) / "validation.json").read_text(encoding="utf-8"))
+    assert report["failures"], "the generated reports are damaged: something to keep and to drop"
+    shutil.rmtree(sorted((curated / "ingested").iterdir())[0])
+    validate_curated(curated)
+    after = _validated_files(curated)
+    assert len(after["built_from"]["reports"]) == 5
+    assert after == _validate_from_scratch(curated, tmp_path)
+
+
+def test_an_edited_validated_file_is_not_reused(generated_curated, tmp_path):
+    _, curated = generated_curated
+    before = _validated_files(curated)
+    path = validated(curated) / "activities.parquet"
+    table = pq.read_table(path)
+    pq.write_table(table.slice(1), path)
+    validate_curated(curated)
+    assert _validated_files(curated) == before
