@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+import re
 
 import pytest
 
@@ -87,3 +88,8 @@ def test_ten_times_more_heading_lines_cost_about_ten_times_more_work():
     # Linear work gives 10 (a little less: a constant part); comparing each heading with every
     # later one, as the parser once did, gives nearly 100.
     assert 5 < large / small < 11, (small, large)
+
+
+def test_lines_matching_gives_the_lines_any_pattern_matches_once_each_in_order():
+    ctx = Context("r", ["plan d'action", "rien", "Plan d'action et plan", "", "PLAN"])
+    assert ctx.lines_matching(re.compile("plan"), re.compile("Plan|PLAN")) == [0, 2, 4]

@@ -85,10 +85,8 @@ def _drop_duplicated_headings(
     """Regions without the first copies of a repeated heading that have no status of their own."""
     kept = []
     next_same = _next_same_number_line(regions)
-    kinds, stripped = ctx.kinds, ctx.facts.stripped
     for k, (line, number, title, end) in enumerate(regions):
-        has_status = any(kinds[j] == STATUS_WORDS or ctx.status_at(j)[2] for j in range(line + 1, end) if stripped[j])
-        if next_same[k] is not None and not has_status:
+        if next_same[k] is not None and not _has_status(ctx, line + 1, end):
             ctx.add(
                 "warning",
                 "activity_heading_duplicated",
@@ -101,6 +99,12 @@ def _drop_duplicated_headings(
             continue
         kept.append((line, number, title, end))
     return kept
+
+
+def _has_status(ctx: Context, start: int, stop: int) -> bool:
+    """Whether a line of ``[start, stop)`` gives a status: a checklist line or a one-line status."""
+    kinds, stripped = ctx.kinds, ctx.facts.stripped
+    return any(kinds[j] == STATUS_WORDS or ctx.status_at(j)[2] for j in range(start, stop) if stripped[j])
 
 
 def _next_same_number_line(regions: list[tuple[int, int, str, int]]) -> list[int | None]:

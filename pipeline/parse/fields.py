@@ -103,7 +103,7 @@ def _collect_cells(ctx: Context, start: int, stop: int) -> _Cells:
                 cells.content.append(i)
                 cells.texts[i] = raw
             continue
-        rest_text = "\t".join(f for f in rest if not _is_label_tail(f) and fold(clean_text(f)) not in _EMPTY_FRAGMENTS)
+        rest_text = "\t".join(f for f in rest if not _is_label_tail(f) and not _is_empty_fragment(f))
         if cells.anchors and cells.anchors[-1][1] == label:
             # The label repeated (a table split by a page break): its text continues the cell.
             if rest_text.strip():
@@ -114,6 +114,12 @@ def _collect_cells(ctx: Context, start: int, stop: int) -> _Cells:
         if rest_text.strip():
             cells.texts[i] = rest_text
     return cells
+
+
+def _is_empty_fragment(text: str) -> bool:
+    """Whether ``text`` is what a label alone in its cell leaves behind (:data:`_EMPTY_FRAGMENTS`):
+    cleaning and folding add no comma, so a text without one is not."""
+    return "," in text and fold(clean_text(text)) in _EMPTY_FRAGMENTS
 
 
 def _is_label_tail(text: str) -> bool:

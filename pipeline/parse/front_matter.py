@@ -17,9 +17,12 @@ from pipeline.parse.vocabulary import FOLDED_MONTHS
 from pipeline.text import clean_text, fold, join_fragments, strip_markup_keep_tabs
 
 _PERIOD_RE = re.compile(r"plan d.action national[^0-9]{0,40}?(\d{4})\s*[-–—]\s*(\d{4})")
-#: The words of :data:`_PERIOD_RE` on the line as printed: the lines worth folding. Its first letter is
-#: a set (« p » has no other case form) so that the search skips from one « p » to the next.
-_PLAN_WORDS_RE = re.compile(r"[pP](?i:lan)[^\S\n]+(?i:d).(?i:action)[^\S\n]+(?i:national)")
+#: The words of :data:`_PERIOD_RE` on the line as printed: the lines worth folding. One pattern
+#: per case of the first letter (« p » has no other case form): a pattern starting with a letter
+#: skips from one to the next, one starting with a set of letters is tried at every character.
+_PLAN_WORDS_RES = tuple(
+    re.compile(first + r"(?i:lan)[^\S\n]+(?i:d).(?i:action)[^\S\n]+(?i:national)") for first in "pP"
+)
 _ANY_PERIOD_RE = re.compile(r"(\d{4})\s*[-–—]\s*(\d{4})")
 _MONTH_YEAR_RE = re.compile(r"\b(" + "|".join(FOLDED_MONTHS) + r")\s+(\d{4})\b")
 _AS_OF_RE = re.compile(
@@ -27,12 +30,19 @@ _AS_OF_RE = re.compile(
     + "|".join(FOLDED_MONTHS)
     + r")\s+(\d{4})"
 )
-#: « le », « la », « les », « des », « du », « de », « et », « pour » as whole words. Written
-#: ``\b(?:le|la|…)\b`` the pattern is tried at every character; starting with the set of the
-#: words' first letters (the words' start and end checked around them), it skips to those.
-_FRENCH_WORDS_RE = re.compile(r"[ldep](?<!\w.)(?:(?<=l)(?:e|a|es)|(?<=d)(?:es|u|e)|(?<=e)t|(?<=p)our)(?!\w)")
-#: « the », « and », « of », « to », « for » as whole words, written as :data:`_FRENCH_WORDS_RE`.
-_ENGLISH_WORDS_RE = re.compile(r"[taof](?<!\w.)(?:(?<=t)(?:he|o)|(?<=a)nd|(?<=o)f|(?<=f)or)(?!\w)")
+#: « le », « la », « les », « des », « du », « de », « et », « pour » as whole words: one pattern
+#: per first letter (the word's start and end checked around it), so that each search skips from
+#: one such letter to the next (written ``\b(?:le|la|…)\b``, or starting with a set of letters, a
+#: pattern is tried at every character). Whole words never overlap: the counts add up.
+_FRENCH_WORDS_RES = tuple(
+    re.compile(first + r"(?<!\w.)" + rest + r"(?!\w)")
+    for first, rest in (("l", "(?:e|a|es)"), ("d", "(?:es|u|e)"), ("e", "t"), ("p", "our"))
+)
+#: « the », « and », « of », « to », « for » as whole words, written as :data:`_FRENCH_WORDS_RES`.
+_ENGLISH_WORDS_RES = tuple(
+    re.compile(first + r"(?<!\w.)" + rest + r"(?!\w)")
+    for first, rest in (("t", "(?:he|o)"), ("a", "nd"), ("o", "f"), ("f", "or"))
+)
 _ARABIC_RE = re.compile("[\u0600-\u06ff]")
 
 #: Digits a table-of-contents page number has at most.
@@ -94,7 +104,7 @@ def parse_front(ctx: Context, stop: int) -> dict:
 def parse_plan_period(ctx: Context, title: str | None) -> str | None:
     """The plan's period (« 2021-2023 »): the one the text gives most often, else the title's."""
     counts: dict[str, int] = {}
-    for i in ctx.lines_matching(_PLAN_WORDS_RE):
+    for i in ctx.lines_matching(*_PLAN_WORDS_RES):
         for m in _PERIOD_RE.finditer(fold(ctx.lines[i])):
             period = f"{m.group(1)}-{m.group(2)}"
             counts[period] = counts.get(period, 0) + 1
@@ -121,8 +131,8 @@ def detect_language(lines: list[str]) -> str:
     """``fr``, ``en`` or ``ar``, from the words of the first lines."""
     sample = " ".join(lines[:LANGUAGE_SAMPLE_LINES]).lower()
     arabic = len(_ARABIC_RE.findall(sample))
-    french = len(_FRENCH_WORDS_RE.findall(sample))
-    english = len(_ENGLISH_WORDS_RE.findall(sample))
+    french = sum(len(pattern.findall(sample)) for pattern in _FRENCH_WORDS_RES)
+    english = sum(len(pattern.findall(sample)) for pattern in _ENGLISH_WORDS_RES)
     if arabic > len(sample) * ARABIC_SHARE:
         return "ar"
     if english > french:

@@ -203,17 +203,19 @@ class Context:
                     self._positions.setdefault(k, []).append(i)
         return self._positions.get(kind, [])
 
-    def lines_matching(self, pattern: re.Pattern) -> list[int]:
-        """The lines where ``pattern`` (which must not cross a line end) matches: one search
-        over the whole text, its matches' offsets turned into line numbers as it goes."""
+    def lines_matching(self, *patterns: re.Pattern) -> list[int]:
+        """The lines where one of ``patterns`` (which must not cross a line end) matches, in order:
+        one search over the whole text per pattern, its matches' offsets turned into line numbers
+        as it goes."""
         text = "\n".join(self.lines)
-        found, line, offset = [], 0, 0
-        for m in pattern.finditer(text):
-            line += text.count("\n", offset, m.start())
-            offset = m.start()
-            if not found or found[-1] != line:
-                found.append(line)
-        return found
+        found: set[int] = set()
+        for pattern in patterns:
+            line, offset = 0, 0
+            for m in pattern.finditer(text):
+                line += text.count("\n", offset, m.start())
+                offset = m.start()
+                found.add(line)
+        return sorted(found)
 
     def status_of(self, i: int) -> tuple[str | None, bool, bool]:
         """:func:`status_of_line` of line ``i``."""
