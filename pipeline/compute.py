@@ -11,11 +11,16 @@ lives in the ``.sql`` files.
 
 The database is built in a temporary file beside ``pgo.duckdb`` and renamed into place,
 so a reader never opens a half-built database; every table is loaded (no view reads a
-Parquet path), so the file opens from any working directory.
+Parquet path), so the file opens from any working directory. When only a few reports
+changed since the last build, the temporary file is a copy of the previous database in
+which only their rows are replaced, and only they and the reports that follow them in
+their plans are computed again (see "incremental update" below): the outputs are those
+of a full build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -23,13 +28,17 @@ import json
 import logging
 import math
 import re
+import shutil
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline import exitcodes
 from pipeline.faults import fault_point
@@ -412,10 +421,11 @@ def add_weights_errors(findings: pd.DataFrame, invalid: dict[str, ConfigError]) 
 
 def describe_weights(raw_dir: Path, report_ids: list[str], weights: pd.DataFrame) -> dict[str, dict]:
     """Where each report's activity weights come from: ``equal``, or a file with its SHA-256."""
+    counts = weights["report_id"].value_counts().to_dict()
     out = {}
     for report_id in sorted(report_ids):
         path = weights_path(raw_dir, report_id)
-        given = int((weights["report_id"] == report_id).sum())
+        given = int(counts.get(report_id, 0))
         if given and path.is_file():
             out[report_id] = {
                 "source": path.name,
@@ -559,9 +569,11 @@ VIEW_ORDER = {
 }
 
 
-def read_view(con: duckdb.DuckDBPyConnection, view: str) -> pd.DataFrame:
-    """The rows of ``view``, in the order of :data:`VIEW_ORDER`."""
-    return con.sql(f'SELECT * FROM "{view}" ORDER BY {VIEW_ORDER[view]}').df()
+def read_view(con: duckdb.DuckDBPyConnection, view: str, where: str = "") -> pd.DataFrame:
+    """The rows of ``view`` (those of the SQL condition ``where`` if given), in the order
+    of :data:`VIEW_ORDER`."""
+    condition = f" WHERE {where}" if where else ""
+    return con.sql(f'SELECT * FROM "{view}"{condition} ORDER BY {VIEW_ORDER[view]}').df()
 
 
 def field_comment_statements(con: duckdb.DuckDBPyConnection, views: tuple[str, ...]) -> list[str]:
@@ -602,14 +614,22 @@ def pairing_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         return {view: read_view(con, view) for view in PAIRING_VIEWS}
 
 
-def fetch_computed(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    """Every computed table, read from its view with the columns and types of :mod:`schemas`."""
+def sql_list(values) -> str:
+    """``values`` as a parenthesised SQL list of string literals, sorted; ``(NULL)`` when
+    empty, which no ``IN`` matches."""
+    return "(" + ", ".join(_literal(v) for v in sorted(values)) + ")" if values else "(NULL)"
+
+
+def fetch_computed(con: duckdb.DuckDBPyConnection, report_ids: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every computed table, read from its view with the columns and types of :mod:`schemas`,
+    sorted by its primary key; only the rows of ``report_ids`` when given."""
+    where = "" if report_ids is None else f" WHERE report_id IN {sql_list(report_ids)}"
     out = {}
     for table in COMPUTED_TABLES:
         schema = arrow_schema(table)
         columns = ", ".join(f'"{c}"' for c in schema.names)
         order = ", ".join(f'"{c}"' for c in ALL_RESOURCES[table]["primary_key"])
-        data = con.sql(f'SELECT {columns} FROM "{table}" ORDER BY {order}').to_arrow_table()
+        data = con.sql(f'SELECT {columns} FROM "{table}"{where} ORDER BY {order}').to_arrow_table()
         out[table] = data.cast(schema).to_pandas()
     return out
 
@@ -732,9 +752,11 @@ def _unpaired_findings(unpaired: pd.DataFrame | None):
         yield r.later_report_id, Finding("info", "activity_without_counterpart", message, "activities", key, line)
 
 
-def fetch_what_moved(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    """The views of :data:`WHAT_MOVED_VIEWS`, as read for the findings."""
-    return {view: read_view(con, view) for view in WHAT_MOVED_VIEWS}
+def fetch_what_moved(con: duckdb.DuckDBPyConnection, plans: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The views of :data:`WHAT_MOVED_VIEWS`, as read for the findings; only the rows of
+    the plan periods ``plans`` when given."""
+    where = "" if plans is None else f"plan_period IN {sql_list(plans)}"
+    return {view: read_view(con, view, where) for view in WHAT_MOVED_VIEWS}
 
 
 def _computed_table_findings(computed: dict[str, pd.DataFrame]) -> list[tuple[str, Finding]]:
@@ -834,6 +856,27 @@ def populate(
     return computed
 
 
+@contextlib.contextmanager
+def open_database_file(path: Path):
+    """A connection whose current database is the file ``path``, in the storage format of
+    :data:`STORAGE_VERSION`; checkpointed and detached on success, its WAL removed in any case.
+
+    DuckDB 1.4 and every later client opens the file (DuckDB 2's default format is
+    refused by 1.x).
+    """
+    wal = path.with_name(path.name + ".wal")
+    try:
+        with duckdb.connect(":memory:", config={"threads": 1}) as con:
+            con.execute(f"ATTACH {_literal(str(path))} AS pgo (STORAGE_VERSION '{STORAGE_VERSION}')")
+            con.execute("USE pgo")
+            yield con
+            con.execute("CHECKPOINT pgo")
+            con.execute("USE memory")
+            con.execute("DETACH pgo")
+    finally:
+        wal.unlink(missing_ok=True)
+
+
 def build_database_file(
     tmp: Path,
     tables: dict[str, pd.DataFrame],
@@ -842,24 +885,11 @@ def build_database_file(
     weight_sources: dict[str, dict],
     invalid_weights: dict[str, ConfigError] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Build the database in the file ``tmp`` (replaced if it exists), closed and checkpointed.
-
-    The file is written in the storage format of :data:`STORAGE_VERSION`, which DuckDB
-    1.4 and every later client opens (DuckDB 2's default format is refused by 1.x).
-    """
+    """Build the database in the file ``tmp`` (replaced if it exists), closed and checkpointed
+    (see :func:`open_database_file`)."""
     tmp.unlink(missing_ok=True)
-    wal = tmp.with_name(tmp.name + ".wal")
-    try:
-        with duckdb.connect(":memory:", config={"threads": 1}) as con:
-            con.execute(f"ATTACH {_literal(str(tmp))} AS pgo (STORAGE_VERSION '{STORAGE_VERSION}')")
-            con.execute("USE pgo")
-            out = populate(con, tables, config, weights, weight_sources, invalid_weights)
-            con.execute("CHECKPOINT pgo")
-            con.execute("USE memory")
-            con.execute("DETACH pgo")
-    finally:
-        wal.unlink(missing_ok=True)
-    return out
+    with open_database_file(tmp) as con:
+        return populate(con, tables, config, weights, weight_sources, invalid_weights)
 
 
 def write_outputs(computed_dir: Path, out: dict[str, pd.DataFrame], record: dict) -> None:
@@ -890,6 +920,212 @@ def read_validated(lay: Layout) -> dict[str, pd.DataFrame]:
     return {t: read_table(lay.validated / f"{t}.parquet", t) for t in TABLES}
 
 
+def _log_invalid_weights(invalid: dict[str, ConfigError]) -> None:
+    for exc in invalid.values():
+        log.error("activity weights: %s (this report is not published)", exc)
+
+
+class Build(NamedTuple):
+    """What a build of the computed layer gives :func:`compute_database` to write and say."""
+
+    #: Every computed table and ``stage_findings`` (see :func:`populate`).
+    out: dict[str, pd.DataFrame]
+    #: Where each report's weights come from (:func:`describe_weights`).
+    sources: dict[str, dict]
+    #: The error of each report whose weights file is unusable.
+    invalid: dict[str, ConfigError]
+    #: The reports whose rows were computed (every one in a full build).
+    recomputed: set[str]
+
+
+def rebuild(tmp: Path, lay: Layout, config: dict, raw_dir: Path) -> Build:
+    """The whole database built in ``tmp`` from every validated table."""
+    tables = read_validated(lay)
+    weights, invalid = load_weights_by_report(raw_dir, tables["activities"])
+    _log_invalid_weights(invalid)
+    sources = describe_weights(raw_dir, list(tables["reports"]["report_id"]), weights)
+    out = build_database_file(tmp, tables, config, weights, sources, invalid)
+    return Build(out, sources, invalid, set(tables["reports"]["report_id"]))
+
+
+# --- incremental update --------------------------------------------------------------
+#
+# Every computed row belongs to one report and is computed from that report's rows
+# alone, except the "what moved" views, which pair each report of a plan
+# (``reports.plan_period``) with the one before it, and their findings, filed under the
+# later report of the pair. When a few reports changed since the last build, the
+# previous database is copied, the rows of the changed reports are replaced, and the
+# changed reports and the reports that follow one of them in their plan (before or
+# after the change: a report added, removed or dated otherwise gives its neighbours new
+# pairs) are computed again; the result is the database and the tables a full build
+# would give.
+
+#: The computed layer's files that an update starts from (besides the database).
+PREVIOUS_OUTPUTS = (*(f"{t}.parquet" for t in COMPUTED_TABLES), "findings.parquet", RATES_CONFIG_NAME)
+#: Above this share of changed reports, a full build is as quick and leaves no deleted
+#: rows in the database file.
+MAX_UPDATE_SHARE = 0.5
+#: Tables of the rates configuration (pipeline/sql/000_rate_config.sql) rewritten by an update.
+WEIGHTS_TABLE = "activity_weights"
+RUN_CONFIG_TABLE = "run_config"
+#: The curated tables whose source lines the findings cite.
+LINE_TABLES = ("commitments", "published_rates")
+
+
+def refusal_to_update(lay: Layout, previous: dict | None, record: dict) -> str | None:
+    """Why the previous computed layer cannot be updated into the one of ``record``
+    (None: it can): missing or incomplete, made by other code or another configuration,
+    or its database touched since."""
+    if previous is None:
+        return "no complete computed layer"
+    if previous.get("compute_code") != record["compute_code"]:
+        return "the compute code changed"
+    if previous.get("config_sha256") != record["config_sha256"]:
+        return "the rates configuration changed"
+    missing = [name for name in (DATABASE_NAME, *PREVIOUS_OUTPUTS) if not (lay.computed / name).is_file()]
+    if missing:
+        return f"{missing[0]} is missing"
+    if lay.database.with_name(DATABASE_NAME + ".wal").exists():
+        return "the database has a write-ahead log (opened for writing since)"
+    if lay.database.stat().st_mtime_ns > (lay.computed / PROVENANCE_FILE).stat().st_mtime_ns:
+        return "the database is newer than the layer's provenance (modified or copied since)"
+    return None
+
+
+def changed_reports(previous: dict[str, dict], current: dict[str, dict]) -> set[str]:
+    """The reports whose record entry is new, different or gone."""
+    return {r for r in previous.keys() | current.keys() if previous.get(r) != current.get(r)}
+
+
+def plan_update(previous: dict, record: dict) -> set[str] | None:
+    """The reports whose rows an update replaces, or None when they are more than
+    :data:`MAX_UPDATE_SHARE` of all reports."""
+    changed = changed_reports(previous["reports"], record["reports"])
+    total = len(previous["reports"].keys() | record["reports"].keys())
+    if len(changed) > MAX_UPDATE_SHARE * total:
+        log.info("compute: full rebuild, %d of %d report(s) changed", len(changed), total)
+        return None
+    return changed
+
+
+def read_followers(con: duckdb.DuckDBPyConnection, report_ids: set[str]) -> set[str]:
+    """The reports that follow one of ``report_ids`` in its plan (``report_pairs``)."""
+    rows = con.sql(f"SELECT later_report_id FROM report_pairs WHERE earlier_report_id IN {sql_list(report_ids)}")
+    return {report_id for (report_id,) in rows.fetchall()}
+
+
+def read_plan_periods(con: duckdb.DuckDBPyConnection, report_ids: set[str]) -> set[str]:
+    """The plan periods of ``report_ids`` (those still in the ``reports`` table)."""
+    rows = con.sql(f"SELECT DISTINCT plan_period FROM reports WHERE report_id IN {sql_list(report_ids)}")
+    return {plan for (plan,) in rows.fetchall() if plan is not None}
+
+
+def read_validated_columns(lay: Layout, table: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a validated table, every row (a missing file reads as empty)."""
+    path = lay.validated / f"{table}.parquet"
+    schema = arrow_schema(table)
+    if not path.exists():
+        return schema.empty_table().select(columns).to_pandas()
+    return pq.read_table(path, columns=columns, schema=schema).to_pandas()
+
+
+def _report_filter(report_ids: set[str]) -> pc.Expression:
+    return pc.field("report_id").isin(pa.array(sorted(report_ids), pa.string()))
+
+
+def read_report_rows(path: Path, table: str, report_ids: set[str], keep: bool = True) -> pa.Table:
+    """The rows of the Parquet ``table`` at ``path`` that belong to ``report_ids`` (or, with
+    ``keep`` false, to no report of them), with the table's schema; a missing file reads as empty."""
+    schema = arrow_schema(table)
+    if not path.exists():
+        return schema.empty_table()
+    selected = _report_filter(report_ids)
+    return pq.read_table(path, schema=schema, filters=selected if keep else ~selected)
+
+
+def replace_report_rows(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], weights: pd.DataFrame, report_ids: set[str]
+) -> None:
+    """Replace the rows of ``report_ids`` in every curated table and in ``activity_weights``."""
+    for table in (*TABLES, WEIGHTS_TABLE):
+        con.execute(f'DELETE FROM "{table}" WHERE report_id IN {sql_list(report_ids)}')
+    for table in TABLES:
+        if tables[table].num_rows:
+            _insert(con, table, tables[table])
+    mine = weights[weights["report_id"].isin(report_ids)]
+    if len(mine):
+        _insert(con, WEIGHTS_TABLE, _arrow_frame(mine))
+
+
+def replace_run_config(con: duckdb.DuckDBPyConnection, record: dict) -> None:
+    """The ``run_config`` table rewritten from ``record`` (:func:`rates_config_record`)."""
+    con.execute(f'DELETE FROM "{RUN_CONFIG_TABLE}"')
+    _insert(con, RUN_CONFIG_TABLE, _arrow_frame(run_config_frame(record)))
+
+
+def fetch_what_moved_of(con: duckdb.DuckDBPyConnection, report_ids: set[str]) -> dict[str, pd.DataFrame]:
+    """The views of :data:`WHAT_MOVED_VIEWS` whose later report is one of ``report_ids``
+    (filtered on their plans first, which the views' windows are partitioned by)."""
+    plans = read_plan_periods(con, report_ids)
+    where = f"plan_period IN {sql_list(plans)} AND later_report_id IN {sql_list(report_ids)}"
+    return {view: read_view(con, view, where) for view in WHAT_MOVED_VIEWS}
+
+
+def sort_by_key(data: pa.Table, table: str) -> pd.DataFrame:
+    """``data`` sorted by ``table``'s primary key, as a DataFrame (as :func:`fetch_computed` reads it)."""
+    return data.sort_by([(c, "ascending") for c in ALL_RESOURCES[table]["primary_key"]]).to_pandas()
+
+
+def merge_outputs(
+    computed_dir: Path, computed: dict[str, pd.DataFrame], stage_findings: pd.DataFrame, report_ids: set[str]
+) -> dict[str, pd.DataFrame]:
+    """Each computed table and ``stage_findings``: the previous file's rows of the reports
+    not in ``report_ids``, and the new rows of those reports, sorted by primary key."""
+    new = {**{t: computed[t] for t in COMPUTED_TABLES}, "stage_findings": stage_findings}
+    out = {}
+    for name, frame in new.items():
+        table = "findings" if name == "stage_findings" else name
+        kept = read_report_rows(computed_dir / f"{table}.parquet", table, report_ids, keep=False)
+        out[name] = sort_by_key(pa.concat_tables([kept, to_arrow(frame, table)]), table)
+    return out
+
+
+def update(tmp: Path, lay: Layout, changed: set[str], config: dict, raw_dir: Path) -> Build:
+    """The previous database copied to ``tmp``, the rows of the ``changed`` reports
+    replaced, and those reports and their followers computed again; the computed tables
+    merged with the previous files."""
+    keys = read_validated_columns(lay, "activities", ["report_id", "commitment_no", "activity_no"])
+    weights, invalid = load_weights_by_report(raw_dir, keys)
+    _log_invalid_weights(invalid)
+    report_ids = read_validated_columns(lay, "reports", ["report_id"])["report_id"]
+    sources = describe_weights(raw_dir, list(report_ids), weights)
+    tables = {t: read_report_rows(lay.validated / f"{t}.parquet", t, changed) for t in TABLES}
+    tables["findings"] = tables["findings"].filter(pc.field("stage") != STAGE)
+    shutil.copyfile(lay.database, tmp)
+    with open_database_file(tmp) as con:
+        followers = read_followers(con, changed)
+        replace_report_rows(con, tables, weights, changed)
+        recomputed = changed | followers | read_followers(con, changed)
+        con.execute(f"DELETE FROM findings WHERE stage = '{STAGE}' AND report_id IN {sql_list(recomputed)}")
+        replace_run_config(con, rates_config_record(config, sources))
+        computed = fetch_computed(con, recomputed)
+        computed.update(fetch_what_moved_of(con, recomputed))
+        lines = {t: read_report_rows(lay.validated / f"{t}.parquet", t, recomputed).to_pandas() for t in LINE_TABLES}
+        mine = {r: exc for r, exc in invalid.items() if r in recomputed}
+        new = add_weights_errors(compute_findings(computed, lines, config["aggregation"]), mine)
+        if len(new):
+            _insert(con, "findings", to_arrow(new, "findings"))
+        plans = read_plan_periods(con, recomputed)
+    log.info(
+        "compute: incremental, %d report(s) of %d plan(s) recomputed (%d changed)",
+        len(recomputed),
+        len(plans),
+        len(changed),
+    )
+    out = merge_outputs(lay.computed, computed, new, recomputed)
+    return Build(out, sources, invalid, recomputed)
+
+
 def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir: Path = Path("raw")) -> int:
     """``python -m pipeline compute``: rates from ``curated/validated/`` into ``curated/computed/``.
 
@@ -897,6 +1133,11 @@ def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir
     what could not be computed, unusable weights files), the configuration used
     (``rates_config.json``), then the database ``pgo.duckdb``, built last from the
     validated tables and every finding, and finally ``provenance.json``.
+
+    When the previous computed layer is complete and was made by the same code and
+    configuration, only the reports whose inputs changed, and the reports that follow
+    them in their plans, are computed again (:func:`update`); the outputs are those of a
+    full build.
 
     Returns:
         :data:`pipeline.exitcodes.OK`; :data:`~pipeline.exitcodes.INPUT_ERROR` when a
@@ -914,25 +1155,25 @@ def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir
     if validated is None:
         log.error("%s has no complete validated layer: run `pgo validate` (or `pgo run`) first", lay.validated)
         return exitcodes.USAGE
-    tables = read_validated(lay)
-    weights, invalid = load_weights_by_report(raw_dir, tables["activities"])
-    for exc in invalid.values():
-        log.error("activity weights: %s (this report is not published)", exc)
     report_ids = sorted(validated.get("reports", {}))
-    sources = describe_weights(raw_dir, list(tables["reports"]["report_id"]), weights)
     weights_sha = {r: file_sha256(weights_path(raw_dir, r)) for r in report_ids}
     record = computed_record(validated, weights_sha, config_sha256(config_path), stage_code_fingerprint(STAGE))
+    previous = built_from(lay.computed)
+    refusal = refusal_to_update(lay, previous, record)
+    changed = None if refusal else plan_update(previous, record)
+    if refusal:
+        log.info("compute: full rebuild (%s)", refusal)
     (lay.computed / PROVENANCE_FILE).unlink(missing_ok=True)
     with atomic_path(lay.database) as tmp:
-        out = build_database_file(tmp, tables, config, weights, sources, invalid)
+        build = rebuild(tmp, lay, config, raw_dir) if changed is None else update(tmp, lay, changed, config, raw_dir)
         fault_point("compute.after_tables")
-        write_outputs(lay.computed, out, rates_config_record(config, sources))
+        write_outputs(lay.computed, build.out, rates_config_record(config, build.sources))
         fault_point("compute.before_database_rename")
     fault_point("compute.before_provenance")
     write_provenance(lay.computed, record)
-    _log_plan_rates(out["plan_progress"])
-    count = len(out["stage_findings"])
+    _log_plan_rates(build.out["plan_progress"][build.out["plan_progress"]["report_id"].isin(build.recomputed)])
+    count = len(build.out["stage_findings"])
     log.info(
         "compute: %d computed tables, %d %s findings, database %s", len(COMPUTED_TABLES), count, STAGE, lay.database
     )
-    return exitcodes.INPUT_ERROR if invalid else exitcodes.OK
+    return exitcodes.INPUT_ERROR if build.invalid else exitcodes.OK

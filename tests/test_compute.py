@@ -709,7 +709,7 @@ def test_a_failed_build_leaves_the_previous_database_and_tables_untouched(tmp_pa
     assert compute_database(curated, None, tmp_path / "raw") == exitcodes.OK
     before = tree(curated)
 
-    def broken(con):
+    def broken(*args):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(compute, "fetch_computed", broken)
