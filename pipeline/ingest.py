@@ -128,16 +128,20 @@ def load_partition(part_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame], record: dict) -> dict:
-    """Write a report's tables, then its provenance (last: a partial partition never matches).
+    """Write a report's tables, then its provenance (last: a partial partition never
+    matches), which lists each table file's SHA-256 (what tells validate that the
+    partition was rewritten).
 
     Returns the outcome noted in the provenance (see :func:`summarise`).
     """
     (Path(part_dir) / PROVENANCE_FILE).unlink(missing_ok=True)
+    files = {}
     for table in TABLES:
         write_table(tables[table], table, Path(part_dir) / f"{table}.parquet")
+        files[f"{table}.parquet"] = file_sha256(Path(part_dir) / f"{table}.parquet")
     fault_point("ingest.before_partition_provenance")
     outcome = summarise(tables)
-    write_provenance(part_dir, record, outcome=outcome)
+    write_provenance(part_dir, record, outcome=outcome, files=files)
     return outcome
 
 

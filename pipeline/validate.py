@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 from pipeline import exitcodes
 from pipeline.faults import fault_point
 from pipeline.findings import record_key
-from pipeline.fingerprint import sha256_hex, stage_code_fingerprint
+from pipeline.fingerprint import file_sha256, sha256_hex, stage_code_fingerprint
 from pipeline.io import to_arrow, write_bytes_atomic
 from pipeline.layers import (
     PROVENANCE_FILE,
@@ -575,14 +575,10 @@ def list_partitions(lay) -> tuple[list[Path], dict[str, dict]]:
     return complete, entries
 
 
-def stamp_partition(folder: Path) -> str:
-    """A digest of the name, size, modification time and inode of each file of ``folder``:
-    any rewrite of the partition (files are replaced by rename) changes it."""
-    lines = []
-    for path in sorted(folder.iterdir()):
-        info = path.stat()
-        lines.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}")
-    return sha256_hex("\n".join(lines).encode("utf-8"))
+def stamp_partition(folder: Path) -> str | None:
+    """The SHA-256 of a partition's provenance record, which lists its files' SHA-256
+    (:func:`pipeline.ingest.save_partition`): what changes when ingest rewrites it."""
+    return file_sha256(folder / PROVENANCE_FILE)
 
 
 def read_partition_tables(folders: list[Path]) -> dict[str, pd.DataFrame]:
