@@ -38,6 +38,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
         "pipeline/render.py",
         "pipeline/gate.py",
         "pipeline/national.py",
+        "pipeline/splice.py",
         "pipeline/workbook.py",
         "pipeline/report_page.py",
         "pipeline/io.py",

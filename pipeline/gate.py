@@ -106,13 +106,17 @@ def split_keys(counts: list[KeyCounts], spans: list[tuple[int, int]]) -> tuple[l
     Such a key is left out when every complete key finds its match (checked here); if
     one does not, the key is kept and frictionless reports the violation.
     """
+    return split_totals([c.fk for c in counts], [c.over(spans) for c in counts])
+
+
+def split_totals(fks: list[dict], totals: list[tuple[int, int]]) -> tuple[list[dict], list[tuple[dict, int]]]:
+    """:func:`split_keys` from each foreign key's (partly filled, unmatched) row counts."""
     kept, left_out = [], []
-    for c in counts:
-        partial, unmatched = c.over(spans)
+    for fk, (partial, unmatched) in zip(fks, totals):
         if partial and not unmatched:
-            left_out.append((c.fk, partial))
+            left_out.append((fk, partial))
         else:
-            kept.append(c.fk)
+            kept.append(fk)
     return kept, left_out
 
 

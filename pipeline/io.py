@@ -37,12 +37,16 @@ def write_table(df: pd.DataFrame, table: str, path: Path) -> None:
         pq.write_table(arrow_table, tmp, compression="zstd", write_statistics=True)
 
 
-def read_table(path: Path, table: str) -> pd.DataFrame:
-    """Read a curated Parquet table; a missing file reads as an empty table."""
+def read_table(path: Path, table: str, report_ids: set[str] | None = None) -> pd.DataFrame:
+    """Read a curated Parquet table (only the rows of ``report_ids`` when given); a
+    missing file reads as an empty table."""
     path = Path(path)
     if not path.exists():
         return arrow_schema(table).empty_table().to_pandas()
-    return pq.read_table(path, schema=arrow_schema(table)).to_pandas()
+    filters = None if report_ids is None else [("report_id", "in", sorted(report_ids))]
+    if filters is not None and not report_ids:
+        return arrow_schema(table).empty_table().to_pandas()
+    return pq.read_table(path, schema=arrow_schema(table), filters=filters).to_pandas()
 
 
 def read_curated(curated_dir: Path) -> dict[str, pd.DataFrame]:

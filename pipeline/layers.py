@@ -17,14 +17,17 @@ what it was built from: its inputs' checksums and the code fingerprint of each s
 that made it, written last so that a folder whose record is missing or different is
 out of date (owid/etl's ``checksum_input``). Nothing decides "up to date" but these
 records compared with the inputs as they are now. Records are deterministic (no
-clock), so a rebuild from the same inputs gives the same bytes. Standard library only.
+clock), so a rebuild from the same inputs gives the same bytes. Standard library and
+orjson (records are read on every plan: 1,000 releases at a time).
 """
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from pipeline.atomic import write_text_atomic
 
@@ -95,13 +98,16 @@ def layout(curated: Path, exports: Path = Path("exports")) -> Layout:
 
 
 def canonical_json(record: object) -> str:
-    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """``record`` as JSON, keys sorted, indented by 2, UTF-8 text unescaped (what
+    ``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`` writes, by orjson: the
+    national package's record lists every report's spans)."""
+    return orjson.dumps(record, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode("utf-8") + "\n"
 
 
 def read_record(path: Path) -> dict | None:
     """A JSON record, or None when it is missing or unreadable (then: out of date)."""
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        record = orjson.loads(Path(path).read_bytes())
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
@@ -181,10 +187,10 @@ def read_release(release_dir: Path) -> dict | None:
     record = read_record(Path(release_dir) / RELEASE_FILE)
     if record is None:
         return None
+    folder = str(release_dir)
     for name, entry in record.get("files", {}).items():
-        path = Path(release_dir) / name
         try:
-            if path.stat().st_size != entry.get("bytes"):
+            if os.stat(os.path.join(folder, name)).st_size != entry.get("bytes"):
                 return None
         except OSError:
             return None

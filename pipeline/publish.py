@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from pipeline.gate import (
     count_key_rows,
     error_row,
     split_keys,
+    split_totals,
     validate_descriptor_metadata,
     validate_rows_in_parallel,
 )
@@ -69,11 +71,13 @@ from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and
     PUBLISHED_DECIMALS,
     RenderedTable,
     neutralise_formula,
+    render_table,
     render_tables,
     round_half_up,
     typed_value,
 )
 from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
+from pipeline.splice import Range, SplicedFile, ZipEntry, deflate_piece, write_zip
 from pipeline.workers import map_jobs
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 from schemas.descriptors import resource_descriptor
@@ -999,13 +1003,41 @@ def combine_findings(validated: pd.DataFrame, computed: pd.DataFrame) -> pd.Data
     return merged.sort_values(ALL_RESOURCES["findings"]["primary_key"], kind="stable").reset_index(drop=True)
 
 
-def read_publishable_tables(lay: Layout) -> dict[str, pd.DataFrame]:
-    """The validated tables, the computed tables, and the findings of both layers combined."""
-    frames = {t: read_table(lay.validated / f"{t}.parquet", t) for t in TABLES}
-    frames["findings"] = combine_findings(frames["findings"], read_table(lay.computed / "findings.parquet", "findings"))
+def read_publishable_tables(lay: Layout, report_ids: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The validated tables, the computed tables, and the findings of both layers
+    combined (only the rows of ``report_ids`` when given)."""
+    frames = {t: read_table(lay.validated / f"{t}.parquet", t, report_ids) for t in TABLES}
+    computed_findings = read_table(lay.computed / "findings.parquet", "findings", report_ids)
+    frames["findings"] = combine_findings(frames["findings"], computed_findings)
     for table in COMPUTED_TABLES:
-        frames[table] = read_table(lay.computed / f"{table}.parquet", table)
+        frames[table] = read_table(lay.computed / f"{table}.parquet", table, report_ids)
     return frames
+
+
+def publishable_files(lay: Layout) -> list[Path]:
+    """The Parquet files :func:`read_publishable_tables` reads."""
+    validated = [lay.validated / f"{t}.parquet" for t in TABLES]
+    return validated + [lay.computed / f"{t}.parquet" for t in ("findings", *COMPUTED_TABLES)]
+
+
+def source_digests(lay: Layout) -> dict[str, str]:
+    """Per report, a digest of its rows in every file publish reads: a report whose
+    digest is unchanged renders to the same lines (DuckDB's row hash summed per report
+    with the row count, file by file; the sum does not depend on the rows' order)."""
+    import duckdb
+
+    parts: dict[str, list[str]] = {}
+    with duckdb.connect(":memory:") as con:
+        for path in publishable_files(lay):
+            if not path.is_file():
+                continue
+            rows = con.execute(
+                "SELECT report_id, count(*), sum(hash(t)::HUGEINT) FROM read_parquet(?) AS t GROUP BY report_id",
+                [str(path)],
+            ).fetchall()
+            for report_id, count, total in rows:
+                parts.setdefault(str(report_id), []).append(f"{path.parent.name}/{path.name}:{count}:{total}")
+    return {r: sha256_hex("\n".join(p).encode("utf-8")) for r, p in parts.items()}
 
 
 def read_rates_config(computed_dir: Path) -> dict | None:
@@ -1223,15 +1255,16 @@ def publish_packages(
     if computed is None:
         log.error("%s has no complete computed layer: run `pgo compute` (or `pgo run`) first", lay.computed)
         return exitcodes.USAGE
-    frames = read_publishable_tables(lay)
+    reports = read_table(lay.validated / "reports.parquet", "reports")
+    compute_findings = read_table(lay.computed / "findings.parquet", "findings")
     if rates_config is None:
         rates_config = read_rates_config(lay.computed)
     if retract or (retract is None and report_ids is None):
         retract_removed(lay, set(computed.get("reports", {})), keep={national_name})
-    known = sorted(set(frames["reports"]["report_id"].dropna()))
+    known = sorted(set(reports["report_id"].dropna()))
     wanted = known if report_ids is None else [r for r in known if r in report_ids]
-    blocked = blocked_reports(frames["findings"]) & set(known)
-    _log_blocked(frames["findings"], blocked & set(wanted), record)
+    blocked = blocked_reports(compute_findings) & set(known)
+    _log_blocked(compute_findings, blocked & set(wanted), record)
     blocked_code = exitcodes.INPUT_ERROR if blocked & set(wanted) else exitcodes.OK
     for report_id in sorted(set(report_ids or ()) - set(known)):
         log.warning("report %s has no validated report row: nothing to publish", report_id)
@@ -1240,21 +1273,30 @@ def publish_packages(
         (log.info if report_ids is not None else log.warning)("no report to publish")
         return blocked_code
 
-    rendered = render_tables(frames)
-    del frames  # the rendered tables hold the rows from here on: one copy in memory, not two
+    national = read_release(lay.exports / national_name) or {}
+    validated_with = {"schema_sha256": schema_fingerprint(), "publish_code": stage_code_fingerprint("publish")}
+    members = plan_members(reports)
+    digests = source_digests(lay)
+    previous = previous_national(lay.exports / national_name, national, validated_with)
+    affected = affected_reports(candidates, set(wanted), digests, members, previous)
+    if previous is not None:
+        log.info(
+            "publish: %d report(s) rendered, %d kept from the national package",
+            len(affected),
+            len(candidates) - len(affected),
+        )
+    rendered = render_tables(read_publishable_tables(lay, None if previous is None else affected))
     counts = count_key_rows(rendered)
-    rows = {r: rendered_rows_digest(rendered, r) for r in candidates}
-    members = plan_members(rendered["reports"].rows)
-    current = {r: (rows[r], plan_rows_digest(rows, members[r], r)) for r in candidates}
-    released_rows = _released_rows(lay, candidates)
-    to_release = [r for r in candidates if r in set(wanted) or released_rows[r] not in (None, current[r])]
+    fresh = [r for r in candidates if r in affected]
+    rows = {r: rendered_rows_digest(rendered, r) for r in fresh}
+    current = {r: (rows[r], plan_rows_digest(rows, members[r], r)) for r in fresh}
+    released_rows = _released_rows(lay, fresh)
+    to_release = [r for r in fresh if r in set(wanted) or released_rows[r] not in (None, current[r])]
     for report_id in sorted(set(to_release) - set(wanted)):
         log.info("report %s: its rows changed with another report of its plan: released again", report_id)
 
-    national = read_release(lay.exports / national_name) or {}
-    validated_with = {"schema_sha256": schema_fingerprint(), "publish_code": stage_code_fingerprint("publish")}
     validated_before = national.get("validated_rows", {}) if national.get("validated_with") == validated_with else {}
-    to_validate = [r for r in candidates if validated_before.get(r) != rows[r]]
+    to_validate = [r for r in fresh if validated_before.get(r) != rows[r]]
     errors = validate_rows_in_parallel(rendered, counts, to_validate)
 
     publish_code = stage_code_fingerprint("publish")
@@ -1280,18 +1322,36 @@ def publish_packages(
     results += release_reports(rendered, counts, jobs, paired)
     refused = _record_results(lay, results, record)
     released_now = {r: digest for r, errs, _, _, digest in results if not errs}
-    included = [
-        r
-        for r in candidates
-        if r in released_now or (r not in to_release and r not in errors and released_rows[r] == current[r])
-    ]
+    kept = [r for r in candidates if r not in affected]
+    included = sorted(
+        kept
+        + [
+            r
+            for r in fresh
+            if r in released_now or (r not in to_release and r not in errors and released_rows[r] == current[r])
+        ]
+    )
     fault_point("publish.before_national")
     left_out = {
         r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included
     }
     left_out.update(dict.fromkeys(blocked, "blocked"))
+    rows.update({r: previous.record["validated_rows"][r] for r in kept})
     build = NationalBuild(
-        national_name, rendered, counts, included, rows, computed, publisher, validated_with, left_out
+        national_name,
+        rendered,
+        counts,
+        included,
+        rows,
+        computed,
+        publisher,
+        validated_with,
+        left_out,
+        fresh=set(fresh),
+        previous=previous,
+        digests=digests,
+        members=members,
+        report_rows=report_rows(reports, included),
     )
     national_errors = release_national(lay, build)
     if national_errors:
@@ -1301,6 +1361,59 @@ def publish_packages(
         log.error("%d package(s) refused: %s", len(refused), ", ".join(refused))
         return exitcodes.RELEASE_REFUSED
     return blocked_code
+
+
+def previous_national(folder: Path, record: dict, validated_with: dict) -> PreviousNational | None:
+    """The national package's last release, when a run may take rows from it: it
+    records, with the same schema and code, where each report's rows are in its data
+    files and zip, and those files are as it recorded them (SHA-256 checked)."""
+    needed = ("validated_rows", "source_digests", "members", "spans", "zip_spans", "key_counts", "files")
+    if record.get("validated_with") != validated_with or any(k not in record for k in needed):
+        return None
+    for name, entry in record["files"].items():
+        if (name.startswith("data/") or name.endswith(".zip")) and file_sha256(folder / name) != entry["sha256"]:
+            log.warning("national package %s: %s is not as recorded: every report is rendered again", folder, name)
+            return None
+    return PreviousNational(folder, record)
+
+
+@dataclass
+class PreviousNational:
+    """The national package's last release (:func:`previous_national`) and its record."""
+
+    folder: Path
+    record: dict
+
+    @property
+    def zip_path(self) -> Path:
+        return self.folder / f"{self.folder.name}.zip"
+
+
+def affected_reports(
+    candidates: list[str],
+    wanted: set[str],
+    digests: dict[str, str],
+    members: dict[str, list[str]],
+    previous: PreviousNational | None,
+) -> set[str]:
+    """The reports whose rows are rendered this run: all without a previous national
+    package; else those wanted, those not in it, those whose rows changed
+    (:func:`source_digests`), those whose page shows a report that changed or other
+    reports than before (:func:`plan_members`), and the reports their pages show."""
+    if previous is None:
+        return set(candidates)
+    record = previous.record
+    changed = {
+        r
+        for r in candidates
+        if r in wanted or r not in record["validated_rows"] or record["source_digests"].get(r) != digests.get(r)
+    }
+    affected = {
+        r
+        for r in candidates
+        if r in changed or record["members"].get(r) != members[r] or any(m in changed for m in members[r])
+    }
+    return affected | {m for r in affected for m in members[r] if m in set(candidates)}
 
 
 def rendered_rows_digest(rendered: dict[str, RenderedTable], report_id: str) -> str:
@@ -1337,9 +1450,18 @@ def _record_results(lay: Layout, results: list[tuple], record: dict | None) -> l
     return refused
 
 
+def report_rows(reports: pd.DataFrame, report_ids: list[str]) -> dict[str, dict]:
+    """:func:`report_row` of each of ``report_ids``, from the whole ``reports`` table."""
+    if not report_ids:
+        return {}
+    table = {"reports": render_table(reports, "reports")}
+    return {r: report_row(table, r) for r in report_ids}
+
+
 @dataclass
 class NationalBuild:
-    """What the national package is built from: the rendered rows, the reports it holds and their records."""
+    """What the national package is built from: the rendered rows (of the reports in
+    ``fresh``; the others' are taken from ``previous``), the reports it holds and their records."""
 
     name: str
     rendered: dict[str, RenderedTable]
@@ -1350,23 +1472,33 @@ class NationalBuild:
     publisher: str
     validated_with: dict
     left_out: dict[str, str]
+    fresh: set[str]
+    previous: PreviousNational | None
+    digests: dict[str, str]
+    members: dict[str, list[str]]
+    report_rows: dict[str, dict]
 
 
 def release_national(lay: Layout, build: NationalBuild) -> list[dict]:
     """Release ``exports/<name>/``: the rows of ``included``, checked against each report's release.
 
     Its data files are written straight to the staging folder, piece by piece (the
-    national files are the size of every report together), then checked on disk against
-    their sizes and hashes, zipped from disk, recorded and swapped in like a report's.
-    ``left_out`` (report -> why: refused, blocked, not released) is recorded in its
-    ``release.json`` and logged: a report whose rows could not be released is not in
-    the national package, even if an earlier release of it stays in ``exports/``.
+    national files are the size of every report together): the lines rendered this run,
+    and for the other reports the bytes of the previous national package
+    (:mod:`pipeline.splice`); then checked on disk against their sizes and hashes,
+    zipped (each report's rows deflated apart, so the next release copies them),
+    recorded and swapped in like a report's. ``left_out`` (report -> why: refused,
+    blocked, not released) is recorded in its ``release.json`` and logged: a report
+    whose rows could not be released is not in the national package, even if an
+    earlier release of it stays in ``exports/``.
     """
     name, included = build.name, build.included
     if not included:
         log.warning("no report released: the national package %s is left as it is", name)
         return []
     for report_id in included:
+        if report_id not in build.fresh:
+            continue
         recorded = (read_release(lay.release(report_id)) or {}).get("rows_sha256")
         if recorded != build.rows[report_id]:
             raise AssertionError(f"{report_id}: its release's rows are not the rows going into the national package")
@@ -1387,18 +1519,118 @@ def release_national(lay: Layout, build: NationalBuild) -> list[dict]:
     return []
 
 
+#: What separates two reports' objects in a JSON data file.
+JSON_SEPARATOR = b",\n"
+
+
+@dataclass
+class SplicedData:
+    """A national data file written: its size and SHA-256, its zip entry, and where
+    each report's rows are in it."""
+
+    size_sha: tuple[int, str]
+    entry: ZipEntry
+    spans: dict[str, tuple[int, int]]
+
+
+def _report_chunks(path: str, table: RenderedTable, build: NationalBuild) -> list[tuple[str, bytes | Range]]:
+    """Each included report's rows in the data file ``path``, in order: the lines
+    rendered this run, or the range of the previous national file that holds them."""
+    is_json = path.endswith(".json")
+    chunks: list[tuple[str, bytes | Range]] = []
+    earlier = None if build.previous is None else build.previous.folder / path
+    for report_id in build.included:
+        if report_id in build.fresh:
+            start, stop = table.span(report_id)
+            if start < stop:
+                items = (table.json_objects if is_json else table.csv_lines)[start:stop]
+                joined = (JSON_SEPARATOR.decode() if is_json else "").join(items)
+                chunks.append((report_id, joined.encode("utf-8")))
+            continue
+        span = build.previous.record["spans"][report_id].get(path)
+        if span:
+            chunks.append((report_id, Range(earlier, *span)))
+    return chunks
+
+
+def splice_data_file(staging: Path, path: str, table: RenderedTable, build: NationalBuild) -> SplicedData:
+    """Write ``staging/path`` (a table as CSV or JSON, the bytes
+    :meth:`~pipeline.render.RenderedTable.write_csv` or ``write_json`` would write)
+    from :func:`_report_chunks`; deflate each new chunk apart for the zip, and take
+    the others' deflated bytes from the previous zip."""
+    is_json = path.endswith(".json")
+    chunks = _report_chunks(path, table, build)
+    out = SplicedFile(staging / path)
+    pieces: list[tuple[bytes | Range, str | None]] = []
+    zip_path = None if build.previous is None else build.previous.zip_path
+
+    def write(data: bytes) -> None:
+        out.write(data)
+        pieces.append((deflate_piece(data), None))
+
+    write((table.header if not is_json else "[\n" if chunks else "[]\n").encode("utf-8"))
+    for i, (report_id, chunk) in enumerate(chunks):
+        if is_json and i:
+            out.write(JSON_SEPARATOR)
+            pieces.append((_deflated_separator(), None))
+        if isinstance(chunk, Range):
+            out.copy(chunk, name=report_id)
+            pieces.append((Range(zip_path, *build.previous.record["zip_spans"][report_id][path]), report_id))
+        else:
+            out.write(chunk, name=report_id)
+            pieces.append((deflate_piece(chunk), report_id))
+    if is_json and chunks:
+        write(b"\n]\n")
+    size_sha = out.close()
+    entry = ZipEntry(path, out.size, out.crc)
+    for piece, report_id in pieces:
+        entry.add(piece, report_id)
+    return SplicedData(size_sha, entry, out.spans)
+
+
+@functools.cache
+def _deflated_separator() -> bytes:
+    return deflate_piece(JSON_SEPARATOR)
+
+
+def national_key_counts(build: NationalBuild) -> dict[str, dict[str, list[list[int]]]]:
+    """Per included report and table, the (partly filled, unmatched) row counts of each
+    foreign key (:class:`pipeline.gate.KeyCounts`): counted now, or as recorded."""
+    out = {}
+    for report_id in build.included:
+        if report_id in build.fresh:
+            out[report_id] = {
+                t: [list(c.over([build.rendered[t].span(report_id)])) for c in build.counts[t]] for t in build.counts
+            }
+        else:
+            out[report_id] = build.previous.record["key_counts"][report_id]
+    return out
+
+
+def national_kept_keys(build: NationalBuild, key_counts: dict) -> dict[str, list[dict]]:
+    """Per table, the foreign keys the national rows allow (:func:`pipeline.gate.split_totals`)."""
+    kept = {}
+    for table, counts in build.counts.items():
+        totals = [
+            tuple(sum(key_counts[r][table][i][k] for r in build.included) for k in (0, 1)) for i in range(len(counts))
+        ]
+        kept[table], _ = split_totals([c.fk for c in counts], totals)
+    return kept
+
+
 def _stage_national(staging: Path, build: NationalBuild) -> list[dict]:
     """Write and check the national package in ``staging``; its errors (empty: ready to swap in)."""
     name, rendered, included, publisher = build.name, build.rendered, build.included, build.publisher
     (staging / "data").mkdir()
-    data_files: dict[str, tuple[int, str]] = {}
-    kept_keys = {}
-    for table, r in rendered.items():
-        data_files[f"data/{table}.csv"] = r.write_csv(staging / "data" / f"{table}.csv", included)
-        data_files[f"data/{table}.json"] = r.write_json(staging / "data" / f"{table}.json", included)
-        kept_keys[table], _ = split_keys(build.counts[table], [r.span(x) for x in included])
-    reports = [report_row(rendered, r) for r in included]
-    resources = national_resources(rendered, kept_keys, data_files)
+    data = {
+        f"data/{table}.{fmt}": splice_data_file(staging, f"data/{table}.{fmt}", r, build)
+        for table, r in rendered.items()
+        for fmt in ("csv", "json")
+    }
+    data_files = {path: d.size_sha for path, d in data.items()}
+    key_counts = national_key_counts(build)
+    resources = national_resources(rendered, national_kept_keys(build, key_counts), data_files)
+    reports = [build.report_rows[r] for r in included]
     descriptor = national_descriptor(name, reports, resources, national_version(data_files), publisher)
     errors = validate_descriptor_metadata(descriptor)
     if errors:
@@ -1413,9 +1645,11 @@ def _stage_national(staging: Path, build: NationalBuild) -> list[dict]:
     errors = _check_national_files(staging)
     if errors:
         return errors
-    package = sorted([*data_files, "datapackage.json", "ckan.json"])
     zip_path = staging / f"{name}.zip"
-    zip_files(staging, package, zip_path)
+    entries = {path: d.entry for path, d in data.items()}
+    for path in ("datapackage.json", "ckan.json"):
+        entries[path] = ZipEntry(path, len(small[path]), zlib.crc32(small[path]), [deflate_piece(small[path])], [None])
+    zip_spans = write_zip(zip_path, [entries[p] for p in sorted(entries)], ZIP_DATE_TIME)
     listed = {**data_files, **{p: (len(d), sha256_hex(d)) for p, d in small.items()}}
     listed[zip_path.name] = (zip_path.stat().st_size, file_sha256(zip_path))
     publish_code = stage_code_fingerprint("publish")
@@ -1432,28 +1666,17 @@ def _stage_national(staging: Path, build: NationalBuild) -> list[dict]:
         "validated_rows": {r: build.rows[r] for r in included},
         "left_out": build.left_out,
         "files": {p: {"bytes": size, "sha256": sha} for p, (size, sha) in sorted(listed.items())},
+        "source_digests": {r: build.digests.get(r) for r in included},
+        "members": {r: build.members[r] for r in included},
+        "spans": {r: {p: list(d.spans[r]) for p, d in data.items() if r in d.spans} for r in included},
+        "zip_spans": {r: {p: list(s[r]) for p, s in zip_spans.items() if r in s} for r in included},
+        "key_counts": key_counts,
     }
     write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
     for path in staging.rglob("*"):
         make_readable(path, directory=path.is_dir())
     make_readable(staging, directory=True)
     return []
-
-
-def zip_files(folder: Path, paths: list[str], target: Path) -> None:
-    """:func:`zip_package` of files on disk, read in blocks (same entries, same bytes)."""
-    with zipfile.ZipFile(target, "w") as archive:
-        for path in sorted(paths):
-            info = zipfile.ZipInfo(path, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            with (folder / path).open("rb") as source, archive.open(info, "w", force_zip64=True) as sink:
-                shutil.copyfileobj(source, sink, ZIP_BLOCK_BYTES)
-
-
-#: Block size when zipping files from disk.
-ZIP_BLOCK_BYTES = 1 << 20
 
 
 def _check_national_files(package_dir: Path) -> list[dict]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import shutil
+import zipfile
 
 import frictionless
 import pytest
@@ -106,3 +108,64 @@ def test_a_missing_national_package_is_rebuilt_and_nothing_else(seed_run):
     after = {p.parent.name: p.read_bytes() for p in (work / "exports").glob("*/release.json")}
     assert after == releases
     assert plan_run(opts, {}).nothing_to_do
+
+
+def national_tree(exports) -> dict[str, bytes]:
+    return read_tree(exports / NATIONAL)
+
+
+#: The reports of ROWS with pan-b a later report of pan-a's plan: pan-b's page shows pan-a.
+SAME_PLAN = [
+    dict(r, plan_period="2021-2023", as_of="2024-01") if r["report_id"] == "pan-b" else r for r in ROWS["reports"]
+]
+
+
+@pytest.mark.parametrize(
+    ("reports", "changed", "rendered"),
+    [
+        (ROWS["reports"], "pan-b", "1 report(s) rendered, 1 kept"),
+        (SAME_PLAN, "pan-b", "2 report(s) rendered, 0 kept"),
+        (SAME_PLAN, "pan-a", "2 report(s) rendered, 0 kept"),
+    ],
+    ids=["other-plans", "later-of-a-plan", "earlier-of-a-plan"],
+)
+def test_a_changed_report_is_spliced_into_the_national_package_as_a_rebuild_would_write_it(
+    tmp_path,
+    write_curated,  # noqa: F811
+    caplog,
+    reports,
+    changed,
+    rendered,
+):
+    before = {**frames(), "reports": frame("reports", reports)}
+    curated = write_curated(tmp_path / "curated", before)
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == changed else r for r in ROWS["axes"]]
+    write_curated(curated, {**before, "axes": frame("axes", axes)})
+    with caplog.at_level(logging.INFO, logger="pipeline.publish"):
+        assert publish_packages(curated, exports, report_ids={changed}) == exitcodes.OK
+    assert f"{rendered} from the national package" in caplog.text
+    from_scratch = tmp_path / "from-scratch"
+    assert publish_packages(curated, from_scratch) == exitcodes.OK
+    assert read_tree(exports) == read_tree(from_scratch)
+    national = exports / NATIONAL
+    with zipfile.ZipFile(national / f"{NATIONAL}.zip") as archive:
+        assert archive.testzip() is None
+        for name in archive.namelist():
+            assert archive.read(name) == (national / name).read_bytes(), name
+    assert frictionless.validate(str(national / "datapackage.json")).valid
+
+
+def test_a_national_file_not_as_recorded_is_not_reused(tmp_path, write_curated, caplog):  # noqa: F811
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    before = national_tree(exports)
+    path = exports / NATIONAL / "data" / "axes.csv"
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"pan-a", b"pan-x"))
+    with caplog.at_level(logging.INFO, logger="pipeline.publish"):
+        assert publish_packages(curated, exports, report_ids={"pan-b"}) == exitcodes.OK
+    assert "data/axes.csv is not as recorded: every report is rendered again" in caplog.text
+    assert national_tree(exports) == before

@@ -1,0 +1,194 @@
+"""Files assembled from pieces: new bytes, or byte ranges of an earlier file.
+
+The national package holds every report's rows; when one report changes, the rows of
+the others are the bytes of the previous national package. This module writes such
+files piece by piece (:class:`SplicedFile`: size, SHA-256, CRC-32 and where each
+named piece landed) and zip archives whose entries are sequences of independently
+deflated pieces (:func:`deflate_piece`, :func:`write_zip`), so that a later archive
+copies the compressed pieces of unchanged reports instead of compressing them again.
+
+A piece is deflated by a fresh compressor and ended by a full flush: it refers to no
+byte before it and ends on a byte boundary, so pieces concatenated, then
+:data:`FINAL_PIECE`, make one valid deflate stream (what ``pigz`` does in parallel).
+
+What belongs here: the byte-level assembly and the zip format. What a piece holds
+(rows of a report, separators) belongs to :mod:`pipeline.publish`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: zlib's default level, the one :mod:`zipfile` deflates with.
+DEFLATE_LEVEL = 6
+#: Raw deflate (no zlib header): the form zip entries hold.
+RAW_DEFLATE_BITS = -15
+#: The largest size or offset a zip without ZIP64 records.
+ZIP32_LIMIT = 0xFFFFFFFF
+
+
+def deflate_piece(data: bytes) -> bytes:
+    """``data`` deflated on its own, ended by a full flush (never the last block)."""
+    compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, RAW_DEFLATE_BITS)
+    return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+#: The empty last block that ends a stream of pieces.
+FINAL_PIECE = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, RAW_DEFLATE_BITS).flush(zlib.Z_FINISH)
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bytes ``start`` to ``stop`` of the file at ``path``."""
+
+    path: Path
+    start: int
+    stop: int
+
+
+class SplicedFile:
+    """A file written piece by piece: bytes, or :class:`Range` of earlier files.
+
+    Tracks its size, SHA-256 and CRC-32, and, for each piece given a name, the span
+    (start, stop) it occupies; :meth:`piece_bytes` keeps the bytes of named pieces
+    that the caller wants deflated.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._out = self.path.open("wb")
+        self._sha = hashlib.sha256()
+        self._sources = Sources()
+        self.crc = 0
+        self.size = 0
+        self.spans: dict[str, tuple[int, int]] = {}
+
+    def write(self, data: bytes, name: str | None = None) -> None:
+        start = self.size
+        self._take(data)
+        if name is not None:
+            self.spans[name] = (start, self.size)
+
+    def copy(self, source: Range, name: str | None = None) -> bytes:
+        """Append ``source``'s bytes; return them (read once: hashed, written, given back)."""
+        start = self.size
+        data = self._sources.read(source)
+        self._take(data)
+        if name is not None:
+            self.spans[name] = (start, self.size)
+        return data
+
+    def _take(self, data: bytes) -> None:
+        self._out.write(data)
+        self._sha.update(data)
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+
+    def close(self) -> tuple[int, str]:
+        """Close the file; return (size, SHA-256)."""
+        self._out.close()
+        self._sources.close()
+        return self.size, self._sha.hexdigest()
+
+
+class Sources:
+    """Earlier files read by :class:`Range`, each opened once."""
+
+    def __init__(self):
+        self._open: dict[Path, object] = {}
+
+    def read(self, source: Range) -> bytes:
+        """The bytes of ``source``; ValueError if its file ends before."""
+        fh = self._open.get(source.path)
+        if fh is None:
+            fh = self._open[source.path] = source.path.open("rb")
+        fh.seek(source.start)
+        data = fh.read(source.stop - source.start)
+        if len(data) != source.stop - source.start:
+            raise ValueError(f"{source.path} ends before byte {source.stop}")
+        return data
+
+    def close(self) -> None:
+        for fh in self._open.values():
+            fh.close()
+        self._open.clear()
+
+
+@dataclass
+class ZipEntry:
+    """One zip entry: its name, the size and CRC-32 of its content, and its deflated
+    pieces in order (bytes, or a :class:`Range` of an earlier archive), each optionally
+    named (``names[i]`` for ``pieces[i]``); :data:`FINAL_PIECE` is added on writing."""
+
+    name: str
+    size: int
+    crc: int
+    pieces: list[bytes | Range] = field(default_factory=list)
+    names: list[str | None] = field(default_factory=list)
+
+    def add(self, piece: bytes | Range, name: str | None = None) -> None:
+        self.pieces.append(piece)
+        self.names.append(name)
+
+
+def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    year, month, day, hour, minute, second = date_time
+    return (hour << 11) | (minute << 5) | (second // 2), ((year - 1980) << 9) | (month << 5) | day
+
+
+#: Version 2.0 of the zip format (deflate), made on Unix (3): what zipfile writes.
+ZIP_VERSION = 20
+ZIP_MADE_BY = (3 << 8) | ZIP_VERSION
+ZIP_DEFLATED = 8
+#: Permissions of the files in the archive (-rw-r--r--), in the external attributes.
+ZIP_FILE_ATTRIBUTES = 0o644 << 16
+
+
+def write_zip(target: Path, entries: list[ZipEntry], date_time: tuple) -> dict[str, dict[str, tuple[int, int]]]:
+    """Write the archive ``target`` of ``entries`` (in the order given); return, per
+    entry, the span in ``target`` of each named piece.
+
+    Raises:
+        ValueError: an entry or the archive is too large for a zip without ZIP64.
+    """
+    dos_time, dos_date = _dos_time(date_time)
+    spans: dict[str, dict[str, tuple[int, int]]] = {}
+    central = []
+    sources = Sources()
+    with Path(target).open("wb") as out:
+        for entry in entries:
+            offset = out.tell()
+            name = entry.name.encode("utf-8")
+            lengths = [p.stop - p.start if isinstance(p, Range) else len(p) for p in entry.pieces]
+            compressed = sum(lengths) + len(FINAL_PIECE)
+            if max(entry.size, compressed, offset) > ZIP32_LIMIT:
+                raise ValueError(f"{entry.name}: too large for a zip without ZIP64")
+            fixed = (ZIP_VERSION, 0, ZIP_DEFLATED, dos_time, dos_date, entry.crc, compressed, entry.size, len(name))
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fixed, 0) + name)
+            spans[entry.name] = {}
+            for piece, piece_name in zip(entry.pieces, entry.names):
+                start = out.tell()
+                out.write(sources.read(piece) if isinstance(piece, Range) else piece)
+                if piece_name is not None:
+                    spans[entry.name][piece_name] = (start, out.tell())
+            out.write(FINAL_PIECE)
+            central.append(
+                struct.pack(
+                    "<IHHHHHHIIIHHHHHII", 0x02014B50, ZIP_MADE_BY, *fixed, 0, 0, 0, 0, ZIP_FILE_ATTRIBUTES, offset
+                )
+                + name
+            )
+        directory_offset = out.tell()
+        directory = b"".join(central)
+        if directory_offset + len(directory) > ZIP32_LIMIT:
+            raise ValueError(f"{target}: too large for a zip without ZIP64")
+        out.write(directory)
+        out.write(
+            struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), directory_offset, 0)
+        )
+    sources.close()
+    return spans

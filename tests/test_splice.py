@@ -1,0 +1,71 @@
+"""Files and zips assembled from pieces (pipeline.splice)."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+import zlib
+
+import pytest
+
+from pipeline.splice import FINAL_PIECE, Range, SplicedFile, ZipEntry, deflate_piece, write_zip
+
+DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def test_pieces_deflated_apart_make_one_stream():
+    first, second = b"pan-a,1,texte\n" * 300, b"pan-b,2,autre\n" * 200
+    stream = deflate_piece(first) + deflate_piece(second) + FINAL_PIECE
+    assert zlib.decompress(stream, -15) == first + second
+
+
+def test_a_spliced_file_records_its_size_hashes_and_where_each_named_piece_is(tmp_path):
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes(b"header\nAAAA\nBBBB\n")
+    out = SplicedFile(tmp_path / "new.csv")
+    out.write(b"header\n")
+    assert out.copy(Range(earlier, 12, 17), name="b") == b"BBBB\n"
+    out.write(b"CC\n", name="c")
+    size, sha = out.close()
+    data = (tmp_path / "new.csv").read_bytes()
+    assert data == b"header\nBBBB\nCC\n"
+    assert (size, sha, out.crc) == (len(data), hashlib.sha256(data).hexdigest(), zlib.crc32(data))
+    assert out.spans == {"b": (7, 12), "c": (12, 15)}
+
+
+def test_a_range_past_the_end_of_its_file_is_an_error(tmp_path):
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes(b"short")
+    out = SplicedFile(tmp_path / "new.csv")
+    with pytest.raises(ValueError, match="ends before byte 9"):
+        out.copy(Range(earlier, 2, 9))
+    out.close()
+
+
+def test_a_zip_of_pieces_reads_back_and_a_later_zip_reuses_its_pieces(tmp_path):
+    a, b = b"pan-a\n" * 500, b"pan-b\n" * 700
+    entry = ZipEntry("data/t.csv", len(a + b), zlib.crc32(a + b))
+    entry.add(deflate_piece(a), "pan-a")
+    entry.add(deflate_piece(b), "pan-b")
+    small = ZipEntry("datapackage.json", 2, zlib.crc32(b"{}"), [deflate_piece(b"{}")], [None])
+    spans = write_zip(tmp_path / "one.zip", [small, entry], DATE_TIME)
+    with zipfile.ZipFile(tmp_path / "one.zip") as archive:
+        assert archive.testzip() is None
+        assert archive.namelist() == ["datapackage.json", "data/t.csv"]
+        assert archive.read("data/t.csv") == a + b
+        info = archive.getinfo("data/t.csv")
+        assert (info.date_time, info.external_attr >> 16, info.compress_type) == (
+            DATE_TIME,
+            0o644,
+            zipfile.ZIP_DEFLATED,
+        )
+    assert set(spans["data/t.csv"]) == {"pan-a", "pan-b"} and spans["datapackage.json"] == {}
+
+    c = b"pan-c\n" * 10
+    later = ZipEntry("data/t.csv", len(b + c), zlib.crc32(b + c))
+    later.add(Range(tmp_path / "one.zip", *spans["data/t.csv"]["pan-b"]), "pan-b")
+    later.add(deflate_piece(c), "pan-c")
+    write_zip(tmp_path / "two.zip", [later], DATE_TIME)
+    with zipfile.ZipFile(tmp_path / "two.zip") as archive:
+        assert archive.testzip() is None
+        assert archive.read("data/t.csv") == b + c
