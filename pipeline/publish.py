@@ -1533,12 +1533,31 @@ class SplicedData:
     spans: dict[str, tuple[int, int]]
 
 
-def _report_chunks(path: str, table: RenderedTable, build: NationalBuild) -> list[tuple[str, bytes | Range]]:
-    """Each included report's rows in the data file ``path``, in order: the lines
-    rendered this run, or the range of the previous national file that holds them."""
+@dataclass
+class KeptRun:
+    """Consecutive reports whose rows are taken from the previous national package: one
+    range of its data file and one of its zip entry (the separators between them
+    included), and each report's part of both."""
+
+    data: Range
+    deflated: Range
+    data_parts: list[tuple[str, int, int]]
+    deflated_parts: list[tuple[str, int, int]]
+
+    def extend(self, report_id: str, data: tuple[int, int], deflated: tuple[int, int]) -> None:
+        self.data_parts.append((report_id, data[0] - self.data.start, data[1] - self.data.start))
+        self.deflated_parts.append((report_id, deflated[0] - self.deflated.start, deflated[1] - self.deflated.start))
+        self.data = Range(self.data.path, self.data.start, data[1])
+        self.deflated = Range(self.deflated.path, self.deflated.start, deflated[1])
+
+
+def _report_chunks(path: str, table: RenderedTable, build: NationalBuild) -> list[tuple[str, bytes] | KeptRun]:
+    """The included reports' rows in the data file ``path``, in order: the lines
+    rendered this run, or :class:`KeptRun` of reports that were next to each other in
+    the previous national file (only a separator between them) and are again."""
     is_json = path.endswith(".json")
-    chunks: list[tuple[str, bytes | Range]] = []
-    earlier = None if build.previous is None else build.previous.folder / path
+    gaps = (len(JSON_SEPARATOR), len(_deflated_separator())) if is_json else (0, 0)
+    chunks: list[tuple[str, bytes] | KeptRun] = []
     for report_id in build.included:
         if report_id in build.fresh:
             start, stop = table.span(report_id)
@@ -1548,8 +1567,21 @@ def _report_chunks(path: str, table: RenderedTable, build: NationalBuild) -> lis
                 chunks.append((report_id, joined.encode("utf-8")))
             continue
         span = build.previous.record["spans"][report_id].get(path)
-        if span:
-            chunks.append((report_id, Range(earlier, *span)))
+        if not span:
+            continue
+        deflated = build.previous.record["zip_spans"][report_id][path]
+        last = chunks[-1] if chunks else None
+        if (
+            isinstance(last, KeptRun)
+            and span[0] == last.data.stop + gaps[0]
+            and deflated[0] == last.deflated.stop + gaps[1]
+        ):
+            last.extend(report_id, span, deflated)
+            continue
+        run = KeptRun(Range(build.previous.folder / path, *span), Range(build.previous.zip_path, *deflated), [], [])
+        run.data_parts.append((report_id, 0, span[1] - span[0]))
+        run.deflated_parts.append((report_id, 0, deflated[1] - deflated[0]))
+        chunks.append(run)
     return chunks
 
 
@@ -1557,34 +1589,35 @@ def splice_data_file(staging: Path, path: str, table: RenderedTable, build: Nati
     """Write ``staging/path`` (a table as CSV or JSON, the bytes
     :meth:`~pipeline.render.RenderedTable.write_csv` or ``write_json`` would write)
     from :func:`_report_chunks`; deflate each new chunk apart for the zip, and take
-    the others' deflated bytes from the previous zip."""
+    the kept reports' deflated bytes from the previous zip."""
     is_json = path.endswith(".json")
     chunks = _report_chunks(path, table, build)
     out = SplicedFile(staging / path)
-    pieces: list[tuple[bytes | Range, str | None]] = []
-    zip_path = None if build.previous is None else build.previous.zip_path
+    entry_pieces: list[tuple[bytes | Range, list]] = []
 
     def write(data: bytes) -> None:
         out.write(data)
-        pieces.append((deflate_piece(data), None))
+        entry_pieces.append((deflate_piece(data), []))
 
     write((table.header if not is_json else "[\n" if chunks else "[]\n").encode("utf-8"))
-    for i, (report_id, chunk) in enumerate(chunks):
+    for i, chunk in enumerate(chunks):
         if is_json and i:
             out.write(JSON_SEPARATOR)
-            pieces.append((_deflated_separator(), None))
-        if isinstance(chunk, Range):
-            out.copy(chunk, name=report_id)
-            pieces.append((Range(zip_path, *build.previous.record["zip_spans"][report_id][path]), report_id))
+            entry_pieces.append((_deflated_separator(), []))
+        if isinstance(chunk, KeptRun):
+            out.copy(chunk.data, chunk.data_parts)
+            entry_pieces.append((chunk.deflated, chunk.deflated_parts))
         else:
-            out.write(chunk, name=report_id)
-            pieces.append((deflate_piece(chunk), report_id))
+            report_id, data = chunk
+            out.write(data, [(report_id, 0, len(data))])
+            deflated = deflate_piece(data)
+            entry_pieces.append((deflated, [(report_id, 0, len(deflated))]))
     if is_json and chunks:
         write(b"\n]\n")
     size_sha = out.close()
     entry = ZipEntry(path, out.size, out.crc)
-    for piece, report_id in pieces:
-        entry.add(piece, report_id)
+    for piece, parts in entry_pieces:
+        entry.add(piece, parts)
     return SplicedData(size_sha, entry, out.spans)
 
 
@@ -1648,7 +1681,7 @@ def _stage_national(staging: Path, build: NationalBuild) -> list[dict]:
     zip_path = staging / f"{name}.zip"
     entries = {path: d.entry for path, d in data.items()}
     for path in ("datapackage.json", "ckan.json"):
-        entries[path] = ZipEntry(path, len(small[path]), zlib.crc32(small[path]), [deflate_piece(small[path])], [None])
+        entries[path] = ZipEntry(path, len(small[path]), zlib.crc32(small[path]), [deflate_piece(small[path])], [()])
     zip_spans = write_zip(zip_path, [entries[p] for p in sorted(entries)], ZIP_DATE_TIME)
     listed = {**data_files, **{p: (len(d), sha256_hex(d)) for p, d in small.items()}}
     listed[zip_path.name] = (zip_path.stat().st_size, file_sha256(zip_path))

@@ -41,6 +41,10 @@ def deflate_piece(data: bytes) -> bytes:
 FINAL_PIECE = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, RAW_DEFLATE_BITS).flush(zlib.Z_FINISH)
 
 
+#: Named spans within a piece: (name, start, stop), offsets from the piece's first byte.
+Parts = tuple[tuple[str, int, int], ...] | list[tuple[str, int, int]]
+
+
 @dataclass(frozen=True)
 class Range:
     """Bytes ``start`` to ``stop`` of the file at ``path``."""
@@ -53,9 +57,8 @@ class Range:
 class SplicedFile:
     """A file written piece by piece: bytes, or :class:`Range` of earlier files.
 
-    Tracks its size, SHA-256 and CRC-32, and, for each piece given a name, the span
-    (start, stop) it occupies; :meth:`piece_bytes` keeps the bytes of named pieces
-    that the caller wants deflated.
+    Tracks its size, SHA-256 and CRC-32 and, for each named part of a piece
+    (:data:`Parts`), the span (start, stop) it occupies.
     """
 
     def __init__(self, path: Path):
@@ -67,20 +70,18 @@ class SplicedFile:
         self.size = 0
         self.spans: dict[str, tuple[int, int]] = {}
 
-    def write(self, data: bytes, name: str | None = None) -> None:
-        start = self.size
+    def write(self, data: bytes, parts: Parts = ()) -> None:
+        self._note(parts)
         self._take(data)
-        if name is not None:
-            self.spans[name] = (start, self.size)
 
-    def copy(self, source: Range, name: str | None = None) -> bytes:
-        """Append ``source``'s bytes; return them (read once: hashed, written, given back)."""
-        start = self.size
-        data = self._sources.read(source)
-        self._take(data)
-        if name is not None:
-            self.spans[name] = (start, self.size)
-        return data
+    def copy(self, source: Range, parts: Parts = ()) -> None:
+        """Append ``source``'s bytes."""
+        self._note(parts)
+        self._take(self._sources.read(source))
+
+    def _note(self, parts: Parts) -> None:
+        for name, start, stop in parts:
+            self.spans[name] = (self.size + start, self.size + stop)
 
     def _take(self, data: bytes) -> None:
         self._out.write(data)
@@ -121,18 +122,18 @@ class Sources:
 @dataclass
 class ZipEntry:
     """One zip entry: its name, the size and CRC-32 of its content, and its deflated
-    pieces in order (bytes, or a :class:`Range` of an earlier archive), each optionally
-    named (``names[i]`` for ``pieces[i]``); :data:`FINAL_PIECE` is added on writing."""
+    pieces in order (bytes, or a :class:`Range` of an earlier archive), each with its
+    named parts (``parts[i]`` for ``pieces[i]``); :data:`FINAL_PIECE` is added on writing."""
 
     name: str
     size: int
     crc: int
     pieces: list[bytes | Range] = field(default_factory=list)
-    names: list[str | None] = field(default_factory=list)
+    parts: list[Parts] = field(default_factory=list)
 
-    def add(self, piece: bytes | Range, name: str | None = None) -> None:
+    def add(self, piece: bytes | Range, parts: Parts = ()) -> None:
         self.pieces.append(piece)
-        self.names.append(name)
+        self.parts.append(parts)
 
 
 def _dos_time(date_time: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
@@ -150,7 +151,7 @@ ZIP_FILE_ATTRIBUTES = 0o644 << 16
 
 def write_zip(target: Path, entries: list[ZipEntry], date_time: tuple) -> dict[str, dict[str, tuple[int, int]]]:
     """Write the archive ``target`` of ``entries`` (in the order given); return, per
-    entry, the span in ``target`` of each named piece.
+    entry, the span in ``target`` of each named part of its pieces.
 
     Raises:
         ValueError: an entry or the archive is too large for a zip without ZIP64.
@@ -170,11 +171,11 @@ def write_zip(target: Path, entries: list[ZipEntry], date_time: tuple) -> dict[s
             fixed = (ZIP_VERSION, 0, ZIP_DEFLATED, dos_time, dos_date, entry.crc, compressed, entry.size, len(name))
             out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fixed, 0) + name)
             spans[entry.name] = {}
-            for piece, piece_name in zip(entry.pieces, entry.names):
+            for piece, parts in zip(entry.pieces, entry.parts):
                 start = out.tell()
                 out.write(sources.read(piece) if isinstance(piece, Range) else piece)
-                if piece_name is not None:
-                    spans[entry.name][piece_name] = (start, out.tell())
+                for part, part_start, part_stop in parts:
+                    spans[entry.name][part] = (start + part_start, start + part_stop)
             out.write(FINAL_PIECE)
             central.append(
                 struct.pack(

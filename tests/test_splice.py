@@ -24,13 +24,13 @@ def test_a_spliced_file_records_its_size_hashes_and_where_each_named_piece_is(tm
     earlier.write_bytes(b"header\nAAAA\nBBBB\n")
     out = SplicedFile(tmp_path / "new.csv")
     out.write(b"header\n")
-    assert out.copy(Range(earlier, 12, 17), name="b") == b"BBBB\n"
-    out.write(b"CC\n", name="c")
+    out.copy(Range(earlier, 7, 17), [("a", 0, 5), ("b", 5, 10)])
+    out.write(b"CC\n", [("c", 0, 3)])
     size, sha = out.close()
     data = (tmp_path / "new.csv").read_bytes()
-    assert data == b"header\nBBBB\nCC\n"
+    assert data == b"header\nAAAA\nBBBB\nCC\n"
     assert (size, sha, out.crc) == (len(data), hashlib.sha256(data).hexdigest(), zlib.crc32(data))
-    assert out.spans == {"b": (7, 12), "c": (12, 15)}
+    assert out.spans == {"a": (7, 12), "b": (12, 17), "c": (17, 20)}
 
 
 def test_a_range_past_the_end_of_its_file_is_an_error(tmp_path):
@@ -45,9 +45,12 @@ def test_a_range_past_the_end_of_its_file_is_an_error(tmp_path):
 def test_a_zip_of_pieces_reads_back_and_a_later_zip_reuses_its_pieces(tmp_path):
     a, b = b"pan-a\n" * 500, b"pan-b\n" * 700
     entry = ZipEntry("data/t.csv", len(a + b), zlib.crc32(a + b))
-    entry.add(deflate_piece(a), "pan-a")
-    entry.add(deflate_piece(b), "pan-b")
-    small = ZipEntry("datapackage.json", 2, zlib.crc32(b"{}"), [deflate_piece(b"{}")], [None])
+    deflated_a, deflated_b = deflate_piece(a), deflate_piece(b)
+    entry.add(
+        deflated_a + deflated_b,
+        [("pan-a", 0, len(deflated_a)), ("pan-b", len(deflated_a), len(deflated_a) + len(deflated_b))],
+    )
+    small = ZipEntry("datapackage.json", 2, zlib.crc32(b"{}"), [deflate_piece(b"{}")], [()])
     spans = write_zip(tmp_path / "one.zip", [small, entry], DATE_TIME)
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
         assert archive.testzip() is None
@@ -63,8 +66,8 @@ def test_a_zip_of_pieces_reads_back_and_a_later_zip_reuses_its_pieces(tmp_path):
 
     c = b"pan-c\n" * 10
     later = ZipEntry("data/t.csv", len(b + c), zlib.crc32(b + c))
-    later.add(Range(tmp_path / "one.zip", *spans["data/t.csv"]["pan-b"]), "pan-b")
-    later.add(deflate_piece(c), "pan-c")
+    later.add(Range(tmp_path / "one.zip", *spans["data/t.csv"]["pan-b"]))
+    later.add(deflate_piece(c))
     write_zip(tmp_path / "two.zip", [later], DATE_TIME)
     with zipfile.ZipFile(tmp_path / "two.zip") as archive:
         assert archive.testzip() is None
