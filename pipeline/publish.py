@@ -1100,10 +1100,11 @@ def plan_members(reports: pd.DataFrame) -> dict[str, list[str]]:
     from pipeline.report_page import TREND_REPORTS_SHOWN
 
     by_period: dict[str, list[tuple[str, str]]] = {}
-    for report_id, period, as_of in zip(reports["report_id"], reports["plan_period"], reports["as_of"]):
+    columns = (reports[c].tolist() for c in ("report_id", "plan_period", "as_of"))
+    for report_id, period, as_of in zip(*columns):
         if isinstance(period, str) and period:
             by_period.setdefault(period, []).append((as_of if isinstance(as_of, str) else "", report_id))
-    members = {report_id: [report_id] for report_id in reports["report_id"]}
+    members = {report_id: [report_id] for report_id in reports["report_id"].tolist()}
     for ordered in by_period.values():
         ids = [report_id for _, report_id in sorted(ordered)]
         for i, report_id in enumerate(ids):
