@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import csv
 import ctypes
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -78,7 +79,7 @@ from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and
 )
 from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
 from pipeline.splice import Range, SplicedFile, ZipEntry, deflate_piece, write_zip
-from pipeline.workers import map_jobs
+from pipeline.workers import start_jobs
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 from schemas.descriptors import resource_descriptor
 
@@ -1179,13 +1180,28 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started, digest
 
 
-def release_reports(rendered: dict, counts: dict, jobs: list[tuple], paired: PlanPairing | None = None) -> list[tuple]:
-    """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
-    _SHARED.update(rendered=rendered, counts=counts, paired=paired)
+def release_reports_and_stage_national(
+    lay: Layout, build: NationalBuild, jobs: list[tuple], paired: PlanPairing | None
+) -> tuple[list[tuple], StagedData | None]:
+    """:func:`_release_one` for every job (on every core from :data:`PARALLEL_FROM`
+    jobs), and meanwhile, while the workers release the reports,
+    the national data files of the reports expected in it (``build.included``:
+    :func:`release_national` writes them again if a release is refused)."""
+    _SHARED.update(rendered=build.rendered, counts=build.counts, paired=paired)
+    staged = None
     try:
-        return map_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
+        collect = start_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
+        try:
+            staged = stage_national_data(lay, build) if build.included else None
+        finally:
+            results = collect()
+    except BaseException:
+        if staged is not None:
+            shutil.rmtree(staged.staging, ignore_errors=True)
+        raise
     finally:
         _SHARED.clear()
+    return results, staged
 
 
 def blocked_reports(findings: pd.DataFrame) -> set[str]:
@@ -1320,10 +1336,29 @@ def publish_packages(
         from pipeline.compute import pairing_tables
 
         paired = PlanPairing(pairing_tables({t: r.rows for t, r in rendered.items()}))
-    results += release_reports(rendered, counts, jobs, paired)
+    kept = [r for r in candidates if r not in affected]
+    rows.update({r: previous.record["validated_rows"][r] for r in kept})
+    expected = [r for r in fresh if r not in errors and (r in to_release or released_rows[r] == current[r])]
+    build = NationalBuild(
+        national_name,
+        rendered,
+        counts,
+        sorted(kept + expected),
+        rows,
+        computed,
+        publisher,
+        validated_with,
+        {},
+        fresh=set(fresh),
+        previous=previous,
+        digests=digests,
+        members=members,
+        report_rows={},
+    )
+    released, staged = release_reports_and_stage_national(lay, build, jobs, paired)
+    results += released
     refused = _record_results(lay, results, record)
     released_now = {r: digest for r, errs, _, _, digest in results if not errs}
-    kept = [r for r in candidates if r not in affected]
     included = sorted(
         kept
         + [
@@ -1337,24 +1372,8 @@ def publish_packages(
         r: "refused" if r in errors or r in refused else "not released" for r in candidates if r not in included
     }
     left_out.update(dict.fromkeys(blocked, "blocked"))
-    rows.update({r: previous.record["validated_rows"][r] for r in kept})
-    build = NationalBuild(
-        national_name,
-        rendered,
-        counts,
-        included,
-        rows,
-        computed,
-        publisher,
-        validated_with,
-        left_out,
-        fresh=set(fresh),
-        previous=previous,
-        digests=digests,
-        members=members,
-        report_rows=report_rows(reports, included),
-    )
-    national_errors = release_national(lay, build)
+    build = dataclasses.replace(build, included=included, left_out=left_out, report_rows=report_rows(reports, included))
+    national_errors = release_national(lay, build, staged)
     if national_errors:
         record_refusal(lay.exports, national_name, national_errors)
         refused.append(national_name)
@@ -1480,20 +1499,23 @@ class NationalBuild:
     report_rows: dict[str, dict]
 
 
-def release_national(lay: Layout, build: NationalBuild) -> list[dict]:
+def release_national(lay: Layout, build: NationalBuild, staged: StagedData | None = None) -> list[dict]:
     """Release ``exports/<name>/``: the rows of ``included``, checked against each report's release.
 
-    Its data files are written straight to the staging folder, piece by piece (the
+    Its data files are written straight to a staging folder, piece by piece (the
     national files are the size of every report together): the lines rendered this run,
     and for the other reports the bytes of the previous national package
-    (:mod:`pipeline.splice`); then checked on disk against their sizes and hashes,
-    zipped (each report's rows deflated apart, so the next release copies them),
-    recorded and swapped in like a report's. ``left_out`` (report -> why: refused,
-    blocked, not released) is recorded in its ``release.json`` and logged: a report
-    whose rows could not be released is not in the national package, even if an
-    earlier release of it stays in ``exports/``.
+    (:func:`stage_national_data`, which may have run already: ``staged``); then checked
+    on disk against their sizes and hashes, zipped (each report's rows deflated apart,
+    so the next release copies them), recorded and swapped in like a report's.
+    ``left_out`` (report -> why: refused, blocked, not released) is recorded in its
+    ``release.json`` and logged: a report whose rows could not be released is not in
+    the national package, even if an earlier release of it stays in ``exports/``.
     """
     name, included = build.name, build.included
+    if staged is not None and staged.included != included:
+        shutil.rmtree(staged.staging, ignore_errors=True)
+        staged = None
     if not included:
         log.warning("no report released: the national package %s is left as it is", name)
         return []
@@ -1505,19 +1527,45 @@ def release_national(lay: Layout, build: NationalBuild) -> list[dict]:
             raise AssertionError(f"{report_id}: its release's rows are not the rows going into the national package")
     for report_id, why in sorted(build.left_out.items()):
         log.warning("the national package %s leaves out report %s (%s)", name, report_id, why)
-    lay.exports.mkdir(parents=True, exist_ok=True)
-    recover_interrupted_release(lay.exports, name)
-    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix("tmp", name), dir=lay.exports))
+    staged = staged or stage_national_data(lay, build)
     try:
-        errors = _stage_national(staging, build)
+        errors = _stage_national(staged.staging, build, staged.data)
         if errors:
             return errors
-        swap_directory(staging, lay.exports / name)
+        swap_directory(staged.staging, lay.exports / name)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staged.staging, ignore_errors=True)
     errors_path(lay.exports, name).unlink(missing_ok=True)
     log.info("released the national package %s: %d report(s)", name, len(included))
     return []
+
+
+@dataclass
+class StagedData:
+    """The national package's data files written in ``staging`` for ``included``."""
+
+    staging: Path
+    included: list[str]
+    data: dict[str, SplicedData]
+
+
+def stage_national_data(lay: Layout, build: NationalBuild) -> StagedData:
+    """A new staging folder holding the national data files of ``build.included``
+    (:func:`splice_data_file`), the leftovers of a killed release tidied first."""
+    lay.exports.mkdir(parents=True, exist_ok=True)
+    recover_interrupted_release(lay.exports, build.name)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix("tmp", build.name), dir=lay.exports))
+    try:
+        (staging / "data").mkdir()
+        data = {
+            f"data/{table}.{fmt}": splice_data_file(staging, f"data/{table}.{fmt}", r, build)
+            for table, r in build.rendered.items()
+            for fmt in ("csv", "json")
+        }
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return StagedData(staging, list(build.included), data)
 
 
 #: What separates two reports' objects in a JSON data file.
@@ -1652,15 +1700,10 @@ def national_kept_keys(build: NationalBuild, key_counts: dict) -> dict[str, list
     return kept
 
 
-def _stage_national(staging: Path, build: NationalBuild) -> list[dict]:
-    """Write and check the national package in ``staging``; its errors (empty: ready to swap in)."""
+def _stage_national(staging: Path, build: NationalBuild, data: dict[str, SplicedData]) -> list[dict]:
+    """Complete and check the national package in ``staging``, whose data files are
+    written (``data``); its errors (empty: ready to swap in)."""
     name, rendered, included, publisher = build.name, build.rendered, build.included, build.publisher
-    (staging / "data").mkdir()
-    data = {
-        f"data/{table}.{fmt}": splice_data_file(staging, f"data/{table}.{fmt}", r, build)
-        for table, r in rendered.items()
-        for fmt in ("csv", "json")
-    }
     data_files = {path: d.size_sha for path, d in data.items()}
     key_counts = national_key_counts(build)
     resources = national_resources(rendered, national_kept_keys(build, key_counts), data_files)

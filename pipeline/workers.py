@@ -39,10 +39,32 @@ def map_jobs(fn: Callable[[J], R], jobs: list[J], *, parallel_from: int, desc: s
 
     A progress bar is shown on a terminal only.
     """
+    return start_jobs(fn, jobs, parallel_from=parallel_from, desc=desc, unit=unit)()
+
+
+def start_jobs(
+    fn: Callable[[J], R], jobs: list[J], *, parallel_from: int, desc: str, unit: str = "report"
+) -> Callable[[], list[R]]:
+    """:func:`map_jobs` started: the workers are forked and given the jobs now, and the
+    function returned waits for the results (in order) while this process does
+    something else. Below ``parallel_from`` jobs, they run in this process when the
+    results are asked for."""
     progress = {"desc": desc, "unit": unit, "total": len(jobs), "disable": not sys.stderr.isatty()}
     workers = min(worker_count(), len(jobs))
     if len(jobs) < parallel_from or workers < 2:
-        return [fn(job) for job in tqdm(jobs, **progress)]
+        return lambda: [fn(job) for job in tqdm(jobs, **progress)]
     chunksize = max(1, len(jobs) // (workers * CHUNKS_PER_WORKER))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(tqdm(pool.map(fn, jobs, chunksize=chunksize), **progress))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        results = pool.map(fn, jobs, chunksize=chunksize)
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
+
+    def collect() -> list[R]:
+        try:
+            return list(tqdm(results, **progress))
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return collect

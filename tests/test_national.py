@@ -209,3 +209,29 @@ def assert_same_outputs(work, scratch) -> None:
         assert {k: v for k, v in mine.items() if not k.endswith(".duckdb")} == {
             k: v for k, v in theirs.items() if not k.endswith(".duckdb")
         }
+
+
+def test_a_package_refused_at_its_release_is_left_out_of_the_national_files_written_meanwhile(
+    tmp_path,
+    write_curated,  # noqa: F811
+    monkeypatch,
+):
+    """The national data files are written while the reports are released, for the
+    reports expected in it; one refused then is left out and the files written again."""
+    from pipeline import publish
+
+    curated = write_curated(tmp_path / "curated", frames())
+    exports = tmp_path / "exports"
+    real = publish.check_staged_files
+    refusal = [{"resource": None, "type": "test-refusal", "row": None, "field": None, "message": "refused"}]
+    monkeypatch.setattr(
+        publish,
+        "check_staged_files",
+        lambda folder, *a: refusal if folder.name.startswith(".tmp-pan-a.") else real(folder, *a),
+    )
+    assert publish_packages(curated, exports) == exitcodes.RELEASE_REFUSED
+    record = json.loads((exports / NATIONAL / "release.json").read_text(encoding="utf-8"))
+    assert record["left_out"] == {"pan-a": "refused"} and list(record["validated_rows"]) == ["pan-b"]
+    assert b"pan-a" not in (exports / NATIONAL / "data" / "axes.csv").read_bytes()
+    assert frictionless.validate(str(exports / NATIONAL / "datapackage.json")).valid
+    assert not list(exports.glob(".*")) and not (exports / "pan-a").exists()
