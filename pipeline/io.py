@@ -31,8 +31,9 @@ def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
 
 
 def write_table(df: pd.DataFrame, table: str, path: Path) -> None:
-    """Write ``df`` as ``table`` to Parquet at ``path``, atomically and deterministically."""
-    arrow_table = to_arrow(df, table)
+    """Write ``df`` as ``table`` to Parquet at ``path``, atomically and deterministically
+    (in one chunk: the writer's encoding choices depend on how the rows are chunked)."""
+    arrow_table = to_arrow(df, table).combine_chunks()
     with atomic_path(path) as tmp:
         pq.write_table(arrow_table, tmp, compression="zstd", write_statistics=True)
 

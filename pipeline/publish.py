@@ -1296,16 +1296,18 @@ def publish_packages(
     digests = source_digests(lay)
     previous = previous_national(lay.exports / national_name, national, validated_with)
     affected = affected_reports(candidates, set(wanted), digests, members, previous)
+    shown = {m for r in affected for m in members[r] if m in set(candidates)} - affected
     if previous is not None:
         log.info(
-            "publish: %d report(s) rendered, %d kept from the national package",
+            "publish: %d report(s) rendered, %d more for the pages that show them, %d taken from the national package",
             len(affected),
+            len(shown),
             len(candidates) - len(affected),
         )
-    rendered = render_tables(read_publishable_tables(lay, None if previous is None else affected))
+    rendered = render_tables(read_publishable_tables(lay, None if previous is None else affected | shown))
     counts = count_key_rows(rendered)
     fresh = [r for r in candidates if r in affected]
-    rows = {r: rendered_rows_digest(rendered, r) for r in fresh}
+    rows = {r: rendered_rows_digest(rendered, r) for r in candidates if r in affected or r in shown}
     current = {r: (rows[r], plan_rows_digest(rows, members[r], r)) for r in fresh}
     released_rows = _released_rows(lay, fresh)
     to_release = [r for r in fresh if r in set(wanted) or released_rows[r] not in (None, current[r])]
@@ -1416,10 +1418,11 @@ def affected_reports(
     members: dict[str, list[str]],
     previous: PreviousNational | None,
 ) -> set[str]:
-    """The reports whose rows are rendered this run: all without a previous national
-    package; else those wanted, those not in it, those whose rows changed
-    (:func:`source_digests`), those whose page shows a report that changed or other
-    reports than before (:func:`plan_members`), and the reports their pages show."""
+    """The reports rendered and considered for release this run: all without a
+    previous national package; else those wanted, those not in it, those whose rows
+    changed (:func:`source_digests`), and those whose page shows a report that changed
+    or other reports than before (:func:`plan_members`). The reports their pages show
+    are rendered too, for those pages only."""
     if previous is None:
         return set(candidates)
     record = previous.record
@@ -1433,7 +1436,7 @@ def affected_reports(
         for r in candidates
         if r in changed or record["members"].get(r) != members[r] or any(m in changed for m in members[r])
     }
-    return affected | {m for r in affected for m in members[r] if m in set(candidates)}
+    return affected
 
 
 def rendered_rows_digest(rendered: dict[str, RenderedTable], report_id: str) -> str:

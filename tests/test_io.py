@@ -54,3 +54,16 @@ def test_write_table_uses_the_declared_schema_and_reads_back(tmp_path):
 def test_a_missing_table_reads_as_empty_with_its_columns(tmp_path):
     df = read_table(tmp_path / "nope.parquet", "axes")
     assert df.empty and list(df.columns) == arrow_schema("axes").names
+
+
+def test_the_same_rows_give_the_same_file_however_they_are_chunked(tmp_path):
+    """Parquet's writer decides when to stop dictionary-encoding a column as chunks come:
+    rows assembled from pieces (an incremental stage) must be written as one chunk."""
+    from pipeline.findings import Finding, findings_frame
+
+    findings = [Finding("info", "code", f"message n° {i} " + "x" * 40) for i in range(30_000)]
+    whole = findings_frame("pan-a", "compute", findings)
+    pieces = pd.concat([whole.iloc[:12_345], whole.iloc[12_345:]], ignore_index=True)
+    write_table(whole, "findings", tmp_path / "whole.parquet")
+    write_table(pieces, "findings", tmp_path / "pieces.parquet")
+    assert (tmp_path / "whole.parquet").read_bytes() == (tmp_path / "pieces.parquet").read_bytes()

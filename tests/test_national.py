@@ -123,9 +123,9 @@ SAME_PLAN = [
 @pytest.mark.parametrize(
     ("reports", "changed", "rendered"),
     [
-        (ROWS["reports"], "pan-b", "1 report(s) rendered, 1 kept"),
-        (SAME_PLAN, "pan-b", "2 report(s) rendered, 0 kept"),
-        (SAME_PLAN, "pan-a", "2 report(s) rendered, 0 kept"),
+        (ROWS["reports"], "pan-b", "1 report(s) rendered, 0 more for the pages that show them, 1 taken"),
+        (SAME_PLAN, "pan-b", "1 report(s) rendered, 1 more for the pages that show them, 1 taken"),
+        (SAME_PLAN, "pan-a", "2 report(s) rendered, 0 more for the pages that show them, 0 taken"),
     ],
     ids=["other-plans", "later-of-a-plan", "earlier-of-a-plan"],
 )
@@ -188,7 +188,7 @@ def test_one_report_changed_among_several_gives_what_a_run_from_scratch_gives(tm
         run_pipeline(opts)
     assert "1 report(s) validated again, 6 kept as validated" in caplog.text
     assert "compute: incremental" in caplog.text
-    assert "kept from the national package" in caplog.text
+    assert "taken from the national package" in caplog.text
     assert_same_outputs(work, scratch)
     removed = sorted((work / "raw").glob("*.txt"))[1]
     removed.unlink()
@@ -235,3 +235,42 @@ def test_a_package_refused_at_its_release_is_left_out_of_the_national_files_writ
     assert b"pan-a" not in (exports / NATIONAL / "data" / "axes.csv").read_bytes()
     assert frictionless.validate(str(exports / NATIONAL / "datapackage.json")).valid
     assert not list(exports.glob(".*")) and not (exports / "pan-a").exists()
+
+
+def long_plan_rows(count: int) -> dict[str, list[dict]]:
+    """pan-a's rows for ``count`` reports of one plan, a month apart: more than a page
+    shows (the last eight), so a page shows reports whose own pages show others."""
+    out: dict[str, list[dict]] = {}
+    for table, rows in ROWS.items():
+        out[table] = []
+        for i in range(1, count + 1):
+            for row in rows:
+                if row["report_id"] == "pan-a":
+                    out[table].append(dict(row, report_id=f"pan-{i:02d}"))
+    out["reports"] = [dict(r, as_of=f"2023-{i:02d}") for i, r in enumerate(out["reports"], start=1)]
+    return out
+
+
+@pytest.mark.parametrize("changed", ["pan-11", "pan-05"])
+def test_in_a_long_plan_a_change_releases_the_pages_that_show_it_as_a_rebuild_would(
+    tmp_path,
+    write_curated,  # noqa: F811
+    changed,
+):
+    rows = long_plan_rows(11)
+    curated = write_curated(tmp_path / "curated", frames(**rows))
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    before = read_tree(exports)
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == changed else r for r in rows["axes"]]
+    write_curated(curated, frames(**{**rows, "axes": axes}))
+    assert publish_packages(curated, exports, report_ids={changed}) == exitcodes.OK
+    from_scratch = tmp_path / "from-scratch"
+    assert publish_packages(curated, from_scratch) == exitcodes.OK
+    after = read_tree(exports)
+    assert after == read_tree(from_scratch)
+    number = int(changed[-2:])
+    for i in range(1, 12):
+        report_id = f"pan-{i:02d}"
+        same = before[f"{report_id}/release.json"] == after[f"{report_id}/release.json"]
+        assert same == (not number <= i < number + 8), report_id  # its page shows the change, or not
