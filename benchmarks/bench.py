@@ -136,10 +136,7 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
             seconds, rss, _ = run_measured(["run"], work)
             timings[n] = seconds
             out += [(f"run_synth_{n}_s", seconds, "s"), (f"run_synth_{n}_peak_rss_mb", rss, "MiB")]
-            manifest = json.loads(sorted((work / "curated" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
-            out += [
-                (f"run_synth_{n}_{stage}_s", record["duration_s"], "s") for stage, record in manifest["stages"].items()
-            ]
+            out += stage_figures(work, f"run_synth_{n}")
             noop, _, _ = run_measured(["run"], work)
             out.append((f"run_noop_{n}_s", noop, "s"))
             out += check_national(work, n)
@@ -147,9 +144,16 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
             changed.write_text(changed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
             one, _, _ = run_measured(["run"], work)
             out.append((f"run_one_changed_{n}_s", one, "s"))
+            out += stage_figures(work, f"run_one_changed_{n}")
         if 100 in timings and 1000 in timings:
             out.append(("growth_1000_over_100", timings[1000] / timings[100], "x"))
     return out
+
+
+def stage_figures(work: Path, prefix: str) -> list[tuple[str, float, str]]:
+    """Each stage's duration in the last run's manifest, as ``<prefix>_<stage>_s``."""
+    manifest = json.loads(sorted((work / "curated" / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+    return [(f"{prefix}_{stage}_s", record["duration_s"], "s") for stage, record in manifest["stages"].items()]
 
 
 def check_national(work: Path, n: int) -> list[tuple[str, float, str]]:
