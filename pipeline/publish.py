@@ -1296,7 +1296,7 @@ def publish_packages(
     digests = source_digests(lay)
     previous = previous_national(lay.exports / national_name, national, validated_with)
     affected = affected_reports(candidates, set(wanted), digests, members, previous)
-    shown = {m for r in affected for m in members[r] if m in set(candidates)} - affected
+    shown = {m for r in affected for m in members[r]} - affected
     if previous is not None:
         log.info(
             "publish: %d report(s) rendered, %d more for the pages that show them, %d taken from the national package",
