@@ -483,6 +483,12 @@ def _sql_files() -> list[tuple[str, str]]:
     return [(name, p.read_text(encoding="utf-8")) for name, p in files]
 
 
+def sql_script(statements) -> str:
+    """``statements`` (each with or without its closing ``;``) as one script: DuckDB runs it
+    in one call, statement after statement, as it would run them one call each."""
+    return "".join(statement.rstrip().removesuffix(";") + ";\n" for statement in statements)
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
     con.register("_input", data)
     try:
@@ -511,10 +517,25 @@ def build_database(
         status_bands: :func:`status_bands_frame` of the configuration.
         weights: :func:`load_weights_by_report`'s weights.
     """
+    # One transaction: DuckDB writes the catalogue once rather than after each statement.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _build_database(con, tables, record, status_bands, weights)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _build_database(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, pd.DataFrame],
+    record: dict,
+    status_bands: pd.DataFrame,
+    weights: pd.DataFrame,
+) -> None:
+    con.execute(sql_script(s for t in TABLES for s in (get_resource(t).to_sql(), *get_resource(t).to_sql_comments())))
     for table in TABLES:
-        con.execute(get_resource(table).to_sql())
-        for statement in get_resource(table).to_sql_comments():
-            con.execute(statement)
         _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
     con.register("status_bands_input", _arrow_frame(status_bands))
     con.register("activity_weights_input", _arrow_frame(weights))
@@ -528,11 +549,10 @@ def build_database(
     finally:
         for name in ("status_bands_input", "activity_weights_input", "run_config_input"):
             con.unregister(name)
-    for table in COMPUTED_TABLES:
-        for statement in get_resource(table).to_sql_comments("VIEW"):
-            con.execute(statement)
-    for statement in field_comment_statements(con, DATABASE_ONLY_VIEWS + INTERMEDIATE_VIEWS):
-        con.execute(statement)
+    con.execute(sql_script(s for table in COMPUTED_TABLES for s in get_resource(table).to_sql_comments("VIEW")))
+    fields = field_comment_statements(con, DATABASE_ONLY_VIEWS + INTERMEDIATE_VIEWS)
+    if fields:
+        con.execute(sql_script(fields))
 
 
 #: Views of the database that are not published (their SQL comments their own columns).
@@ -1046,15 +1066,23 @@ def read_report_rows(path: Path, table: str, report_ids: set[str], keep: bool = 
 def replace_report_rows(
     con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], weights: pd.DataFrame, report_ids: set[str]
 ) -> None:
-    """Replace the rows of ``report_ids`` in every curated table and in ``activity_weights``."""
-    for table in (*TABLES, WEIGHTS_TABLE):
-        con.execute(f'DELETE FROM "{table}" WHERE report_id IN {sql_list(report_ids)}')
-    for table in TABLES:
-        if tables[table].num_rows:
-            _insert(con, table, tables[table])
-    mine = weights[weights["report_id"].isin(report_ids)]
-    if len(mine):
-        _insert(con, WEIGHTS_TABLE, _arrow_frame(mine))
+    """Replace the rows of ``report_ids`` in every curated table and in ``activity_weights``
+    (one transaction: the tables are written once, not after each statement)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            sql_script(f'DELETE FROM "{t}" WHERE report_id IN {sql_list(report_ids)}' for t in (*TABLES, WEIGHTS_TABLE))
+        )
+        for table in TABLES:
+            if tables[table].num_rows:
+                _insert(con, table, tables[table])
+        mine = weights[weights["report_id"].isin(report_ids)]
+        if len(mine):
+            _insert(con, WEIGHTS_TABLE, _arrow_frame(mine))
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def replace_run_config(con: duckdb.DuckDBPyConnection, record: dict) -> None:

@@ -90,7 +90,27 @@ def build_schema(table: str) -> pa.DataFrameSchema:
     return get_resource(table).to_pandera()
 
 
+#: The schemas of the package's own resources, built once per process (by table name,
+#: with the resource they were built from: a resource that is not the package's own is
+#: built each time). Nothing modifies a schema once built.
+_PACKAGE_SCHEMAS: dict[str, tuple[Resource, pa.DataFrameSchema]] = {}
+
+
 def resource_schema(resource: Resource) -> pa.DataFrameSchema:
+    """The pandera schema of ``resource``, with its checks' metadata (:func:`build_resource_schema`),
+    built once for each of the package's resources."""
+    from schemas import PACKAGE
+
+    cached = _PACKAGE_SCHEMAS.get(resource.name)
+    if cached is not None and cached[0] is resource:
+        return cached[1]
+    schema = build_resource_schema(resource)
+    if PACKAGE.resources.get(resource.name) is resource:
+        _PACKAGE_SCHEMAS[resource.name] = (resource, schema)
+    return schema
+
+
+def build_resource_schema(resource: Resource) -> pa.DataFrameSchema:
     """The pandera schema of ``resource``, with its checks' metadata.
 
     ``schema.metadata["checks"]`` maps each check name to ``{"severity", "message",

@@ -5,8 +5,9 @@ sleeping: a killed run is killed exactly where the test says, on a quiet or a lo
 machine alike.
 
 A command runs in the test's own process (the ``pgo`` fixture of ``conftest.py``)
-unless it must be a process of its own: the runs killed by the fault hook and the two
-runs racing for the lock run in children forked from the test (``pgo.forked``,
+unless it must be a process of its own: the runs killed by the fault hook, the two
+runs racing for the lock and the shared cold run (whose JSON logs are read whole) run
+in children forked from the test (``pgo.forked``,
 ``pgo.start``: no interpreter to start, no library to import again); the run that holds
 the lock while the stage commands try it, and one killed run, are ``python -m
 pipeline`` itself. Most tests start from a copy of one cold run on the seed
@@ -143,14 +144,22 @@ def workdir(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory, pgo) -> Path:
-    """One full cold run on the seed, shared by the tests that only read it or copy it."""
+def cold_run(tmp_path_factory, pgo):
+    """One full cold run on the seed, logging JSON, in a process of its own (its whole
+    stdout and stderr kept): its folder and its result, shared by the tests that only
+    read them or copy the folder."""
     work = tmp_path_factory.mktemp("work")
     (work / "raw").mkdir()
     shutil.copy(SEED, work / "raw" / SEED.name)
-    result = pgo(work)
+    result = pgo.forked(work, "--log-format", "json")
     assert result.returncode == exitcodes.OK, result.stderr
-    return work
+    return work, result
+
+
+@pytest.fixture(scope="module")
+def first_run(cold_run) -> Path:
+    """The folder of the cold run on the seed (read it only, or copy it: ``released``)."""
+    return cold_run[0]
 
 
 @pytest.fixture(scope="module")
@@ -238,11 +247,16 @@ def test_a_run_killed_at_any_moment_is_completed_by_the_next_plain_run(released,
     assert temporaries(released) == []
 
 
-def test_kill_during_publish_then_revert_releases_the_reverted_input(released, pgo):
+def test_kill_between_folder_and_zip_then_revert_releases_the_reverted_input(released, pgo):
+    """Killed between the folder and the zip (both old or both new), twice in a row; the
+    second kill leaves the changed input's release; the input reverted, the next run
+    releases it again."""
     seed_file = released / "raw" / SEED.name
     seed_file.write_text(CHANGED_TEXT, encoding="utf-8")
-    killed = pgo.forked(released, fault="publish.after_exchange")
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    for point in ("publish.after_package_validation", "publish.after_exchange"):
+        killed = pgo.forked(released, fault=point)
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
+        assert_release_is_valid_and_whole(released)
     assert release_record(released)["built_from"]["source_sha256"] != SEED_SHA  # the killed run's release
     shutil.copy(SEED, seed_file)
     result = pgo(released)
@@ -251,14 +265,6 @@ def test_kill_during_publish_then_revert_releases_the_reverted_input(released, p
     package = json.loads((released / "exports" / SEED_ID / "datapackage.json").read_text(encoding="utf-8"))
     assert SEED_SHA in json.dumps(package)
     assert "est de 82%" in SEED.read_text(encoding="utf-8")
-
-
-def test_kill_between_folder_and_zip_leaves_both_old_or_both_new(released, pgo):
-    (released / "raw" / SEED.name).write_text(CHANGED_TEXT, encoding="utf-8")
-    for point in ("publish.after_package_validation", "publish.after_exchange"):
-        killed = pgo.forked(released, fault=point)
-        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-2000:])
-        assert_release_is_valid_and_whole(released)
 
 
 def test_stage_commands_during_a_run_exit_5_and_leave_it_unharmed(released, first_run, pgo):
@@ -408,8 +414,8 @@ def test_a_malformed_config_is_a_usage_error_and_publishes_nothing(workdir, tmp_
     assert not (workdir / "exports" / SEED_ID).exists()
 
 
-def test_json_logs_are_one_json_object_per_line_and_nothing_else(workdir, pgo):
-    result = pgo.forked(workdir, "--log-format", "json")  # a process of its own: its whole stdout and stderr
+def test_json_logs_are_one_json_object_per_line_and_nothing_else(cold_run):
+    _, result = cold_run  # a process of its own: its whole stdout and stderr
     assert result.returncode == exitcodes.OK
     assert result.stdout == ""
     events = [json.loads(line) for line in result.stderr.splitlines()]
