@@ -129,7 +129,7 @@ def schema_resources(rendered: dict[str, RenderedTable], counts: dict, report_id
     resources = []
     for table, r in rendered.items():
         resource = resource_descriptor(table, f"data/{table}.csv", "csv")
-        spans = [(0, len(r.csv_lines))] if report_ids is None else spans_of(r, report_ids)
+        spans = [(0, r.row_count())] if report_ids is None else spans_of(r, report_ids)
         kept, _ = split_keys(counts[table], spans)
         resource["schema"]["foreignKeys"] = [
             fk for fk in resource["schema"]["foreignKeys"] if any(_same_key(fk, k) for k in kept)

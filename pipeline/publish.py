@@ -69,6 +69,7 @@ from pipeline.national import (
 )
 from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and push read them here)
     FORMULA_PREFIXES,
+    JSON_SEPARATOR,
     PUBLISHED_DECIMALS,
     RenderedTable,
     neutralise_formula,
@@ -1445,7 +1446,7 @@ def rendered_rows_digest(rendered: dict[str, RenderedTable], report_id: str) -> 
     for table in sorted(rendered):
         start, stop = rendered[table].span(report_id)
         digest.update(f"data/{table}.csv".encode() + b"\0")
-        digest.update("".join(rendered[table].csv_lines[start:stop]).encode("utf-8") + b"\0")
+        digest.update(rendered[table].csv_slice(start, stop) + b"\0")
     return digest.hexdigest()
 
 
@@ -1571,10 +1572,6 @@ def stage_national_data(lay: Layout, build: NationalBuild) -> StagedData:
     return StagedData(staging, list(build.included), data)
 
 
-#: What separates two reports' objects in a JSON data file.
-JSON_SEPARATOR = b",\n"
-
-
 @dataclass
 class SplicedData:
     """A national data file written: its size and SHA-256, its zip entry, and where
@@ -1614,9 +1611,7 @@ def _report_chunks(path: str, table: RenderedTable, build: NationalBuild) -> lis
         if report_id in build.fresh:
             start, stop = table.span(report_id)
             if start < stop:
-                items = (table.json_objects if is_json else table.csv_lines)[start:stop]
-                joined = (JSON_SEPARATOR.decode() if is_json else "").join(items)
-                chunks.append((report_id, joined.encode("utf-8")))
+                chunks.append((report_id, table.json_slice(start, stop) if is_json else table.csv_slice(start, stop)))
             continue
         span = build.previous.record["spans"][report_id].get(path)
         if not span:
@@ -1639,7 +1634,7 @@ def _report_chunks(path: str, table: RenderedTable, build: NationalBuild) -> lis
 
 def splice_data_file(staging: Path, path: str, table: RenderedTable, build: NationalBuild) -> SplicedData:
     """Write ``staging/path`` (a table as CSV or JSON, the bytes
-    :meth:`~pipeline.render.RenderedTable.write_csv` or ``write_json`` would write)
+    :meth:`~pipeline.render.RenderedTable.csv_bytes` or ``json_bytes`` gives)
     from :func:`_report_chunks`; deflate each new chunk apart for the zip, and take
     the kept reports' deflated bytes from the previous zip."""
     is_json = path.endswith(".json")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import decimal
-import hashlib
 import io
 import json
 import math
@@ -132,72 +131,67 @@ def report_spans(report_ids: list[str]) -> dict[str, tuple[int, int]]:
 
 @dataclass
 class RenderedTable:
-    """One table's rows rendered once: CSV lines and JSON objects, sliced per report."""
+    """One table's rows rendered once, sliced per report: the CSV lines as one UTF-8
+    buffer (``csv``, line ``i`` at ``csv_offsets[i]:csv_offsets[i + 1]``) and the JSON
+    objects as one, joined by ``,\n`` (object ``i`` at
+    ``json_offsets[i]:json_offsets[i + 1] - 2``). Encoded buffers, not one Python string
+    a line: a thousand reports' rows take half the memory, and a report's rows are one
+    slice of each buffer."""
 
     table: str
     header: str
-    csv_lines: list[str]
-    json_objects: list[str]
+    csv: bytes = field(repr=False)
+    csv_offsets: np.ndarray = field(repr=False)
+    json: bytes = field(repr=False)
+    json_offsets: np.ndarray = field(repr=False)
     spans: dict[str, tuple[int, int]]
     rows: pd.DataFrame = field(repr=False)
 
     def span(self, report_id: str) -> tuple[int, int]:
         return self.spans.get(report_id, (0, 0))
 
+    def csv_slice(self, start: int, stop: int) -> bytes:
+        """The CSV lines of rows ``start`` to ``stop``."""
+        return self.csv[self.csv_offsets[start] : self.csv_offsets[stop]]
+
+    def json_slice(self, start: int, stop: int) -> bytes:
+        """The JSON objects of rows ``start`` to ``stop``, joined by ``,\n``."""
+        if start == stop:
+            return b""
+        return self.json[self.json_offsets[start] : self.json_offsets[stop] - len(JSON_SEPARATOR)]
+
     def csv_bytes(self, report_ids: list[str] | None = None) -> bytes:
         """The CSV file of ``report_ids``' rows (all rows when None), in the table's order."""
-        return (self.header + "".join(self._pieces(self.csv_lines, report_ids))).encode("utf-8")
+        return self.header.encode("utf-8") + b"".join(self.csv_slice(*s) for s in self._spans(report_ids))
 
     def json_bytes(self, report_ids: list[str] | None = None) -> bytes:
-        objects = self._pieces(self.json_objects, report_ids)
-        if not objects:
+        """The JSON file of ``report_ids``' rows (all rows when None), in the table's order."""
+        chunks = [self.json_slice(*s) for s in self._spans(report_ids) if s[0] < s[1]]
+        if not chunks:
             return b"[]\n"
-        return ("[\n" + ",\n".join(objects) + "\n]\n").encode("utf-8")
+        return b"[\n" + JSON_SEPARATOR.join(chunks) + b"\n]\n"
 
-    def write_csv(self, path, report_ids: list[str]) -> tuple[int, str]:
-        """Write :meth:`csv_bytes` of ``report_ids`` to ``path`` piece by piece; return (size, SHA-256)."""
-        return _write_pieces(path, [self.header], self._pieces(self.csv_lines, report_ids), [])
+    def row_count(self) -> int:
+        return len(self.csv_offsets) - 1
 
-    def write_json(self, path, report_ids: list[str]) -> tuple[int, str]:
-        """Write :meth:`json_bytes` of ``report_ids`` to ``path`` piece by piece; return (size, SHA-256)."""
-        objects = self._pieces(self.json_objects, report_ids)
-        if not objects:
-            return _write_pieces(path, ["[]\n"], [], [])
-        return _write_pieces(path, ["[\n"], [o + ",\n" for o in objects[:-1]] + [objects[-1]], ["\n]\n"])
-
-    def row_count(self, report_ids: list[str] | None = None) -> int:
+    def _spans(self, report_ids: list[str] | None) -> list[tuple[int, int]]:
         if report_ids is None:
-            return len(self.csv_lines)
-        return sum(stop - start for start, stop in (self.span(r) for r in report_ids))
-
-    def rows_sha256(self, report_id: str) -> str:
-        start, stop = self.span(report_id)
-        digest = hashlib.sha256()
-        for line in self.csv_lines[start:stop]:
-            digest.update(line.encode("utf-8"))
-        return digest.hexdigest()
-
-    def _pieces(self, items: list[str], report_ids: list[str] | None) -> list[str]:
-        if report_ids is None:
-            return items
-        ordered = sorted(self.span(r) for r in report_ids)
-        return [item for start, stop in ordered for item in items[start:stop]]
+            return [(0, self.row_count())]
+        return sorted(self.span(r) for r in report_ids)
 
 
-#: Text pieces joined before each write: few system calls, bounded memory.
-WRITE_BATCH = 4096
+#: What separates two JSON objects in a data file (after the object, before the next).
+JSON_SEPARATOR = b",\n"
 
 
-def _write_pieces(path, head: list[str], pieces: list[str], tail: list[str]) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    items = head + pieces + tail
-    with open(path, "wb") as fh:
-        for start in range(0, len(items), WRITE_BATCH):
-            data = "".join(items[start : start + WRITE_BATCH]).encode("utf-8")
-            fh.write(data)
-            digest.update(data)
-            size += len(data)
-    return size, digest.hexdigest()
+def join_encoded(texts: list[str], separator: bytes = b"") -> tuple[bytes, np.ndarray]:
+    """``texts`` encoded as UTF-8 and joined by ``separator``, and where each starts,
+    plus one offset more, as if the last were followed by ``separator`` too (text ``i``
+    ends ``len(separator)`` bytes before offset ``i + 1``)."""
+    encoded = [t.encode("utf-8") for t in texts]
+    lengths = np.fromiter((len(e) + len(separator) for e in encoded), dtype=np.int64, count=len(encoded))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return separator.join(encoded), offsets
 
 
 def sort_rows(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -219,11 +213,17 @@ def render_table(df: pd.DataFrame, table: str) -> RenderedTable:
         key = f"{JSON_INDENT * 2}{json.dumps(f['name'])}: "
         json_columns.append(key + json_texts)
     csv_lines = [",".join(cells) + "\n" for cells in zip(*csv_columns)] if len(rows) else []
+    csv_buffer, csv_offsets = join_encoded(csv_lines)
+    del csv_lines
     open_, close = f"{JSON_INDENT}{{\n", f"\n{JSON_INDENT}}}"
     json_objects = [open_ + ",\n".join(cells) + close for cells in zip(*json_columns)] if len(rows) else []
+    json_buffer, json_offsets = join_encoded(json_objects, JSON_SEPARATOR)
+    del json_objects
     header = ",".join(f["name"] for f in fields) + "\n"
-    ids = rows["report_id"].tolist()
-    return RenderedTable(table, header, csv_lines, json_objects, report_spans(ids), with_object_strings(rows))
+    spans = report_spans(rows["report_id"].tolist())
+    return RenderedTable(
+        table, header, csv_buffer, csv_offsets, json_buffer, json_offsets, spans, with_object_strings(rows)
+    )
 
 
 def with_object_strings(rows: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 
 import pandas as pd
@@ -56,14 +55,15 @@ def test_each_report_file_is_its_slice_of_lines_rendered_once():
     assert rendered.json_bytes(["z"]) == render_json([])
 
 
-def test_files_written_piece_by_piece_are_the_same_bytes(tmp_path):
+def test_a_reports_rows_are_one_slice_of_each_buffer():
     rendered = render_table(AXES, "axes")
-    for ids in (["a", "b"], ["b"], ["z"]):
-        size, sha = rendered.write_csv(tmp_path / "t.csv", ids)
-        assert (tmp_path / "t.csv").read_bytes() == rendered.csv_bytes(ids)
-        assert (size, sha) == (len(rendered.csv_bytes(ids)), hashlib.sha256(rendered.csv_bytes(ids)).hexdigest())
-        rendered.write_json(tmp_path / "t.json", ids)
-        assert (tmp_path / "t.json").read_bytes() == rendered.json_bytes(ids)
+    header = b"report_id,axis_no,name,source_line\n"
+    assert rendered.csv_slice(0, 2) == b"a,1,Un,4\na,2,'=Deux,9\n"
+    assert header + rendered.csv_slice(0, 2) + rendered.csv_slice(2, 4) == rendered.csv_bytes()
+    both = render_json(table_records(AXES.sort_values(["report_id", "axis_no"]), "axes"))
+    assert b"[\n" + rendered.json_slice(0, 2) + b",\n" + rendered.json_slice(2, 4) + b"\n]\n" == both
+    assert rendered.json_slice(3, 4).startswith(b"  {") and rendered.json_slice(3, 4).endswith(b"}")
+    assert rendered.json_slice(1, 1) == b"" and rendered.row_count() == 4
 
 
 def test_rows_of_a_report_must_be_contiguous():

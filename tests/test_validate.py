@@ -893,20 +893,26 @@ def _validate_from_scratch(curated: Path, tmp_path: Path) -> dict[str, bytes]:
     return _validated_files(fresh)
 
 
-@pytest.fixture
-def generated_curated(tmp_path):
+@pytest.fixture(scope="module")
+def generated_base(tmp_path_factory) -> Path:
     """Six generated reports, damaged (rows quarantined, warnings), ingested and validated."""
     from pipeline.ingest import ingest_reports
     from pipeline.synth import write_reports
 
-    raw = tmp_path / "raw"
-    write_reports(raw, 6, 21, 0.6)
-    for extra in raw.glob("*.truth.json"):
+    base = tmp_path_factory.mktemp("generated")
+    write_reports(base / "raw", 6, 21, 0.6)
+    for extra in (base / "raw").glob("*.truth.json"):
         extra.unlink()
-    curated = tmp_path / "curated"
-    ingest_reports(raw, curated)
-    validate_curated(curated)
-    return raw, curated
+    ingest_reports(base / "raw", base / "curated")
+    validate_curated(base / "curated")
+    return base
+
+
+@pytest.fixture
+def generated_curated(generated_base, tmp_path):
+    """A private copy of :func:`generated_base`: (raw, curated)."""
+    shutil.copytree(generated_base, tmp_path / "generated")
+    return tmp_path / "generated" / "raw", tmp_path / "generated" / "curated"
 
 
 def test_a_changed_report_alone_is_validated_again_and_the_layer_is_as_from_scratch(
