@@ -1305,7 +1305,7 @@ def publish_packages(
             len(shown),
             len(candidates) - len(affected),
         )
-    rendered = render_tables(read_publishable_tables(lay, None if previous is None else affected | shown))
+    rendered = render_tables(read_publishable_tables(lay, None if previous is None else affected | shown), consume=True)
     counts = count_key_rows(rendered)
     fresh = [r for r in candidates if r in affected]
     rows = {r: rendered_rows_digest(rendered, r) for r in candidates if r in affected or r in shown}

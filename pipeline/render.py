@@ -205,6 +205,7 @@ def render_table(df: pd.DataFrame, table: str) -> RenderedTable:
     """Render ``table``'s rows (any number of reports) once."""
     fields = table_fields(table)
     rows = sort_rows(df, table)
+    del df  # with render_tables(consume=True), the last reference to the unsorted rows
     decimals = PUBLISHED_DECIMALS if table in COMPUTED_TABLES else None
     csv_columns, json_columns = [], []
     for f in fields:
@@ -213,10 +214,12 @@ def render_table(df: pd.DataFrame, table: str) -> RenderedTable:
         key = f"{JSON_INDENT * 2}{json.dumps(f['name'])}: "
         json_columns.append(key + json_texts)
     csv_lines = [",".join(cells) + "\n" for cells in zip(*csv_columns)] if len(rows) else []
+    del csv_columns
     csv_buffer, csv_offsets = join_encoded(csv_lines)
     del csv_lines
     open_, close = f"{JSON_INDENT}{{\n", f"\n{JSON_INDENT}}}"
     json_objects = [open_ + ",\n".join(cells) + close for cells in zip(*json_columns)] if len(rows) else []
+    del json_columns
     json_buffer, json_offsets = join_encoded(json_objects, JSON_SEPARATOR)
     del json_objects
     header = ",".join(f["name"] for f in fields) + "\n"
@@ -233,6 +236,9 @@ def with_object_strings(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.astype(dict.fromkeys(text, object)) if text else rows
 
 
-def render_tables(frames: dict[str, pd.DataFrame]) -> dict[str, RenderedTable]:
-    """Every published table of ``frames`` rendered once, in :data:`schemas.ALL_RESOURCES` order."""
-    return {table: render_table(frames[table], table) for table in ALL_RESOURCES if table in frames}
+def render_tables(frames: dict[str, pd.DataFrame], *, consume: bool = False) -> dict[str, RenderedTable]:
+    """Every published table of ``frames`` rendered once, in :data:`schemas.ALL_RESOURCES`
+    order; with ``consume``, each frame is taken out of ``frames`` as it is rendered, so
+    that a thousand reports' tables are not all held twice at once."""
+    take = frames.pop if consume else frames.get
+    return {table: render_table(take(table), table) for table in ALL_RESOURCES if table in frames}
