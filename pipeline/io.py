@@ -25,9 +25,8 @@ __all__ = [
 def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     """Cast a DataFrame to the table's declared Arrow schema (columns in schema order)."""
     schema = arrow_schema(table)
-    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False).replace_schema_metadata(
-        schema.metadata
-    )
+    arrays = [pa.array(df[name], type=field.type, from_pandas=True) for name, field in zip(schema.names, schema)]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def write_table(df: pd.DataFrame, table: str, path: Path) -> None:

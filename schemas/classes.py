@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -369,7 +370,12 @@ class Resource:
         )
 
     def empty_frame(self):
-        """An empty pandas DataFrame with the table's columns and dtypes."""
+        """An empty pandas DataFrame with the table's columns and dtypes (a copy: the
+        caller may change it)."""
+        return self._empty_frame.copy()
+
+    @functools.cached_property
+    def _empty_frame(self):
         return self.to_pyarrow().empty_table().to_pandas()
 
     def to_pandera(self):
