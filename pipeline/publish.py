@@ -1083,15 +1083,18 @@ _SHARED: dict = {}
 
 
 def _report_frames(rendered: dict[str, RenderedTable], report_ids: list[str]) -> dict[str, pd.DataFrame]:
-    """The rendered rows of ``report_ids`` (in the tables' order), as DataFrames."""
+    """The rendered rows of ``report_ids`` (in the tables' order), as DataFrames; one
+    report's are marked as such (:data:`pipeline.workbook.ROWS_OF_REPORT`)."""
+    from pipeline.workbook import ROWS_OF_REPORT
+
     out = {}
     for table, r in rendered.items():
         spans = sorted(r.span(x) for x in report_ids)
-        out[table] = (
-            r.rows.iloc[np.concatenate([np.arange(*span) for span in spans])]
-            if len(spans) > 1
-            else r.rows.iloc[slice(*spans[0])]
-        )
+        if len(spans) > 1:
+            out[table] = r.rows.iloc[np.concatenate([np.arange(*span) for span in spans])]
+        else:
+            out[table] = r.rows.iloc[slice(*spans[0])]
+            out[table].attrs[ROWS_OF_REPORT] = report_ids[0]
     return out
 
 

@@ -104,10 +104,18 @@ def _sorted_by_key(df: pd.DataFrame, table: str) -> bool:
         return False
 
 
+#: The ``attrs`` key by which a frame says it holds exactly one report's rows, columns
+#: in schema order, sorted by key (what the publish stage hands each report's release).
+ROWS_OF_REPORT = "pgo_rows_of_report"
+
+
 def report_rows(df: pd.DataFrame, table: str, report_id: str) -> pd.DataFrame:
     """:func:`pipeline.publish.select_report_rows` (``report_id``'s rows, columns in schema
     order, sorted by primary key), skipped when ``df`` already is just that, as the slice
-    publish hands each report: then ``df`` itself is returned, with its index."""
+    publish hands each report (marked :data:`ROWS_OF_REPORT`, or checked): then ``df``
+    itself is returned, with its index."""
+    if df.attrs.get(ROWS_OF_REPORT) == report_id:
+        return df
     if (
         list(df.columns) == [f["name"] for f in fields_of(table)]
         and all(r == report_id for r in df["report_id"].tolist())
