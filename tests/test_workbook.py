@@ -338,3 +338,17 @@ def test_text_is_cut_in_excel_units_never_inside_a_character():
         "\U0001f600" * (EXCEL_CELL_MAX_CHARS // 2),
         False,
     )
+
+
+def test_the_slices_publish_hands_a_release_give_the_workbook_of_the_whole_tables(seed_computed):
+    """Marked as one report's rows (:data:`pipeline.workbook.ROWS_OF_REPORT`), the slices
+    are taken as they are; the whole tables are filtered and sorted: same workbook."""
+    from pipeline.publish import _report_frames, render_tables
+
+    frames = read_publishable_tables(layout(seed_computed))
+    rendered = render_tables(frames)
+    slices = _report_frames(rendered, [SEED_ID])
+    assert all(df.attrs[workbook.ROWS_OF_REPORT] == SEED_ID for df in slices.values())
+    whole = {t: r.rows for t, r in rendered.items()}
+    assert workbook.build_workbook(SEED_ID, slices) == workbook.build_workbook(SEED_ID, whole)
+    assert workbook.report_rows(whole["activities"], "activities", "autre").empty
