@@ -1078,7 +1078,7 @@ def retract_removed(lay: Layout, report_ids: set[str], keep: set[str] = frozense
 
 #: Below this many packages, publishing in one process is faster than starting workers.
 PARALLEL_FROM = 4
-#: What the workers of :func:`release_reports` read (inherited by fork, not pickled).
+#: What the workers of :func:`release_reports_and_stage_national` read (inherited by fork, not pickled).
 _SHARED: dict = {}
 
 
@@ -1252,12 +1252,15 @@ def publish_packages(
     """Release the data package of every report (or of ``report_ids``), then the national package.
 
     Reads ``curated/validated/`` and ``curated/computed/`` (which must be complete),
-    writes only ``exports/``. Every table is rendered once for all reports
-    (:mod:`pipeline.render`); the rows of the reports the national package's record
-    does not list as validated are validated by frictionless (:mod:`pipeline.gate`);
-    then each report's package is released (a report whose rows changed because
-    another report of its plan changed is released again too), and the national
-    package (:mod:`pipeline.national`) with the rows of every report released. Each
+    writes only ``exports/``. Every table is rendered once for the reports whose rows
+    changed since the national package's last release (all, without one:
+    :func:`affected_reports`), and the reports their pages show (:mod:`pipeline.render`);
+    the rows of the reports the national package's record does not list as validated
+    are validated by frictionless (:mod:`pipeline.gate`); then each report's package is
+    released (a report whose rows changed because another report of its plan changed is
+    released again too), and the national package (:mod:`pipeline.national`) with the
+    rows of every report released, those of the other reports copied from its previous
+    files (:func:`splice_data_file`). Each
     release records what it was built from: the computed layer's record for the
     report, this stage's code and the publisher. With ``retract`` (default: when
     every report is published), the releases of reports no longer in the computed
