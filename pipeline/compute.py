@@ -517,42 +517,41 @@ def build_database(
         status_bands: :func:`status_bands_frame` of the configuration.
         weights: :func:`load_weights_by_report`'s weights.
     """
-    # One transaction: DuckDB writes the catalogue once rather than after each statement.
+    with transaction(con):
+        con.execute(
+            sql_script(s for t in TABLES for s in (get_resource(t).to_sql(), *get_resource(t).to_sql_comments()))
+        )
+        for table in TABLES:
+            _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
+        con.register("status_bands_input", _arrow_frame(status_bands))
+        con.register("activity_weights_input", _arrow_frame(weights))
+        con.register("run_config_input", _arrow_frame(run_config_frame(record)))
+        try:
+            for name, sql in _sql_files():
+                try:
+                    con.execute(sql)
+                except duckdb.Error as exc:
+                    raise RuntimeError(f"pipeline/sql/{name}: {exc}") from exc
+        finally:
+            for name in ("status_bands_input", "activity_weights_input", "run_config_input"):
+                con.unregister(name)
+        con.execute(sql_script(s for table in COMPUTED_TABLES for s in get_resource(table).to_sql_comments("VIEW")))
+        fields = field_comment_statements(con, DATABASE_ONLY_VIEWS + INTERMEDIATE_VIEWS)
+        if fields:
+            con.execute(sql_script(fields))
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """The statements of the block in one transaction, rolled back if it raises: DuckDB
+    writes the tables and the catalogue once rather than after each statement."""
     con.execute("BEGIN TRANSACTION")
     try:
-        _build_database(con, tables, record, status_bands, weights)
+        yield
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-
-
-def _build_database(
-    con: duckdb.DuckDBPyConnection,
-    tables: dict[str, pd.DataFrame],
-    record: dict,
-    status_bands: pd.DataFrame,
-    weights: pd.DataFrame,
-) -> None:
-    con.execute(sql_script(s for t in TABLES for s in (get_resource(t).to_sql(), *get_resource(t).to_sql_comments())))
-    for table in TABLES:
-        _insert(con, table, to_arrow(tables.get(table, empty_frame(table)), table))
-    con.register("status_bands_input", _arrow_frame(status_bands))
-    con.register("activity_weights_input", _arrow_frame(weights))
-    con.register("run_config_input", _arrow_frame(run_config_frame(record)))
-    try:
-        for name, sql in _sql_files():
-            try:
-                con.execute(sql)
-            except duckdb.Error as exc:
-                raise RuntimeError(f"pipeline/sql/{name}: {exc}") from exc
-    finally:
-        for name in ("status_bands_input", "activity_weights_input", "run_config_input"):
-            con.unregister(name)
-    con.execute(sql_script(s for table in COMPUTED_TABLES for s in get_resource(table).to_sql_comments("VIEW")))
-    fields = field_comment_statements(con, DATABASE_ONLY_VIEWS + INTERMEDIATE_VIEWS)
-    if fields:
-        con.execute(sql_script(fields))
 
 
 #: Views of the database that are not published (their SQL comments their own columns).
@@ -1067,9 +1066,8 @@ def replace_report_rows(
     con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], weights: pd.DataFrame, report_ids: set[str]
 ) -> None:
     """Replace the rows of ``report_ids`` in every curated table and in ``activity_weights``
-    (one transaction: the tables are written once, not after each statement)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    (in one :func:`transaction`)."""
+    with transaction(con):
         con.execute(
             sql_script(f'DELETE FROM "{t}" WHERE report_id IN {sql_list(report_ids)}' for t in (*TABLES, WEIGHTS_TABLE))
         )
@@ -1079,10 +1077,6 @@ def replace_report_rows(
         mine = weights[weights["report_id"].isin(report_ids)]
         if len(mine):
             _insert(con, WEIGHTS_TABLE, _arrow_frame(mine))
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def replace_run_config(con: duckdb.DuckDBPyConnection, record: dict) -> None:
