@@ -274,3 +274,40 @@ def test_in_a_long_plan_a_change_releases_the_pages_that_show_it_as_a_rebuild_wo
         report_id = f"pan-{i:02d}"
         same = before[f"{report_id}/release.json"] == after[f"{report_id}/release.json"]
         assert same == (not number <= i < number + 8), report_id  # its page shows the change, or not
+
+
+def test_the_pages_of_a_changed_report_show_its_plans_blocked_report_as_a_rebuild_would(tmp_path, layers):
+    """pan-02's rates could not be computed (not released), yet pan-03's page shows it,
+    the reports of its plan: rendered for that page when only pan-03 changed."""
+    from test_publish import COMPUTED, CURATED, RATES_CONFIG
+
+    error = frame(
+        "findings",
+        [
+            {
+                "report_id": "pan-02",
+                "stage": "compute",
+                "finding_no": 1,
+                "severity": "error",
+                "code": "x",
+                "message": "x",
+            }
+        ],
+    )
+
+    def write(curated, rows) -> None:
+        tables = frames(**rows)
+        validated = layers.validated(curated, {t: tables[t] for t in CURATED})
+        layers.computed(curated, {t: tables[t] for t in COMPUTED}, RATES_CONFIG, validated, findings=error)
+
+    rows = long_plan_rows(3)
+    curated, exports = tmp_path / "curated", tmp_path / "exports"
+    write(curated, rows)
+    assert publish_packages(curated, exports) == exitcodes.INPUT_ERROR
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-03" else r for r in rows["axes"]]
+    write(curated, {**rows, "axes": axes})
+    assert publish_packages(curated, exports, report_ids={"pan-03"}) == exitcodes.OK
+    assert "pan-02" in (exports / "pan-03" / "index.html").read_text(encoding="utf-8")
+    from_scratch = tmp_path / "from-scratch"
+    assert publish_packages(curated, from_scratch) == exitcodes.INPUT_ERROR
+    assert read_tree(exports) == read_tree(from_scratch)
