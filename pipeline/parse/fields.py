@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.findings import record_key
-from pipeline.parse.lines import FIELD_LABEL_CHOICES, ITEM_END, Context, folding_to, is_bullet, is_residue
+from pipeline.parse.lines import FIELD_LABEL_CHOICES, ITEM_END, Context, add_to_items, folding_to, is_bullet, is_residue
 from pipeline.parse.vocabulary import FIELD_LABEL_TAIL, FIELD_LABELS, FIELD_NAMES_FR
 from pipeline.text import clean_text, fold, has_markup_chars, strip_markup
 
@@ -80,12 +80,8 @@ def _join_cell_items(ctx: Context, texts: dict[int, str], line_nos: list[int]) -
         raw = texts[i]
         whole = raw is lines[i]
         text = ctx.clean_at(i) if whole else clean_text(raw)
-        if not text or (ctx.residue_at(i) if whole else is_residue(raw)):
-            continue
-        if not items or is_bullet(raw) or items[-1].endswith(ITEM_END):
-            items.append(text)
-        else:
-            items[-1] = f"{items[-1]} {text}"
+        if text and not (ctx.residue_at(i) if whole else is_residue(raw)):
+            add_to_items(items, raw, text)
     return items
 
 

@@ -398,13 +398,18 @@ def join_items(raw_lines: list[str], texts: list[str] | None = None) -> list[str
     items: list[str] = []
     for k, raw in enumerate(raw_lines):
         text = clean_text(raw) if texts is None else texts[k]
-        if not text or is_residue(raw):
-            continue
-        if not items or is_bullet(raw) or items[-1].endswith(ITEM_END):
-            items.append(text)
-        else:
-            items[-1] = f"{items[-1]} {text}"
+        if text and not is_residue(raw):
+            add_to_items(items, raw, text)
     return items
+
+
+def add_to_items(items: list[str], raw: str, text: str) -> None:
+    """Add the line ``raw`` (cleaned: ``text``) to ``items``: a new item when it is the
+    first, a bullet, or follows a finished item; else the rest of the last one."""
+    if not items or is_bullet(raw) or items[-1].endswith(ITEM_END):
+        items.append(text)
+    else:
+        items[-1] = f"{items[-1]} {text}"
 
 
 def title_tokens(text: str) -> set[str]:
