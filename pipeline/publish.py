@@ -50,12 +50,11 @@ from pipeline.atomic import make_readable
 from pipeline.faults import fault_point
 from pipeline.fingerprint import file_sha256, sha256_hex, stage_code_fingerprint
 from pipeline.gate import (
-    check_report_descriptor,
+    check_package_descriptor,
     count_key_rows,
     error_row,
     split_keys,
     split_totals,
-    validate_descriptor_metadata,
     validate_rows_in_parallel,
 )
 from pipeline.io import read_table, write_bytes_atomic
@@ -912,11 +911,11 @@ def check_file_hashes(package_dir: Path, descriptor: dict) -> list[dict]:
 def check_staged_files(package_dir: Path) -> list[dict]:
     """Errors of a staged package whose rows were validated already (:func:`pipeline.gate.validate_rows`).
 
-    Its descriptor is checked (:func:`pipeline.gate.check_report_descriptor`) and each
+    Its descriptor is checked (:func:`pipeline.gate.check_package_descriptor`) and each
     resource's file against the size and SHA-256 the descriptor gives.
     """
     descriptor = read_descriptor(package_dir)
-    return check_report_descriptor(descriptor) + check_file_hashes(package_dir, descriptor)
+    return check_package_descriptor(descriptor) + check_file_hashes(package_dir, descriptor)
 
 
 def release_package(
@@ -1713,7 +1712,7 @@ def _stage_national(staging: Path, build: NationalBuild, data: dict[str, Spliced
     resources = national_resources(rendered, national_kept_keys(build, key_counts), data_files)
     reports = [build.report_rows[r] for r in included]
     descriptor = national_descriptor(name, reports, resources, national_version(data_files), publisher)
-    errors = validate_descriptor_metadata(descriptor)
+    errors = check_package_descriptor(descriptor)
     if errors:
         return errors
     small = {

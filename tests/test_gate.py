@@ -5,19 +5,23 @@ from __future__ import annotations
 import copy
 import json
 
+import frictionless
 import pytest
-from test_publish import frame, frames
+from test_publish import frame, frames, write_curated  # noqa: F401 (fixture)
 
+from pipeline import exitcodes
 from pipeline.gate import (
     check_keys_carry_report_id,
-    check_report_descriptor,
+    check_package_descriptor,
     count_key_rows,
     split_keys,
     validate_rows,
 )
-from pipeline.publish import DEFAULT_PUBLISHER, report_files
+from pipeline.publish import DEFAULT_PUBLISHER, publish_packages, report_files
 from pipeline.render import render_tables
+from pipeline.settings import DEFAULT_NATIONAL_NAME
 from schemas import ALL_RESOURCES
+from schemas.descriptors import resource_descriptor
 
 
 def test_every_key_of_the_schemas_carries_the_report_id():
@@ -101,13 +105,43 @@ def test_a_report_descriptor_may_differ_from_the_schema_only_where_reports_diffe
     rendered = render_tables(frames())
     files = report_files("pan-a", rendered, count_key_rows(rendered), None, DEFAULT_PUBLISHER)
     descriptor = json.loads(files["datapackage.json"])
-    assert check_report_descriptor(descriptor) == []
+    assert check_package_descriptor(descriptor) == []
     changed = copy.deepcopy(descriptor)
     changed["resources"][0]["schema"]["fields"][0]["type"] = "integer"
-    assert [e["message"] for e in check_report_descriptor(changed)] == ["schema differs from the schema's"]
+    assert [e["message"] for e in check_package_descriptor(changed)] == ["schema differs from the schema's"]
     changed = copy.deepcopy(descriptor)
     changed["resources"][1]["dialect"] = {"delimiter": ";"}
-    assert [e["message"] for e in check_report_descriptor(changed)] == ["dialect differs from the schema's"]
+    assert [e["message"] for e in check_package_descriptor(changed)] == ["dialect differs from the schema's"]
     changed = copy.deepcopy(descriptor)
     changed["licenses"] = "libre"
-    assert check_report_descriptor(changed) != []
+    assert check_package_descriptor(changed) != []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_every_resource_descriptor_of_the_schemas_is_valid_frictionless_metadata(fmt):
+    """What lets :func:`check_package_descriptor` compare a package's resources with the
+    schema's instead of passing them through frictionless's metadata validation."""
+    for table in ALL_RESOURCES:
+        descriptor = {
+            **resource_descriptor(table, f"data/{table}.{fmt}", fmt),
+            "bytes": 10,
+            "hash": "sha256:" + "0" * 64,
+        }
+        report = frictionless.Resource.validate_descriptor(descriptor)
+        assert report.valid, (table, report.flatten(["type", "note"]))
+
+
+def test_the_national_descriptor_is_checked_like_a_reports(tmp_path, write_curated):  # noqa: F811
+    curated = write_curated(tmp_path / "curated", frames())
+    assert publish_packages(curated, tmp_path / "exports") == exitcodes.OK
+    path = tmp_path / "exports" / DEFAULT_NATIONAL_NAME / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    assert len(descriptor["resources"]) == 2 * len(ALL_RESOURCES) and descriptor["sources"]
+    assert check_package_descriptor(descriptor) == []
+    assert frictionless.Package.validate_descriptor(copy.deepcopy(descriptor)).valid  # the check agrees
+    changed = copy.deepcopy(descriptor)
+    changed["resources"][2]["schema"]["primaryKey"] = ["report_id"]
+    assert [e["message"] for e in check_package_descriptor(changed)] == ["schema differs from the schema's"]
+    changed = copy.deepcopy(descriptor)
+    changed["sources"] = "un seul"
+    assert check_package_descriptor(changed) != []
