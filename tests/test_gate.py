@@ -14,7 +14,9 @@ from pipeline.gate import (
     check_keys_carry_report_id,
     check_package_descriptor,
     count_key_rows,
+    schema_resources,
     split_keys,
+    unproven_keys,
     validate_rows,
 )
 from pipeline.publish import DEFAULT_PUBLISHER, publish_packages, report_files
@@ -86,6 +88,25 @@ def test_a_key_filled_in_part_is_left_out_only_when_every_complete_key_matches()
     assert axis_key(counts).fk not in kept and left_out == [(axis_key(counts).fk, 1)]
     kept, left_out = split_keys(counts, spans["b"])  # b: axis 7 does not exist: keep the key, let it fail
     assert axis_key(counts).fk in kept and left_out == []
+
+
+def test_frictionless_is_given_only_the_foreign_keys_a_value_misses():
+    tables = {
+        "reports": frame("reports", REPORTS),
+        "axes": frame("axes", AXES),
+        "commitments": frame("commitments", [commitment("a", 1, 1), commitment("b", 1, 7)]),
+    }
+    rendered = render_tables(tables)
+    counts = count_key_rows(rendered)
+    spans = {r: [rendered["commitments"].span(r)] for r in ("a", "b")}
+    assert unproven_keys(counts["commitments"], spans["a"]) == []  # axis 1 exists: proven by the count
+    assert unproven_keys(counts["commitments"], spans["b"]) == [axis_key(counts["commitments"]).fk]
+    declared = {r["name"]: r["schema"]["foreignKeys"] for r in schema_resources(rendered, counts, ["a"])}
+    assert declared["commitments"] == [] and declared["axes"] == []
+    declared = {r["name"]: r["schema"]["foreignKeys"] for r in schema_resources(rendered, counts, ["a", "b"])}
+    assert [fk["reference"]["resource"] for fk in declared["commitments"]] == ["axes"]
+    errors = validate_rows(rendered, counts, ["a", "b"])  # frictionless names the row of b
+    assert list(errors) == ["b"] and [e["type"] for e in errors["b"]] == ["foreign-key"]
 
 
 def test_row_errors_are_traced_to_the_report_whose_rows_they_are():
