@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -48,20 +49,36 @@ _PACKAGE_ERRORS: dict[str, list] = {}
 
 
 def database_digest(path: Path) -> str:
-    """SHA-256 of a DuckDB file's content: every table and view, row by row, and the
-    column comments (DuckDB's file bytes vary from one build to the next)."""
+    """SHA-256 of a DuckDB file's content: every table row by row, every view's definition
+    and the column comments (DuckDB's file bytes vary from one build to the next). A view's
+    rows follow from its definition and the tables (no view reads the clock or draws at
+    random), so equal digests mean equal views without computing them."""
     key = hashlib.sha256(path.read_bytes()).hexdigest()
     if key in _DIGESTS:
         return _DIGESTS[key]
     h = hashlib.sha256()
     with duckdb.connect(str(path), read_only=True) as con:
-        names = [r[0] for r in con.sql("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
-        for name in names:
+        tables = "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1"
+        for (name,) in con.sql(tables).fetchall():
             h.update(repr(con.sql(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()).encode())
+        views = con.sql("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY ALL").fetchall()
         comments = con.sql("SELECT table_name, column_name, comment FROM duckdb_columns() ORDER BY ALL").fetchall()
-        h.update(repr(comments).encode())
+        h.update(repr((views, comments)).encode())
     _DIGESTS[key] = h.hexdigest()
     return _DIGESTS[key]
+
+
+#: SQL that would make a view's rows depend on more than its definition and the tables.
+NONDETERMINISTIC_SQL = re.compile(
+    r"\b(?:now|random|uuid|gen_random_uuid|current_(?:date|time|timestamp)|today)\b", re.I
+)
+
+
+def test_no_view_reads_the_clock_or_draws_at_random():
+    """What lets :func:`database_digest` digest the views' definitions rather than their rows."""
+    models = sorted((ROOT / "pipeline" / "sql").glob("*.sql"))
+    assert models
+    assert [p.name for p in models if NONDETERMINISTIC_SQL.search(p.read_text(encoding="utf-8"))] == []
 
 
 def folder_sha256(folder: Path) -> str:
