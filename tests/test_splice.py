@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from pipeline.splice import FINAL_PIECE, Range, SplicedFile, ZipEntry, deflate_piece, write_zip
+from pipeline.splice import FINAL_PIECE, Range, SourceChanged, SplicedFile, ZipEntry, deflate_piece, write_zip
 
 DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -42,6 +42,55 @@ def test_a_range_past_the_end_of_its_file_is_an_error(tmp_path):
     out.close()
 
 
+EARLIER = b"header\nAAAA\nBBBB\nCCCC\n"
+
+
+def recorded_file(tmp_path, data: bytes = EARLIER):
+    path = tmp_path / "earlier.csv"
+    path.write_bytes(data)
+    return path, {path: (len(data), hashlib.sha256(data).hexdigest())}
+
+
+def test_ranges_of_a_recorded_file_are_copied_once_the_whole_file_is_proved_as_recorded(tmp_path):
+    earlier, recorded = recorded_file(tmp_path)
+    out = SplicedFile(tmp_path / "new.csv", recorded)
+    out.copy(Range(earlier, 7, 12), [("a", 0, 5)])
+    out.copy(Range(earlier, 17, 22), [("c", 0, 5)])
+    size, sha = out.close()
+    assert (tmp_path / "new.csv").read_bytes() == b"AAAA\nCCCC\n"
+    assert (size, sha) == (10, hashlib.sha256(b"AAAA\nCCCC\n").hexdigest())
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        EARLIER.replace(b"AAAA", b"AAAB"),  # in a range copied
+        EARLIER.replace(b"BBBB", b"BBBX"),  # in bytes skipped between ranges
+        EARLIER.replace(b"CCCC\n", b"CCCC!"),  # after the last range
+        EARLIER.replace(b"header", b"HEADER"),  # before the first range
+        EARLIER + b"DDDD\n",  # longer
+    ],
+    ids=["copied", "skipped", "after", "before", "longer"],
+)
+def test_a_recorded_file_changed_anywhere_is_refused(tmp_path, changed):
+    earlier, recorded = recorded_file(tmp_path)
+    earlier.write_bytes(changed)
+    out = SplicedFile(tmp_path / "new.csv", recorded)
+    with pytest.raises(SourceChanged) as raised:
+        out.copy(Range(earlier, 7, 12))
+        out.copy(Range(earlier, 12, 17))
+        out.close()
+    assert raised.value.path == earlier
+
+
+def test_a_recorded_file_read_out_of_order_is_refused(tmp_path):
+    earlier, recorded = recorded_file(tmp_path)
+    out = SplicedFile(tmp_path / "new.csv", recorded)
+    out.copy(Range(earlier, 12, 17))
+    with pytest.raises(SourceChanged):
+        out.copy(Range(earlier, 7, 12))
+
+
 def test_a_zip_of_pieces_reads_back_and_a_later_zip_reuses_its_pieces(tmp_path):
     a, b = b"pan-a\n" * 500, b"pan-b\n" * 700
     entry = ZipEntry("data/t.csv", len(a + b), zlib.crc32(a + b))
@@ -72,3 +121,11 @@ def test_a_zip_of_pieces_reads_back_and_a_later_zip_reuses_its_pieces(tmp_path):
     with zipfile.ZipFile(tmp_path / "two.zip") as archive:
         assert archive.testzip() is None
         assert archive.read("data/t.csv") == b + c
+
+    one = (tmp_path / "one.zip").read_bytes()
+    recorded = {tmp_path / "one.zip": (len(one), hashlib.sha256(one).hexdigest())}
+    write_zip(tmp_path / "three.zip", [later], DATE_TIME, recorded)
+    assert (tmp_path / "three.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+    (tmp_path / "one.zip").write_bytes(one[:-1] + bytes([one[-1] ^ 1]))  # its last byte, not a piece taken
+    with pytest.raises(SourceChanged):
+        write_zip(tmp_path / "four.zip", [later], DATE_TIME, recorded)
