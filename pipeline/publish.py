@@ -78,8 +78,8 @@ from pipeline.render import (  # noqa: F401 (re-exported: the page, workbook and
     typed_value,
 )
 from pipeline.settings import DEFAULT_NATIONAL_NAME, DEFAULT_PUBLISHER
-from pipeline.splice import Range, SplicedFile, ZipEntry, deflate_piece, write_zip
-from pipeline.workers import start_jobs
+from pipeline.splice import Range, Recorded, SourceChanged, SplicedFile, ZipEntry, deflate_piece, write_zip
+from pipeline.workers import Started, map_jobs, start_call
 from schemas import ALL_RESOURCES, COMPUTED_TABLES, TABLES, table_fields
 from schemas.descriptors import resource_descriptor
 
@@ -1077,7 +1077,7 @@ def retract_removed(lay: Layout, report_ids: set[str], keep: set[str] = frozense
 
 #: Below this many packages, publishing in one process is faster than starting workers.
 PARALLEL_FROM = 4
-#: What the workers of :func:`release_reports_and_stage_national` read (inherited by fork, not pickled).
+#: What the workers of :func:`release_reports` read (inherited by fork, not pickled).
 _SHARED: dict = {}
 
 
@@ -1183,28 +1183,34 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started, digest
 
 
-def release_reports_and_stage_national(
-    lay: Layout, build: NationalBuild, jobs: list[tuple], paired: PlanPairing | None
-) -> tuple[list[tuple], StagedData | None]:
-    """:func:`_release_one` for every job (on every core from :data:`PARALLEL_FROM`
-    jobs), and meanwhile, while the workers release the reports,
-    the national data files of the reports expected in it (``build.included``:
-    :func:`release_national` writes them again if a release is refused)."""
+def release_reports(build: NationalBuild, jobs: list[tuple], paired: PlanPairing | None) -> list[tuple]:
+    """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
     _SHARED.update(rendered=build.rendered, counts=build.counts, paired=paired)
-    staged = None
     try:
-        collect = start_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
-        try:
-            staged = stage_national_data(lay, build) if build.included else None
-        finally:
-            results = collect()
-    except BaseException:
-        if staged is not None:
-            shutil.rmtree(staged.staging, ignore_errors=True)
-        raise
+        return map_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
     finally:
         _SHARED.clear()
-    return results, staged
+
+
+def start_national_staging(lay: Layout, build: NationalBuild) -> Started | None:
+    """:func:`stage_national_data` for the reports expected in the national package
+    (``build.included``), started in a process of its own (from :data:`PARALLEL_FROM`
+    reports) while this one validates and releases the reports;
+    :func:`release_national` writes the files again if a report is refused."""
+    if not build.included:
+        return None
+    return start_call(stage_national_data, lay, build, parallel=len(build.included) >= PARALLEL_FROM)
+
+
+def plan_pairing(
+    rendered: dict[str, RenderedTable], members: dict[str, list[str]], jobs: list[tuple]
+) -> PlanPairing | None:
+    """The pairing views of every report, when a page to release shows other reports of its plan."""
+    if not any(len(members[job[0]]) > 1 for job in jobs):
+        return None
+    from pipeline.compute import pairing_tables
+
+    return PlanPairing(pairing_tables({t: r.rows for t, r in rendered.items()}))
 
 
 def blocked_reports(findings: pd.DataFrame) -> set[str]:
@@ -1272,7 +1278,43 @@ def publish_packages(
         invalid (its previous release stays; its errors are logged and written to
         ``exports/<report_id>.errors.json``); :data:`~pipeline.exitcodes.USAGE` when
         the computed layer is missing or incomplete.
+
+    The previous national package's files are verified as its rows are copied
+    (:mod:`pipeline.splice`); one found not as recorded is not used: the stage is run
+    again without it, every report rendered (the releases made meanwhile are kept: they
+    do not depend on it).
     """
+    options = {
+        "rates_config": rates_config,
+        "report_ids": report_ids,
+        "publisher": publisher,
+        "national_name": national_name,
+        "record": record,
+        "retract": retract,
+    }
+    try:
+        return _publish(curated_dir, exports_dir, reuse_national=True, **options)
+    except SourceChanged as exc:
+        folder = Path(exports_dir) / national_name
+        name = exc.path.relative_to(folder) if exc.path.is_relative_to(folder) else exc.path
+        log.warning("national package %s: %s is not as recorded: every report is rendered again", folder, name)
+        return _publish(curated_dir, exports_dir, reuse_national=False, **options)
+
+
+def _publish(
+    curated_dir: Path,
+    exports_dir: Path,
+    *,
+    rates_config: dict | None,
+    report_ids: set[str] | None,
+    publisher: str,
+    national_name: str,
+    record: dict | None,
+    retract: bool | None,
+    reuse_national: bool,
+) -> int:
+    """:func:`publish_packages`, taking the rows of unchanged reports from the previous
+    national package when ``reuse_national``."""
     lay = layout(curated_dir, exports_dir)
     computed = built_from(lay.computed)
     if computed is None:
@@ -1300,7 +1342,7 @@ def publish_packages(
     validated_with = {"schema_sha256": schema_fingerprint(), "publish_code": stage_code_fingerprint("publish")}
     members = plan_members(reports)
     digests = source_digests(lay)
-    previous = previous_national(lay.exports / national_name, national, validated_with)
+    previous = previous_national(lay.exports / national_name, national, validated_with) if reuse_national else None
     affected = affected_reports(candidates, set(wanted), digests, members, previous)
     shown = {m for r in affected for m in members[r]} - affected
     if previous is not None:
@@ -1322,31 +1364,9 @@ def publish_packages(
 
     validated_before = national.get("validated_rows", {}) if national.get("validated_with") == validated_with else {}
     to_validate = [r for r in fresh if validated_before.get(r) != rows[r]]
-    errors = validate_rows_in_parallel(rendered, counts, to_validate)
-
-    publish_code = stage_code_fingerprint("publish")
-    jobs = [
-        (
-            r,
-            rates_config,
-            publisher,
-            lay.exports,
-            release_inputs(computed, r, publish_code, publisher),
-            members[r],
-            current[r][1],
-        )
-        for r in to_release
-        if r not in errors
-    ]
-    results = [(r, errors[r], 0, 0.0, None) for r in to_release if r in errors]
-    paired = None
-    if any(len(members[job[0]]) > 1 for job in jobs):
-        from pipeline.compute import pairing_tables
-
-        paired = PlanPairing(pairing_tables({t: r.rows for t, r in rendered.items()}))
     kept = [r for r in candidates if r not in affected]
     rows.update({r: previous.record["validated_rows"][r] for r in kept})
-    expected = [r for r in fresh if r not in errors and (r in to_release or released_rows[r] == current[r])]
+    expected = [r for r in fresh if r in to_release or released_rows[r] == current[r]]
     build = NationalBuild(
         national_name,
         rendered,
@@ -1363,8 +1383,30 @@ def publish_packages(
         members=members,
         report_rows={},
     )
-    released, staged = release_reports_and_stage_national(lay, build, jobs, paired)
-    results += released
+    staging = start_national_staging(lay, build)
+    try:
+        errors = validate_rows_in_parallel(rendered, counts, to_validate)
+        publish_code = stage_code_fingerprint("publish")
+        jobs = [
+            (
+                r,
+                rates_config,
+                publisher,
+                lay.exports,
+                release_inputs(computed, r, publish_code, publisher),
+                members[r],
+                current[r][1],
+            )
+            for r in to_release
+            if r not in errors
+        ]
+        results = [(r, errors[r], 0, 0.0, None) for r in to_release if r in errors]
+        results += release_reports(build, jobs, plan_pairing(rendered, members, jobs))
+        staged = staging.result() if staging is not None else None
+    except BaseException:
+        if staging is not None:
+            staging.cancel()
+        raise
     refused = _record_results(lay, results, record)
     released_now = {r: digest for r, errs, _, _, digest in results if not errs}
     included = sorted(
@@ -1394,15 +1436,18 @@ def publish_packages(
 def previous_national(folder: Path, record: dict, validated_with: dict) -> PreviousNational | None:
     """The national package's last release, when a run may take rows from it: it
     records, with the same schema and code, where each report's rows are in its data
-    files and zip, and those files are as it recorded them (SHA-256 checked)."""
+    files and zip, and those files have the sizes it records. Their bytes are verified
+    against its SHA-256 as they are copied (:attr:`PreviousNational.recorded`)."""
     needed = ("validated_rows", "source_digests", "members", "spans", "zip_spans", "key_counts", "files")
     if record.get("validated_with") != validated_with or any(k not in record for k in needed):
         return None
-    for name, entry in record["files"].items():
-        if (name.startswith("data/") or name.endswith(".zip")) and file_sha256(folder / name) != entry["sha256"]:
+    previous = PreviousNational(folder, record)
+    for path, (size, _) in previous.recorded.items():
+        if not path.is_file() or path.stat().st_size != size:
+            name = path.relative_to(folder)
             log.warning("national package %s: %s is not as recorded: every report is rendered again", folder, name)
             return None
-    return PreviousNational(folder, record)
+    return previous
 
 
 @dataclass
@@ -1415,6 +1460,15 @@ class PreviousNational:
     @property
     def zip_path(self) -> Path:
         return self.folder / f"{self.folder.name}.zip"
+
+    @functools.cached_property
+    def recorded(self) -> Recorded:
+        """The size and SHA-256 its record gives each file rows are taken from (data files, zip)."""
+        return {
+            self.folder / name: (entry["bytes"], entry["sha256"])
+            for name, entry in self.record["files"].items()
+            if name.startswith("data/") or name.endswith(".zip")
+        }
 
 
 def affected_reports(
@@ -1644,7 +1698,7 @@ def splice_data_file(staging: Path, path: str, table: RenderedTable, build: Nati
     the kept reports' deflated bytes from the previous zip."""
     is_json = path.endswith(".json")
     chunks = _report_chunks(path, table, build)
-    out = SplicedFile(staging / path)
+    out = SplicedFile(staging / path, build.previous.recorded if build.previous is not None else None)
     entry_pieces: list[tuple[bytes | Range, list]] = []
 
     def write(data: bytes) -> None:
@@ -1722,14 +1776,15 @@ def _stage_national(staging: Path, build: NationalBuild, data: dict[str, Spliced
     }
     write_package_files(small, staging)
     fault_point("publish.after_staging")
-    errors = _check_national_files(staging)
+    errors = check_file_sizes(staging, descriptor)
     if errors:
         return errors
     zip_path = staging / f"{name}.zip"
     entries = {path: d.entry for path, d in data.items()}
     for path in ("datapackage.json", "ckan.json"):
         entries[path] = ZipEntry(path, len(small[path]), zlib.crc32(small[path]), [deflate_piece(small[path])], [()])
-    zip_spans = write_zip(zip_path, [entries[p] for p in sorted(entries)], ZIP_DATE_TIME)
+    recorded = build.previous.recorded if build.previous is not None else None
+    zip_spans = write_zip(zip_path, [entries[p] for p in sorted(entries)], ZIP_DATE_TIME, recorded)
     listed = {**data_files, **{p: (len(d), sha256_hex(d)) for p, d in small.items()}}
     listed[zip_path.name] = (zip_path.stat().st_size, file_sha256(zip_path))
     publish_code = stage_code_fingerprint("publish")
@@ -1759,6 +1814,19 @@ def _stage_national(staging: Path, build: NationalBuild, data: dict[str, Spliced
     return []
 
 
-def _check_national_files(package_dir: Path) -> list[dict]:
-    """Each staged file against the size and SHA-256 its descriptor gives (metadata and rows checked before)."""
-    return check_file_hashes(package_dir, read_descriptor(package_dir))
+def check_file_sizes(package_dir: Path, descriptor: dict) -> list[dict]:
+    """Each resource's file in ``package_dir`` against the size ``descriptor`` gives.
+
+    For the national data files, whose SHA-256 is not read back from the disk: it was
+    computed over the very buffers written (:class:`pipeline.splice.SplicedFile`), and
+    the bytes taken from the previous package were verified against its record in
+    those same buffers; reading the file again would hash what was just written.
+    """
+    errors = []
+    for resource in descriptor.get("resources", []):
+        if (Path(package_dir) / resource["path"]).stat().st_size != resource.get("bytes"):
+            message = f"{resource['path']} does not have the size its descriptor gives"
+            errors.append(
+                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
+            )
+    return errors

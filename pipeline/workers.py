@@ -1,8 +1,10 @@
 """The one process pool of the stages: ``map`` over forked workers when it pays.
 
 Ingest (one report per job), the release gate (one chunk of reports per worker) and
-publish (one report per job) map their jobs here. Workers are forked, so they read
-what the parent prepared (rendered tables, parsed options) without pickling it.
+publish (one report per job) map their jobs here; publish writes the national data
+files in one forked process of their own while it validates and releases the reports
+(:func:`start_call`). Workers are forked, so they read what the parent prepared
+(rendered tables, parsed options) without pickling it.
 ``PGO_WORKERS`` sets how many workers (``1``: everything in this process, as a
 profiler wants it); by default, one per core.
 """
@@ -68,3 +70,60 @@ def start_jobs(
             pool.shutdown(cancel_futures=True)
 
     return collect
+
+
+class Started:
+    """A call started by :func:`start_call`: :meth:`result` waits for its value (or
+    raises its exception); :meth:`cancel` stops it if it is still running."""
+
+    def __init__(self, wait: Callable[[], R], cancel: Callable[[], None] = lambda: None):
+        self._wait, self._cancel = wait, cancel
+
+    def result(self) -> R:
+        return self._wait()
+
+    def cancel(self) -> None:
+        self._cancel()
+
+
+def _send_result(conn, fn: Callable[..., R], args: tuple) -> None:
+    try:
+        outcome = (True, fn(*args))
+    except BaseException as exc:  # handed to the parent, which raises it
+        outcome = (False, exc)
+    conn.send(outcome)
+    conn.close()
+
+
+def start_call(fn: Callable[..., R], *args, parallel: bool = True) -> Started:
+    """``fn(*args)`` started in one forked process, so that this one does something else
+    meanwhile; its value (or exception) comes back pickled. Without ``parallel``, or
+    with one worker (:func:`worker_count`), it runs in this process when its result
+    is asked for."""
+    if not parallel or worker_count() < 2:
+        return Started(lambda: fn(*args))
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_send_result, args=(send, fn, args), daemon=True)
+    child.start()
+    send.close()
+
+    def wait() -> R:
+        try:
+            ok, value = receive.recv()
+        except EOFError:
+            raise RuntimeError(f"the process running {fn.__name__} ended without a result") from None
+        finally:
+            receive.close()
+            child.join()
+        if not ok:
+            raise value
+        return value
+
+    def cancel() -> None:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        receive.close()
+
+    return Started(wait, cancel)

@@ -171,6 +171,35 @@ def test_a_national_file_not_as_recorded_is_not_reused(tmp_path, write_curated, 
     assert national_tree(exports) == before
 
 
+@pytest.mark.parametrize("tampered", ["data/axes.csv", f"{NATIONAL}.zip"])
+def test_a_national_file_changed_but_not_its_size_is_found_as_its_rows_are_copied(
+    tmp_path,
+    write_curated,  # noqa: F811
+    caplog,
+    tampered,
+):
+    """The previous national files are verified as they are copied (in a process of
+    their own from four reports): one changed by hand, its size kept, is not used, and
+    the national package is what a rebuild gives."""
+    rows = long_plan_rows(11)
+    curated = write_curated(tmp_path / "curated", frames(**rows))
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    path = exports / NATIONAL / tampered
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-11" else r for r in rows["axes"]]
+    write_curated(curated, frames(**{**rows, "axes": axes}))
+    with caplog.at_level(logging.INFO, logger="pipeline.publish"):
+        assert publish_packages(curated, exports, report_ids={"pan-11"}) == exitcodes.OK
+    assert f"{tampered} is not as recorded: every report is rendered again" in caplog.text
+    from_scratch = tmp_path / "from-scratch"
+    assert publish_packages(curated, from_scratch) == exitcodes.OK
+    assert read_tree(exports) == read_tree(from_scratch)
+
+
 def test_one_report_changed_among_several_gives_what_a_run_from_scratch_gives(tmp_path, caplog):
     """Every stage incremental (validate, compute, publish, the national package spliced
     from runs of kept reports): the outputs equal those of a cold run on the same inputs."""
