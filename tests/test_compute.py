@@ -104,6 +104,12 @@ def approx_rows(expected: list[tuple]) -> list:
 RATES = ["rate_pct", "rate_min_pct", "rate_max_pct"]
 
 
+@pytest.fixture(scope="module")
+def small_plan_out() -> dict[str, pd.DataFrame]:
+    """``compute_tables(small_plan())``, computed once for the tests that only read it."""
+    return compute_tables(small_plan())
+
+
 # --- rates worked out by hand ---------------------------------------------------------
 #
 # Default mapping: not_started 0, limited 30, substantial 75, complete 95; bands
@@ -114,8 +120,8 @@ RATES = ["rate_pct", "rate_min_pct", "rate_max_pct"]
 # Commitment 3: no activity: no point, interval 0-100.
 
 
-def test_activity_progress_takes_the_configured_value_and_the_band_edges():
-    out = compute_tables(small_plan())["activity_progress"]
+def test_activity_progress_takes_the_configured_value_and_the_band_edges(small_plan_out):
+    out = small_plan_out["activity_progress"]
     assert rows(out, ["commitment_no", "activity_no", "axis_no", "status", "weight", *RATES]) == [
         (1, 1, 1, "complete", 1.0, 95.0, 90.0, 100.0),
         (1, 2, 1, "limited", 1.0, 30.0, 1.0, 59.0),
@@ -126,8 +132,8 @@ def test_activity_progress_takes_the_configured_value_and_the_band_edges():
     ]
 
 
-def test_commitment_rates_leave_unknown_out_of_the_point_and_bound_it_by_0_and_100():
-    out = compute_tables(small_plan())["commitment_progress"]
+def test_commitment_rates_leave_unknown_out_of_the_point_and_bound_it_by_0_and_100(small_plan_out):
+    out = small_plan_out["commitment_progress"]
     assert list(out.columns) == arrow_schema("commitment_progress").names
     assert rows(out, ["commitment_no", "axis_no", "activity_count", "unknown_activity_count", *RATES]) == approx_rows(
         [
@@ -138,8 +144,8 @@ def test_commitment_rates_leave_unknown_out_of_the_point_and_bound_it_by_0_and_1
     )
 
 
-def test_axis_and_plan_rates_are_plain_means_of_commitment_rates_by_default():
-    out = compute_tables(small_plan())
+def test_axis_and_plan_rates_are_plain_means_of_commitment_rates_by_default(small_plan_out):
+    out = small_plan_out
     # axis 1 = commitments 1 and 3: point 62.5 (3 has none); min (91/3 + 0) / 2; max (259/3 + 100) / 2.
     assert rows(out["axis_progress"], ["axis_no", "commitment_count", *RATES]) == approx_rows(
         [
@@ -165,8 +171,8 @@ def test_activity_weighted_aggregation_is_the_weighted_mean_over_all_activities(
     assert rows(out["axis_progress"], ["axis_no", *RATES])[0] == approx_rows([(1, 62.5, 91 / 3, 259 / 3)])[0]
 
 
-def test_reconciliation_puts_each_published_rate_beside_the_computed_interval():
-    out = compute_tables(small_plan())["reconciliation"]
+def test_reconciliation_puts_each_published_rate_beside_the_computed_interval(small_plan_out):
+    out = small_plan_out["reconciliation"]
     assert list(out.columns) == arrow_schema("reconciliation").names
     columns = ["scope", "scope_no", "published_rate_pct", *RATES, "within_bounds", "gap_pct_points"]
     assert rows(out, columns) == approx_rows(
@@ -178,8 +184,8 @@ def test_reconciliation_puts_each_published_rate_beside_the_computed_interval():
     )
 
 
-def test_missing_rate_range_solves_the_published_global_rate_for_the_missing_commitment():
-    out = compute_tables(small_plan())["missing_rate_range"]
+def test_missing_rate_range_solves_the_published_global_rate_for_the_missing_commitment(small_plan_out):
+    out = small_plan_out["missing_rate_range"]
     columns = [
         "commitment_no",
         "aggregation",
@@ -218,8 +224,8 @@ def test_missing_rate_range_is_clipped_to_0_100_and_weighted_by_activity_weight(
     )
 
 
-def test_status_summary_counts_activities_per_status_for_plan_axes_and_commitments():
-    out = compute_tables(small_plan())["status_summary"]
+def test_status_summary_counts_activities_per_status_for_plan_axes_and_commitments(small_plan_out):
+    out = small_plan_out["status_summary"]
     counts = {(s, n, st): c for s, n, st, c in rows(out, ["scope", "scope_no", "status", "activity_count"])}
     assert len(counts) == (1 + 3 + 3) * 5
     assert [counts[("plan", 0, s)] for s in ["not_started", "limited", "substantial", "complete", "unknown"]] == [
@@ -248,8 +254,8 @@ def test_status_summary_counts_activities_per_status_for_plan_axes_and_commitmen
     assert sum(counts[("commitment", 3, s)] for s in statuses) == 0
 
 
-def test_compute_findings_say_what_could_not_be_computed_and_what_does_not_match():
-    findings = compute_tables(small_plan())["findings"]
+def test_compute_findings_say_what_could_not_be_computed_and_what_does_not_match(small_plan_out):
+    findings = small_plan_out["findings"]
     columns = ["report_id", "stage", "finding_no", "severity", "code", "table_name", "record_key", "source_line"]
     assert rows(findings, columns) == [
         (R, "compute", 1, "warning", "commitment_without_activity", "commitments", "commitment_no=3", 30),
