@@ -676,6 +676,8 @@ def merge_layers(old: ValidatedLayer, new: ValidatedLayer, kept: set[str]) -> Va
 
     Validation is per report (every key, so every reference and count, holds
     ``report_id``), so a report's rows are the same validated alone or with the others.
+    A table's rows are put together from whole runs of reports (:func:`merge_by_report`);
+    the failure counts, whose key does not start with ``report_id``, are sorted.
     """
     value_set = pa.array(sorted(kept), pa.string())
 
@@ -683,13 +685,57 @@ def merge_layers(old: ValidatedLayer, new: ValidatedLayer, kept: set[str]) -> Va
         before = before.filter(pc.is_in(before["report_id"], value_set=value_set))
         return pa.concat_tables([before.select(after.schema.names).cast(after.schema), after])
 
-    return sort_layer(
-        ValidatedLayer(
-            {t: merge(old.clean[t], new.clean[t]) for t in TABLES},
-            {t: merge(old.quarantined[t], new.quarantined[t]) for t in TABLES},
-            merge(old.failure_counts, new.failure_counts),
-        )
+    def merge_sorted(before: pa.Table, after: pa.Table, key: list[str]) -> pa.Table:
+        before = before.select(after.schema.names).cast(after.schema)
+        merged = merge_by_report(before, after, kept)
+        if merged is None:
+            merged = merge(before, after).sort_by([(c, "ascending") for c in key])
+        return merged.combine_chunks()
+
+    key = {t: get_resource(t).primary_key for t in TABLES}
+    counts = merge(old.failure_counts, new.failure_counts).sort_by([(c, "ascending") for c in FAILURE_COUNT_KEY])
+    return ValidatedLayer(
+        {t: merge_sorted(old.clean[t], new.clean[t], key[t]) for t in TABLES},
+        {t: merge_sorted(old.quarantined[t], new.quarantined[t], key[t]) for t in TABLES},
+        counts.combine_chunks(),
     )
+
+
+def report_runs(table: pa.Table) -> list[tuple[str | None, int, int]] | None:
+    """``(report_id, start, stop)`` of each report's rows in ``table``, in order; None
+    unless each report's rows are one run and the runs are in ascending order, the rows
+    without a report last (as a sort by a key starting with ``report_id`` leaves them)."""
+    if not table.num_rows:
+        return []
+    encoded = pc.run_end_encode(table["report_id"].combine_chunks())
+    reports, ends = encoded.values.to_pylist(), encoded.run_ends.to_pylist()
+    named = [r for r in reports if r is not None]
+    if named != sorted(set(named)) or None in reports[: len(named)]:
+        return None
+    return list(zip(reports, [0, *ends[:-1]], ends))
+
+
+def merge_by_report(before: pa.Table, after: pa.Table, kept: set[str]) -> pa.Table | None:
+    """The rows of ``before``'s reports in ``kept`` and every row of ``after``, each
+    sorted by a key that starts with ``report_id``, in the order a stable sort of them
+    together by that key gives: whole runs of reports, sliced (no row is sorted or
+    copied one by one). None when that cannot be done: a report's rows not in one run,
+    or a report in both."""
+    old, new = report_runs(before), report_runs(after)
+    if old is None or new is None:
+        return None
+    pieces = [(r, before, start, stop) for r, start, stop in old if r in kept] + [(r, after, *s) for r, *s in new]
+    named = [r for r, *_ in pieces if r is not None]
+    if len(named) != len(set(named)):
+        return None
+    pieces.sort(key=lambda piece: (piece[0] is None, piece[0] or ""))
+    slices: list[tuple[pa.Table, int, int]] = []
+    for _, table, start, stop in pieces:
+        if slices and slices[-1][0] is table and slices[-1][2] == start:
+            slices[-1] = (table, slices[-1][1], stop)
+        else:
+            slices.append((table, start, stop))
+    return pa.concat_tables([after.slice(0, 0), *(table.slice(start, stop - start) for table, start, stop in slices)])
 
 
 def read_layer(validated_dir: Path, files: dict[str, str]) -> ValidatedLayer | None:

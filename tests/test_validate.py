@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from conftest import frame
@@ -30,6 +31,7 @@ from pipeline.validate import (
     conform_table,
     format_summary,
     layer_of,
+    merge_by_report,
     read_partitions,
     validate_curated,
     validate_tables,
@@ -950,3 +952,41 @@ def test_an_edited_validated_file_is_not_reused(generated_curated, tmp_path):
     pq.write_table(table.slice(1), path)
     validate_curated(curated)
     assert _validated_files(curated) == before
+
+
+def _rows(pairs: list[tuple[str | None, int]]) -> pa.Table:
+    return pa.table(
+        {"report_id": pa.array([r for r, _ in pairs], pa.string()), "no": pa.array([n for _, n in pairs], pa.int64())}
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kept"),
+    [
+        ([("a", 1), ("a", 2), ("b", 1), ("c", 1), ("d", 1)], [("b", 1), ("b", 2)], {"a", "c", "d"}),
+        ([("a", 1), ("b", 1), ("c", 1)], [("a", 1), ("d", 1), ("e", 1), (None, 1), (None, 2)], {"b", "c"}),
+        ([("a", 1), ("c", 1), ("c", 1)], [("b", 2), ("b", 2)], {"a"}),  # "b" gone from before; duplicate keys
+        ([], [("a", 1)], set()),
+    ],
+    ids=["one-changed", "several-and-rows-without-report", "a-report-dropped", "nothing-kept"],
+)
+def test_a_layer_merged_by_runs_of_reports_is_the_layer_sorted_by_key(before, after, kept):
+    """The kept rows of the previous layer and the new rows put together report by
+    report are the rows a stable sort by the key gives (and in one chunk once combined)."""
+    old, new = _rows(before), _rows(after)
+    kept_rows = old.filter(pc.is_in(old["report_id"], value_set=pa.array(sorted(kept), pa.string())))
+    expected = pa.concat_tables([kept_rows, new]).sort_by([("report_id", "ascending"), ("no", "ascending")])
+    assert merge_by_report(old, new, kept).combine_chunks().equals(expected.combine_chunks())
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kept"),
+    [
+        ([("b", 1), ("a", 1)], [("c", 1)], {"a", "b"}),  # not in report order
+        ([("a", 1), ("b", 1), ("a", 2)], [("c", 1)], {"a", "b"}),  # a report in two runs
+        ([("a", 1)], [("a", 2)], {"a"}),  # a report on both sides
+    ],
+    ids=["unsorted", "split-report", "both-sides"],
+)
+def test_a_layer_that_cannot_be_merged_by_runs_of_reports_says_so(before, after, kept):
+    assert merge_by_report(_rows(before), _rows(after), kept) is None
