@@ -40,7 +40,7 @@ _CONTINUATION_CHARS = re.escape(
 #: UTF-8 read one byte at a time: « Ã© » for é, « Â« » for «, « Å“ » for œ, « Ø§ » for
 #: Arabic, « â€™ » for ’, « ï»¿ » for the BOM; and C1 controls, which no French text has.
 #: (Not « Ù », which French writes before a no-break space: « OÙ ? ».)
-_MOJIBAKE_RE = re.compile(f"[ÂÃÅØ][{_CONTINUATION_CHARS}]|â[{_CONTINUATION_CHARS}]{{2}}|ï»¿|[\x80-\x9f]")
+MOJIBAKE_RE = re.compile(f"[ÂÃÅØ][{_CONTINUATION_CHARS}]|â[{_CONTINUATION_CHARS}]{{2}}|ï»¿|[\x80-\x9f]")
 
 #: Format characters (Unicode category Cf; the unassigned rest of U+13430-U+1343F too):
 #: invisible, yet a soft hyphen or zero-width space inside « Activité » or « ENGAGEMENT »
@@ -227,7 +227,7 @@ def looks_like_mojibake(text: str) -> bool:
 
     U+FFFD is not mojibake: :func:`decode_report` reports the lines it put it on.
     """
-    return bool(_MOJIBAKE_RE.search(text))
+    return bool(MOJIBAKE_RE.search(text))
 
 
 def has_invisible(text: str) -> bool:

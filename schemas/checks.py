@@ -33,7 +33,7 @@ import pandera.pandas as pa
 import pyarrow
 
 from pipeline.findings import Finding, record_key
-from pipeline.text import looks_like_mojibake
+from pipeline.text import MOJIBAKE_RE
 from schemas import STATUS_BANDS, get_resource
 from schemas.classes import Field, Resource
 
@@ -62,9 +62,10 @@ _BLANK_RE = re.compile(r"^[\s\u200b-\u200d\u2060\ufeff]*$")
 #: point or comma), with an optional sign, approximation mark and percent sign.
 _NUMBER_RE = re.compile(r"^\s*[~≈]?\s*[-−+]?\s*(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?\s*%?\s*[.;]?\s*$")
 
-#: Hygiene checks of free text: (name, severity, message, what is wrong), where what is
-#: wrong is a regular expression found in the text or a function of the text returning
-#: True when the text is wrong. An error quarantines the row: such text is never published.
+#: Hygiene checks of free text: (name, severity, message, what is wrong: a regular
+#: expression found in the text). An error quarantines the row: such text is never
+#: published. A value that is not text at all fails ``text_mojibake`` (and a required
+#: column's blank check).
 _TEXT_CHECKS = [
     ("text_control_characters", ERROR, "caractères de contrôle dans le texte", _CONTROL_RE),
     (
@@ -78,11 +79,26 @@ _TEXT_CHECKS = [
         "text_mojibake",
         ERROR,
         "texte mal décodé (UTF-8 lu comme Windows-1252 ou Latin-1 : « Ã© », « â€™ »)",
-        looks_like_mojibake,
+        MOJIBAKE_RE,
     ),
     ("text_list_marker", WARNING, "le texte commence par une puce de liste", _LIST_MARKER_RE),
     ("text_markup", WARNING, "balisage parasite (HTML, LaTeX) dans le texte", _MARKUP_RE),
 ]
+#: A character every hygiene problem but a list marker involves: a control or bidi
+#: control character, the lead of a mojibake sequence (see ``MOJIBAKE_RE``), ``<``, ``>``
+#: or ``\\`` of markup. A text with none of them and no list marker passes every
+#: hygiene check, and only the others are searched check by check (one long alternation
+#: of the checks' patterns searches several times slower than they do apart).
+_TEXT_PROBLEM_CHARACTER_RE = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061cÂÃÅØâï<>\\]"
+)
+#: The checks a value that is not text fails (where the column has them): it is no readable text.
+_NOT_TEXT_FAILS = "text_mojibake"
+#: The name of the one pandera check of a text column, which stands for the column's text
+#: checks (:data:`_TEXT_CHECKS` for free text, the blank check for a required text):
+#: one pass over the column's distinct values; a failing value is reported under the
+#: name of each check it fails (:func:`text_failures`).
+TEXT_CHECKS = "text_checks"
 
 
 def build_schema(table: str) -> pa.DataFrameSchema:
@@ -122,14 +138,15 @@ def build_resource_schema(resource: Resource) -> pa.DataFrameSchema:
     table = resource.name
     registry: dict[str, dict] = {}
     columns = {}
+    text_checks = {}
     for field in resource.fields:
-        checks = [
-            *_constraint_checks(field, registry),
-            *_text_checks(table, field, registry),
-            *_required_text_checks(field),
-        ]
+        checks = _constraint_checks(field, registry)
         if not field.nullable:
             _register(registry, f"{field.name}_missing", ERROR, _missing_message(field.name), [field.name])
+        names = _text_check_names(table, field, registry)
+        if names:
+            text_checks[field.name] = names
+            checks.append(pa.Check(_text_check(names), name=TEXT_CHECKS, error="contrôles du texte"))
         columns[field.name] = field.to_pandera(checks)
     frame_checks = []
     for name, severity, message, cols, fn, column in _EXTRA_CHECKS.get(table, []):
@@ -155,7 +172,7 @@ def build_resource_schema(resource: Resource) -> pa.DataFrameSchema:
         strict=True,
         name=table,
         title=resource.title,
-        metadata={"table": table, "primary_key": list(key), "checks": registry},
+        metadata={"table": table, "primary_key": list(key), "checks": registry, "text_checks": text_checks},
     )
 
 
@@ -204,49 +221,64 @@ def _is_free_text(table: str, field: Field) -> bool:
     )
 
 
-def _text_checks(table: str, field: Field, registry: dict) -> list[pa.Check]:
-    if not _is_free_text(table, field):
+def _text_check_names(table: str, field: Field, registry: dict) -> list[str]:
+    """The text checks of a column, registered: the hygiene checks of free text, and for a
+    required text the blank check, which has the name of pandera's null check,
+    ``<column>_missing`` (a value of only spaces or zero-width characters, see
+    ``_BLANK_RE``, is as good as missing: the row is quarantined either way, and the
+    reason quotes the blank value)."""
+    names = []
+    if _is_free_text(table, field):
+        for check_name, severity, message, _ in _TEXT_CHECKS:
+            _register(registry, check_name, severity, message, [])
+            names.append(check_name)
+    if not field.nullable and field.type == "string":
+        names.append(f"{field.name}_missing")
+    return names
+
+
+def text_failures(names: list[str], value) -> list[str]:
+    """The checks of ``names`` (a column's text checks) that ``value`` fails. A null fails
+    none; a value that is not text fails ``text_mojibake`` and the blank check."""
+    if value is None or value is pd.NA:
         return []
-    checks = []
-    for check_name, severity, message, wrong in _TEXT_CHECKS:
-        checks.append(pa.Check(_lacks(wrong), name=check_name, error=message))
-        _register(registry, check_name, severity, message, [])
-    return checks
+    if not isinstance(value, str):
+        return [n for n in names if n == _NOT_TEXT_FAILS or n.endswith("_missing")]
+    failed = []
+    if _may_have_text_problem(value):
+        failed = [n for n, *_, wrong in _TEXT_CHECKS if n in names and wrong.search(value)]
+    if names[-1].endswith("_missing") and _BLANK_RE.fullmatch(value):
+        failed.append(names[-1])
+    return failed
 
 
-def _lacks(wrong):
-    """A column check passing the values in which ``wrong`` (a regex, or a predicate
-    on one text) finds nothing; a null passes, a value that is not text fails a predicate.
+def _may_have_text_problem(text: str) -> bool:
+    """False when ``text`` passes every hygiene check without looking further."""
+    return bool(_TEXT_PROBLEM_CHARACTER_RE.search(text) or _LIST_MARKER_RE.search(text))
 
-    ``wrong`` runs once per distinct value (texts repeat: labels, bodies, statuses).
-    """
-    if isinstance(wrong, re.Pattern):
 
-        def is_wrong(value) -> bool:
-            return isinstance(value, str) and wrong.search(value) is not None
+def failing_texts(names: list[str], values: list) -> list:
+    """The values of ``values`` (distinct, no null) that fail one of the text checks
+    ``names``: two searches a text for the hygiene checks together (:func:`_may_have_text_problem`),
+    one for the blank check; :func:`text_failures` only for the texts found."""
+    texts = [v for v in values if isinstance(v, str)]
+    found = [v for v in values if not isinstance(v, str) and text_failures(names, v)]
+    if names[0].startswith("text_"):
+        found += [v for v in texts if _may_have_text_problem(v) and text_failures(names, v)]
+    if names[-1].endswith("_missing"):
+        blank = _BLANK_RE.fullmatch
+        found += [v for v in texts if blank(v)]
+    return found
 
-    else:
 
-        def is_wrong(value) -> bool:
-            return not isinstance(value, str) or bool(wrong(value))
+def _text_check(names: list[str]):
+    """The pandera check of a column's text checks ``names``: a value passes when it fails
+    none of them (each distinct value is looked at once: texts repeat)."""
 
     def check(values: pd.Series) -> pd.Series:
-        found = [v for v in values.dropna().unique().tolist() if is_wrong(v)]
-        return ~values.isin(found)
+        return ~values.isin(failing_texts(names, values.dropna().unique().tolist()))
 
     return check
-
-
-def _required_text_checks(field: Field) -> list[pa.Check]:
-    """For a required text field: a blank value (see ``_BLANK_RE``) counts as missing.
-
-    The check has the name of pandera's null check, ``<column>_missing``: the row is
-    quarantined either way, and the reason quotes the blank value.
-    """
-    if field.nullable or field.type != "string":
-        return []
-    name = field.name
-    return [pa.Check(_lacks(_BLANK_RE.fullmatch), name=f"{name}_missing", error=_missing_message(name))]
 
 
 def _missing_message(name: str) -> str:
@@ -349,7 +381,7 @@ def schema_failures(schema: pa.DataFrameSchema, df: pd.DataFrame) -> list[dict]:
     except pandera.errors.SchemaErrors as err:
         cases = err.failure_cases
     registry = schema.metadata["checks"]
-    named = [_failure_name(schema, case) for case in cases.astype(object).itertuples(index=False)]
+    named = [n for case in cases.astype(object).itertuples(index=False) for n in _failure_names(schema, case)]
     quoted = _quoted_rows(df, registry, [(row, name) for row, name, reason in named if reason is None])
     records = []
     for row, name, reason in named:
@@ -359,9 +391,28 @@ def schema_failures(schema: pa.DataFrameSchema, df: pd.DataFrame) -> list[dict]:
     return [{"row": row, "check": check, "severity": sev, "reason": reason} for row, check, sev, reason in ordered]
 
 
+def _failure_names(schema: pa.DataFrameSchema, case) -> list[tuple[int, str, str | None]]:
+    """:func:`_failure_name` of one pandera failure case; a failure of a column's text
+    checks (:data:`TEXT_CHECKS`) is one per check its value fails."""
+    row, name, reason = _failure_name(schema, case)
+    if name != TEXT_CHECKS:
+        return [(row, name, reason)]
+    registry, value = schema.metadata["checks"], case.failure_case
+    out = []
+    for failed in text_failures(schema.metadata["text_checks"][case.column], value):
+        quoted = (
+            None
+            if registry[failed]["columns"]
+            else f"{registry[failed]['message']} ({case.column}={format_value(value)})"
+        )
+        out.append((row, failed, quoted))
+    return out
+
+
 def _failure_name(schema: pa.DataFrameSchema, case) -> tuple[int, str, str | None]:
-    """The row of one pandera failure case, the check's name in the registry and the reason,
-    or None for a reason quoting the row's values (see :func:`_quoted_rows`)."""
+    """The row of one pandera failure case, the check's name in the registry (or
+    :data:`TEXT_CHECKS`) and the reason, or None for a reason quoting the row's values
+    (see :func:`_quoted_rows`)."""
     table, registry = schema.name, schema.metadata["checks"]
     if case.index is None or pd.isna(case.index):
         raise TableShapeError(f"table {table}: {case.check} failed on column {case.column}: {case.failure_case}")
@@ -377,6 +428,8 @@ def _failure_name(schema: pa.DataFrameSchema, case) -> tuple[int, str, str | Non
         name = schema.columns[case.column].checks[int(case.check_number)].name
     else:
         name = schema.checks[int(case.check_number)].name
+    if name == TEXT_CHECKS:
+        return row, name, None
     if registry[name]["columns"]:
         return row, name, None
     return row, name, f"{registry[name]['message']} ({case.column}={format_value(case.failure_case)})"

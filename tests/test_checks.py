@@ -7,14 +7,27 @@ import pandas as pd
 import pandera.errors
 import pandera.pandas as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.findings import Finding
 from schemas import STATUS_VALUES, TABLES, check_computed_table, table_fields
-from schemas.checks import ComputedTableError, TableShapeError, build_schema
+from schemas.checks import (
+    _TEXT_CHECKS,
+    TEXT_CHECKS,
+    ComputedTableError,
+    TableShapeError,
+    build_schema,
+    failing_texts,
+    text_failures,
+)
 
 
 def checks_by_name(schema, column: str) -> dict:
-    return {c.name: c for c in schema.columns[column].checks}
+    """A column's checks by name, the checks its text check stands for included."""
+    checks = {c.name: c for c in schema.columns[column].checks}
+    text = checks.pop(TEXT_CHECKS, None)
+    return {**checks, **dict.fromkeys(schema.metadata["text_checks"].get(column, []), text)}
 
 
 def failing_rows(schema, df: pd.DataFrame) -> dict[str, list[int]]:
@@ -29,7 +42,11 @@ def failing_rows(schema, df: pd.DataFrame) -> dict[str, list[int]]:
                 name = owner[int(case.check_number)].name
             else:
                 name = case.check
-            out.setdefault(name, set()).add(int(case.index))
+            names = [name]
+            if name == TEXT_CHECKS:
+                names = text_failures(schema.metadata["text_checks"][case.column], case.failure_case)
+            for name in names:
+                out.setdefault(name, set()).add(int(case.index))
         return {k: sorted(v) for k, v in out.items()}
     return {}
 
@@ -76,8 +93,8 @@ def test_every_check_has_a_name_severity_and_message():
     for table in TABLES:
         schema = build_schema(table)
         registry = schema.metadata["checks"]
-        named = [c.name for col in schema.columns.values() for c in col.checks] + [c.name for c in schema.checks]
-        assert set(named) <= set(registry)
+        named = [name for column in schema.columns for name in checks_by_name(schema, column)]
+        assert set(named + [c.name for c in schema.checks]) <= set(registry)
         for entry in registry.values():
             assert entry["severity"] in ("error", "warning")
             assert entry["message"]
@@ -107,7 +124,7 @@ def test_text_checks_cover_free_text_only():
     activities = build_schema("activities")
     assert "text_markup" not in checks_by_name(activities, "status")
     findings = build_schema("findings")
-    assert all(not col.checks or "text_markup" not in {c.name for c in col.checks} for col in findings.columns.values())
+    assert all("text_markup" not in checks_by_name(findings, column) for column in findings.columns)
 
 
 def activity_rows(**changes) -> pd.DataFrame:
@@ -163,6 +180,9 @@ def test_duplicate_key_fails_every_row_sharing_it():
         ("Ateliers\nGuide", {}),
         ("Formation\x07", {"text_control_characters": [0]}),
         ("Formation\tdes", {"text_control_characters": [0]}),
+        ("ActivitÃ©", {"text_mojibake": [0]}),
+        ("Ateliers\u202e", {"text_bidi_control": [0]}),
+        ("- Formation <b>x</b>\x07", {"text_list_marker": [0], "text_markup": [0], "text_control_characters": [0]}),
     ],
 )
 def test_text_hygiene(text, expected):
@@ -297,3 +317,35 @@ def test_computed_table_check_refuses_what_it_cannot_check():
     no_report = axis_progress((None, 1, 2, 50.0, 30.0, 70.0))
     with pytest.raises(ComputedTableError, match="report_id_missing"):
         check_computed_table("axis_progress", no_report)
+
+
+def test_a_text_failing_several_checks_is_reported_under_each_and_a_blank_title_as_missing():
+    """A column's text checks run as one pandera check; the records say which ones failed."""
+    from schemas.checks import schema_failures
+
+    df = activity_rows()
+    df.loc[0, "actions_text"] = "<b>Ateliers</b>\x07"
+    df.loc[1, "title"] = " \u200b "
+    records = [(r["row"], r["check"], r["severity"]) for r in schema_failures(build_schema("activities"), df)]
+    assert records == [
+        (0, "text_control_characters", "error"),
+        (0, "text_markup", "warning"),
+        (1, "title_missing", "error"),
+    ]
+    assert text_failures(["text_mojibake", "title_missing"], 3) == ["text_mojibake", "title_missing"]
+    assert text_failures(["text_markup"], None) == []
+
+
+#: Pieces of text each hygiene check finds, and ordinary text around them.
+_HYGIENE_PIECES = ["<b>", "</u>", "/>", "\\textbf{", "\\%", "Ã©", "â€™", "ï»¿", "\x85", "\x07", "\t", "\u202e", "- "]
+_HYGIENE_PIECES += ["\n• ", "\uf0b7", "a", "é", " ", "\n", "<", ">", "-", "*"]
+
+
+@given(st.lists(st.sampled_from(_HYGIENE_PIECES), max_size=6).map("".join) | st.text(max_size=12))
+def test_a_text_the_first_look_passes_passes_every_hygiene_check(text):
+    """``failing_texts`` searches check by check only the texts with a character a problem
+    involves or a list marker: it finds what the checks one by one find."""
+    names = [name for name, *_ in _TEXT_CHECKS]
+    one_by_one = [name for name, *_, wrong in _TEXT_CHECKS if wrong.search(text)]
+    assert text_failures(names, text) == one_by_one
+    assert failing_texts(names, [text]) == ([text] if one_by_one else [])
