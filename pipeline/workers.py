@@ -97,14 +97,15 @@ def _send_result(conn, fn: Callable[..., R], args: tuple) -> None:
 
 def start_call(fn: Callable[..., R], *args, parallel: bool = True) -> Started:
     """``fn(*args)`` started in one forked process, so that this one does something else
-    meanwhile; its value (or exception) comes back pickled. Without ``parallel``, or
-    with one worker (:func:`worker_count`), it runs in this process when its result
-    is asked for."""
+    meanwhile; its value (or exception) comes back pickled. The process may map jobs
+    over workers of its own (it is not daemonic): a caller that gives up on the result
+    cancels it (:meth:`Started.cancel`). Without ``parallel``, or with one worker
+    (:func:`worker_count`), it runs in this process when its result is asked for."""
     if not parallel or worker_count() < 2:
         return Started(lambda: fn(*args))
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_send_result, args=(send, fn, args), daemon=True)
+    child = context.Process(target=_send_result, args=(send, fn, args))
     child.start()
     send.close()
 

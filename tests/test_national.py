@@ -305,6 +305,45 @@ def test_in_a_long_plan_a_change_releases_the_pages_that_show_it_as_a_rebuild_wo
         assert same == (not number <= i < number + 8), report_id  # its page shows the change, or not
 
 
+def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_written_meanwhile(
+    tmp_path,
+    write_curated,  # noqa: F811
+    monkeypatch,
+):
+    """The national data files are written (in a process of their own from four
+    reports) while the changed report's rows are validated: a refusal keeps that
+    report's previous release, leaves it out of the national package, and the pages
+    that show it are released as without the refusal."""
+    rows = long_plan_rows(11)
+    curated = write_curated(tmp_path / "curated", frames(**rows))
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    before = read_tree(exports)
+    refusal = {"resource": "axes", "type": "test-refusal", "row": 2, "field": None, "message": "refused"}
+    real = gate.validate_rows
+    monkeypatch.setattr(
+        gate,
+        "validate_rows",
+        lambda r, c, ids: {**real(r, c, ids), **{i: [refusal] for i in ids if i == "pan-05"}},
+    )
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-05" else r for r in rows["axes"]]
+    write_curated(curated, frames(**{**rows, "axes": axes}))
+    assert publish_packages(curated, exports, report_ids={"pan-05"}) == exitcodes.RELEASE_REFUSED
+    after = read_tree(exports)
+    assert {k: v for k, v in after.items() if k.startswith("pan-05/")} == {
+        k: v for k, v in before.items() if k.startswith("pan-05/")
+    }
+    assert (
+        json.loads((exports / "pan-05.errors.json").read_text(encoding="utf-8"))["errors"][0]["type"] == "test-refusal"
+    )
+    for i in range(6, 12):
+        assert after[f"pan-{i:02d}/release.json"] != before[f"pan-{i:02d}/release.json"]
+    record = json.loads((exports / NATIONAL / "release.json").read_text(encoding="utf-8"))
+    assert record["left_out"] == {"pan-05": "refused"} and "pan-05" not in record["validated_rows"]
+    assert b"pan-05" not in (exports / NATIONAL / "data" / "axes.csv").read_bytes()
+    assert frictionless.validate(str(exports / NATIONAL / "datapackage.json")).valid
+
+
 def test_the_pages_of_a_changed_report_show_its_plans_blocked_report_as_a_rebuild_would(tmp_path, layers):
     """pan-02's rates could not be computed (not released), yet pan-03's page shows it,
     the reports of its plan: rendered for that page when only pan-03 changed."""
