@@ -1803,8 +1803,8 @@ def _stage_national(staging: Path, build: NationalBuild, data: dict[str, Spliced
         "files": {p: {"bytes": size, "sha256": sha} for p, (size, sha) in sorted(listed.items())},
         "source_digests": {r: build.digests.get(r) for r in included},
         "members": {r: build.members[r] for r in included},
-        "spans": {r: {p: list(d.spans[r]) for p, d in data.items() if r in d.spans} for r in included},
-        "zip_spans": {r: {p: list(s[r]) for p, s in zip_spans.items() if r in s} for r in included},
+        "spans": spans_by_report({p: d.spans for p, d in data.items()}, included),
+        "zip_spans": spans_by_report(zip_spans, included),
         "key_counts": key_counts,
     }
     write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
@@ -1812,6 +1812,16 @@ def _stage_national(staging: Path, build: NationalBuild, data: dict[str, Spliced
         make_readable(path, directory=path.is_dir())
     make_readable(staging, directory=True)
     return []
+
+
+def spans_by_report(spans: dict[str, dict[str, tuple[int, int]]], included: list[str]) -> dict[str, dict]:
+    """Per included report, the span of its rows in each file (``spans``: per file, per report)."""
+    out: dict[str, dict[str, list[int]]] = {r: {} for r in included}
+    for path, of_file in spans.items():
+        for report_id, span in of_file.items():
+            if report_id in out:
+                out[report_id][path] = list(span)
+    return out
 
 
 def check_file_sizes(package_dir: Path, descriptor: dict) -> list[dict]:
