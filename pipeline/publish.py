@@ -931,6 +931,7 @@ def release_package(
     extra_files: dict[str, bytes] | None = None,
     plan_frames: dict[str, pd.DataFrame] | None = None,
     paired: dict[str, pd.DataFrame] | None = None,
+    kept: dict[str, bytes] | None = None,
 ) -> list[dict]:
     """Write, check and release one package; return the errors (empty: released).
 
@@ -946,6 +947,8 @@ def release_package(
     change together. An invalid one is deleted and the previous release left as it was.
     The page may be given its plan's rows (``plan_frames``, for « Depuis le rapport
     précédent ») and the pairing of its reports (``paired``) computed already.
+    ``kept``: the zip and workbook of the current release, verified
+    (:func:`kept_package`), released again instead of being built again.
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -958,13 +961,16 @@ def release_package(
         if errors:
             return errors
         fault_point("publish.after_package_validation")
-        released = {**files, **(extra_files or {}), f"{report_id}.zip": zip_package(files)}
+        released = {**files, **(extra_files or {}), **(kept or {})}
+        if f"{report_id}.zip" not in released:
+            released[f"{report_id}.zip"] = zip_package(files)
         if frames is not None:
             from pipeline.report_page import build_report_page  # matplotlib: loaded only to release
             from pipeline.workbook import build_workbook
 
-            released["index.html"] = build_report_page(report_id, frames, publisher, paired, plan_frames)
-            released[f"{report_id}.xlsx"] = build_workbook(report_id, frames, publisher)
+            released[PAGE_FILE] = build_report_page(report_id, frames, publisher, paired, plan_frames)
+            if workbook_name(report_id) not in released:
+                released[workbook_name(report_id)] = build_workbook(report_id, frames, publisher)
         write_package_files({path: data for path, data in released.items() if path not in files}, staging)
         record = release_record(report_id, inputs or {}, released, **(record_extra or {}))
         write_package_files({RELEASE_FILE: canonical_json(record).encode("utf-8")}, staging)
@@ -975,6 +981,59 @@ def release_package(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return []
+
+
+#: A report's page, beside its package.
+PAGE_FILE = "index.html"
+
+
+def workbook_name(report_id: str) -> str:
+    return f"{report_id}.xlsx"
+
+
+def kept_package(release_dir: Path, inputs: dict, rows_sha256: str) -> dict[str, bytes] | None:
+    """The files of a report's current release but its page (``index.html``), when a
+    release of the same rows from the same inputs would write them again: it was built
+    from ``inputs`` (same code, configuration and publisher) with rows ``rows_sha256``,
+    and each file has the size and SHA-256 its record lists (read and hashed in the
+    buffer kept). None otherwise: the package is built again."""
+    record = read_release(release_dir)
+    if record is None or record.get("built_from") != inputs or record.get("rows_sha256") != rows_sha256:
+        return None
+    files = {}
+    for name, entry in record.get("files", {}).items():
+        if name == PAGE_FILE:
+            continue
+        try:
+            data = (Path(release_dir) / name).read_bytes()
+        except OSError:
+            return None
+        if len(data) != entry.get("bytes") or sha256_hex(data) != entry.get("sha256"):
+            return None
+        files[name] = data
+    return files
+
+
+def _release_page_again(job: tuple, kept: dict[str, bytes]) -> list[dict]:
+    """Release a report whose rows are those of its current release (only its page,
+    which shows the other reports of its plan, changed): its package, zip and
+    workbook kept as released (:func:`kept_package`), checked like a new package."""
+    report_id, _, publisher, exports_dir, inputs, members, plan_digest = job
+    rendered, paired = _SHARED["rendered"], _SHARED.get("paired")
+    outside = {f"{report_id}.zip", workbook_name(report_id)}
+    return release_package(
+        {name: data for name, data in kept.items() if name not in outside},
+        exports_dir,
+        report_id,
+        inputs,
+        frames=_report_frames(rendered, [report_id]),
+        publisher=publisher,
+        check=check_staged_files,
+        record_extra={"rows_sha256": rows_digest(kept), "plan_rows_sha256": plan_digest},
+        plan_frames=plan_frames_of(rendered, members),
+        paired=None if paired is None else paired.of(report_id, report_row(rendered, report_id).get("plan_period")),
+        kept={name: data for name, data in kept.items() if name in outside},
+    )
 
 
 def errors_path(exports_dir: Path, report_id: str) -> Path:
@@ -1162,6 +1221,11 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     report_id, rates_config, publisher, exports_dir, inputs, members, plan_digest = job
     rendered, counts, paired = _SHARED["rendered"], _SHARED["counts"], _SHARED.get("paired")
     started = time.perf_counter()
+    rows = _SHARED["rows"].get(report_id)
+    kept = None if rows is None else kept_package(Path(exports_dir) / report_id, inputs, rows)
+    if kept is not None:
+        tables = sum(1 for p in kept if p.endswith(".csv"))
+        return report_id, _release_page_again(job, kept), tables, time.perf_counter() - started, rows
     try:
         files = report_files(report_id, rendered, counts, rates_config, publisher)
     except ValueError as exc:
@@ -1185,7 +1249,7 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
 
 def release_reports(build: NationalBuild, jobs: list[tuple], paired: PlanPairing | None) -> list[tuple]:
     """:func:`_release_one` for every job, on every core from :data:`PARALLEL_FROM` jobs."""
-    _SHARED.update(rendered=build.rendered, counts=build.counts, paired=paired)
+    _SHARED.update(rendered=build.rendered, counts=build.counts, paired=paired, rows=build.rows)
     try:
         return map_jobs(_release_one, jobs, parallel_from=PARALLEL_FROM, desc="publish")
     finally:

@@ -344,6 +344,41 @@ def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_writt
     assert frictionless.validate(str(exports / NATIONAL / "datapackage.json")).valid
 
 
+def test_a_page_released_again_keeps_its_package_and_workbook_once_verified(
+    tmp_path,
+    write_curated,  # noqa: F811
+    monkeypatch,
+):
+    """The later reports of a plan are released again for their pages only: their
+    package, zip and workbook are the released bytes (not built again), once each
+    matches its record; one changed by hand, its size kept, is built again. The
+    releases are those a rebuild gives."""
+    from pipeline import workbook
+    from pipeline.workers import WORKERS_VAR
+
+    monkeypatch.setenv(WORKERS_VAR, "1")
+    built: list[str] = []
+    real = workbook.build_workbook
+    monkeypatch.setattr(workbook, "build_workbook", lambda r, *a: built.append(r) or real(r, *a))
+    rows = long_plan_rows(11)
+    curated = write_curated(tmp_path / "curated", frames(**rows))
+    exports = tmp_path / "exports"
+    assert publish_packages(curated, exports) == exitcodes.OK
+    tampered = exports / "pan-09" / "pan-09.xlsx"
+    data = bytearray(tampered.read_bytes())
+    data[len(data) // 2] ^= 1
+    tampered.chmod(0o644)
+    tampered.write_bytes(bytes(data))
+    built.clear()
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-05" else r for r in rows["axes"]]
+    write_curated(curated, frames(**{**rows, "axes": axes}))
+    assert publish_packages(curated, exports, report_ids={"pan-05"}) == exitcodes.OK
+    assert sorted(built) == ["pan-05", "pan-09"]
+    from_scratch = tmp_path / "from-scratch"
+    assert publish_packages(curated, from_scratch) == exitcodes.OK
+    assert read_tree(exports) == read_tree(from_scratch)
+
+
 def test_the_pages_of_a_changed_report_show_its_plans_blocked_report_as_a_rebuild_would(tmp_path, layers):
     """pan-02's rates could not be computed (not released), yet pan-03's page shows it,
     the reports of its plan: rendered for that page when only pan-03 changed."""
