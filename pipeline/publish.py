@@ -1018,21 +1018,30 @@ def _release_page_again(job: tuple, kept: dict[str, bytes]) -> list[dict]:
     """Release a report whose rows are those of its current release (only its page,
     which shows the other reports of its plan, changed): its package, zip and
     workbook kept as released (:func:`kept_package`), checked like a new package."""
+    outside = {f"{job[0]}.zip", workbook_name(job[0])}
+    files = {name: data for name, data in kept.items() if name not in outside}
+    return _release_files(job, files, rows_digest(kept), {name: data for name, data in kept.items() if name in outside})
+
+
+def _release_files(
+    job: tuple, files: dict[str, bytes], digest: str, kept: dict[str, bytes] | None = None
+) -> list[dict]:
+    """:func:`release_package` of a report's package ``files`` (rows SHA-256 ``digest``),
+    with its page's frames; ``kept``: its zip and workbook as released, if kept."""
     report_id, _, publisher, exports_dir, inputs, members, plan_digest = job
     rendered, paired = _SHARED["rendered"], _SHARED.get("paired")
-    outside = {f"{report_id}.zip", workbook_name(report_id)}
     return release_package(
-        {name: data for name, data in kept.items() if name not in outside},
+        files,
         exports_dir,
         report_id,
         inputs,
         frames=_report_frames(rendered, [report_id]),
         publisher=publisher,
         check=check_staged_files,
-        record_extra={"rows_sha256": rows_digest(kept), "plan_rows_sha256": plan_digest},
+        record_extra={"rows_sha256": digest, "plan_rows_sha256": plan_digest},
         plan_frames=plan_frames_of(rendered, members),
         paired=None if paired is None else paired.of(report_id, report_row(rendered, report_id).get("plan_period")),
-        kept={name: data for name, data in kept.items() if name in outside},
+        kept=kept,
     )
 
 
@@ -1218,8 +1227,8 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     Returns the report, its errors (empty: released), its number of tables, the
     seconds it took and the digest of its rows.
     """
-    report_id, rates_config, publisher, exports_dir, inputs, members, plan_digest = job
-    rendered, counts, paired = _SHARED["rendered"], _SHARED["counts"], _SHARED.get("paired")
+    report_id, rates_config, publisher, exports_dir, inputs, _, _ = job
+    rendered, counts = _SHARED["rendered"], _SHARED["counts"]
     started = time.perf_counter()
     rows = _SHARED["rows"].get(report_id)
     kept = None if rows is None else kept_package(Path(exports_dir) / report_id, inputs, rows)
@@ -1232,18 +1241,7 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
         errors = [{"resource": None, "type": "build-error", "row": None, "field": None, "message": str(exc)}]
         return report_id, errors, 0, time.perf_counter() - started, None
     digest = rows_digest(files)
-    errors = release_package(
-        files,
-        exports_dir,
-        report_id,
-        inputs,
-        frames=_report_frames(rendered, [report_id]),
-        publisher=publisher,
-        check=check_staged_files,
-        record_extra={"rows_sha256": digest, "plan_rows_sha256": plan_digest},
-        plan_frames=plan_frames_of(rendered, members),
-        paired=None if paired is None else paired.of(report_id, report_row(rendered, report_id).get("plan_period")),
-    )
+    errors = _release_files(job, files, digest)
     return report_id, errors, sum(1 for p in files if p.endswith(".csv")), time.perf_counter() - started, digest
 
 
