@@ -113,7 +113,6 @@ def output_sizes(work: Path, report_id: str) -> list[tuple[str, float, str]]:
 
 
 def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
-    from pipeline.synth import write_reports
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,9 +129,7 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
         timings = {}
         for n in sizes:
             work = Path(tmp) / f"synth{n}"
-            write_reports(work / "raw", n, seed=7, damage_rate=0.05)
-            for extra in (work / "raw").glob("*.truth.json"):
-                extra.unlink()
+            write_synthetic_raw(work / "raw", n)
             seconds, rss, _ = run_measured(["run"], work)
             timings[n] = seconds
             out += [(f"run_synth_{n}_s", seconds, "s"), (f"run_synth_{n}_peak_rss_mb", rss, "MiB")]
@@ -153,6 +150,15 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
 ONLY_CHOICES = ("one-changed",)
 
 
+def write_synthetic_raw(raw: Path, n: int) -> None:
+    """``n`` generated reports in ``raw`` (the same ones every run), without their truth files."""
+    from pipeline.synth import write_reports
+
+    write_reports(raw, n, seed=7, damage_rate=0.05)
+    for extra in raw.glob("*.truth.json"):
+        extra.unlink()
+
+
 def change_one_report(work: Path) -> None:
     """The change the one-changed figures measure: a line added to the first report."""
     changed = sorted((work / "raw").glob("*.txt"))[0]
@@ -163,13 +169,9 @@ def bench_one_changed(n: int, trials: int) -> list[tuple[str, float, str]]:
     """``run_one_changed_<n>_s`` alone: ``n`` generated reports run once, then, ``trials``
     times, a copy of that folder with one report changed run again; the median trial's
     figures (its stage durations too)."""
-    from pipeline.synth import write_reports
-
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / f"synth{n}"
-        write_reports(base / "raw", n, seed=7, damage_rate=0.05)
-        for extra in (base / "raw").glob("*.truth.json"):
-            extra.unlink()
+        write_synthetic_raw(base / "raw", n)
         run_measured(["run"], base)
         runs = []
         for i in range(trials):

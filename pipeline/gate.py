@@ -49,7 +49,7 @@ from schemas.descriptors import resource_descriptor
 
 REPORT_KEY = "report_id"
 #: Resource keys allowed to differ between a package's resource and the schema's.
-REPORT_RESOURCE_VARIABLE_KEYS = {"description", "description_ar", "bytes", "hash", "schema"}
+PACKAGE_RESOURCE_VARIABLE_KEYS = {"description", "description_ar", "bytes", "hash", "schema"}
 #: Below this many reports to validate, one process is faster than starting workers.
 PARALLEL_VALIDATION_FROM = 40
 
@@ -260,7 +260,7 @@ def check_package_descriptor(descriptor: dict) -> list[dict]:
             continue
         expected = _expected_resource(table, fmt)
         for key in set(expected) | set(resource):
-            if key not in REPORT_RESOURCE_VARIABLE_KEYS and expected.get(key) != resource.get(key):
+            if key not in PACKAGE_RESOURCE_VARIABLE_KEYS and expected.get(key) != resource.get(key):
                 errors.append(_descriptor_error(resource["name"], f"{key} differs from the schema's"))
         schema, expected_schema = resource.get("schema", {}), expected["schema"]
         if {**schema, "foreignKeys": []} != {**expected_schema, "foreignKeys": []}:

@@ -897,11 +897,29 @@ def read_descriptor(package_dir: Path) -> dict:
 
 def check_file_hashes(package_dir: Path, descriptor: dict) -> list[dict]:
     """Each resource's file in ``package_dir`` against the size and SHA-256 ``descriptor`` gives."""
+    return _check_files(package_dir, descriptor, with_hash=True)
+
+
+def check_file_sizes(package_dir: Path, descriptor: dict) -> list[dict]:
+    """Each resource's file in ``package_dir`` against the size ``descriptor`` gives.
+
+    For the national data files, whose SHA-256 is not read back from the disk: it was
+    computed over the very buffers written (:class:`pipeline.splice.SplicedFile`), and
+    the bytes taken from the previous package were verified against its record in
+    those same buffers; reading the file again would hash what was just written.
+    """
+    return _check_files(package_dir, descriptor, with_hash=False)
+
+
+def _check_files(package_dir: Path, descriptor: dict, *, with_hash: bool) -> list[dict]:
+    what = "size and SHA-256" if with_hash else "size"
     errors = []
     for resource in descriptor.get("resources", []):
         path = Path(package_dir) / resource["path"]
-        if path.stat().st_size != resource.get("bytes") or f"sha256:{file_sha256(path)}" != resource.get("hash"):
-            message = f"{resource['path']} does not have the size and SHA-256 its descriptor gives"
+        if path.stat().st_size != resource.get("bytes") or (
+            with_hash and f"sha256:{file_sha256(path)}" != resource.get("hash")
+        ):
+            message = f"{resource['path']} does not have the {what} its descriptor gives"
             errors.append(
                 {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
             )
@@ -962,8 +980,8 @@ def release_package(
             return errors
         fault_point("publish.after_package_validation")
         released = {**files, **(extra_files or {}), **(kept or {})}
-        if f"{report_id}.zip" not in released:
-            released[f"{report_id}.zip"] = zip_package(files)
+        if zip_name(report_id) not in released:
+            released[zip_name(report_id)] = zip_package(files)
         if frames is not None:
             from pipeline.report_page import build_report_page  # matplotlib: loaded only to release
             from pipeline.workbook import build_workbook
@@ -989,6 +1007,10 @@ PAGE_FILE = "index.html"
 
 def workbook_name(report_id: str) -> str:
     return f"{report_id}.xlsx"
+
+
+def zip_name(report_id: str) -> str:
+    return f"{report_id}.zip"
 
 
 def kept_package(release_dir: Path, inputs: dict, rows_sha256: str) -> dict[str, bytes] | None:
@@ -1018,7 +1040,7 @@ def _release_page_again(job: tuple, kept: dict[str, bytes]) -> list[dict]:
     """Release a report whose rows are those of its current release (only its page,
     which shows the other reports of its plan, changed): its package, zip and
     workbook kept as released (:func:`kept_package`), checked like a new package."""
-    outside = {f"{job[0]}.zip", workbook_name(job[0])}
+    outside = {zip_name(job[0]), workbook_name(job[0])}
     files = {name: data for name, data in kept.items() if name not in outside}
     return _release_files(job, files, rows_digest(kept), {name: data for name, data in kept.items() if name in outside})
 
@@ -1359,7 +1381,7 @@ def publish_packages(
     except SourceChanged as exc:
         folder = Path(exports_dir) / national_name
         name = exc.path.relative_to(folder) if exc.path.is_relative_to(folder) else exc.path
-        log.warning("national package %s: %s is not as recorded: every report is rendered again", folder, name)
+        log_not_as_recorded(folder, name)
         return _publish(curated_dir, exports_dir, reuse_national=False, **options)
 
 
@@ -1495,6 +1517,11 @@ def _publish(
     return blocked_code
 
 
+def log_not_as_recorded(folder: Path, name: Path) -> None:
+    """The warning that a file of the previous national package is not as its record says."""
+    log.warning("national package %s: %s is not as recorded: every report is rendered again", folder, name)
+
+
 def previous_national(folder: Path, record: dict, validated_with: dict) -> PreviousNational | None:
     """The national package's last release, when a run may take rows from it: it
     records, with the same schema and code, where each report's rows are in its data
@@ -1507,7 +1534,7 @@ def previous_national(folder: Path, record: dict, validated_with: dict) -> Previ
     for path, (size, _) in previous.recorded.items():
         if not path.is_file() or path.stat().st_size != size:
             name = path.relative_to(folder)
-            log.warning("national package %s: %s is not as recorded: every report is rendered again", folder, name)
+            log_not_as_recorded(folder, name)
             return None
     return previous
 
@@ -1884,21 +1911,3 @@ def spans_by_report(spans: dict[str, dict[str, tuple[int, int]]], included: list
             if report_id in out:
                 out[report_id][path] = list(span)
     return out
-
-
-def check_file_sizes(package_dir: Path, descriptor: dict) -> list[dict]:
-    """Each resource's file in ``package_dir`` against the size ``descriptor`` gives.
-
-    For the national data files, whose SHA-256 is not read back from the disk: it was
-    computed over the very buffers written (:class:`pipeline.splice.SplicedFile`), and
-    the bytes taken from the previous package were verified against its record in
-    those same buffers; reading the file again would hash what was just written.
-    """
-    errors = []
-    for resource in descriptor.get("resources", []):
-        if (Path(package_dir) / resource["path"]).stat().st_size != resource.get("bytes"):
-            message = f"{resource['path']} does not have the size its descriptor gives"
-            errors.append(
-                {"resource": resource["name"], "type": "hash-count", "row": None, "field": None, "message": message}
-            )
-    return errors

@@ -259,16 +259,16 @@ def _may_have_text_problem(text: str) -> bool:
 
 def failing_texts(names: list[str], values: list) -> list:
     """The values of ``values`` (distinct, no null) that fail one of the text checks
-    ``names``: two searches a text for the hygiene checks together (:func:`_may_have_text_problem`),
-    one for the blank check; :func:`text_failures` only for the texts found."""
-    texts = [v for v in values if isinstance(v, str)]
-    found = [v for v in values if not isinstance(v, str) and text_failures(names, v)]
-    if names[0].startswith("text_"):
-        found += [v for v in texts if _may_have_text_problem(v) and text_failures(names, v)]
-    if names[-1].endswith("_missing"):
-        blank = _BLANK_RE.fullmatch
-        found += [v for v in texts if blank(v)]
-    return found
+    ``names``: a text is looked at check by check (:func:`text_failures`) only when the
+    first look (:func:`_may_have_text_problem`) or the blank pattern finds something."""
+    hygiene = names[0].startswith("text_")
+    blank = _BLANK_RE.fullmatch if names[-1].endswith("_missing") else None
+    return [
+        v
+        for v in values
+        if (not isinstance(v, str) or (hygiene and _may_have_text_problem(v)) or (blank and blank(v)))
+        and text_failures(names, v)
+    ]
 
 
 def _text_check(names: list[str]):
