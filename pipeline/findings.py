@@ -1,7 +1,7 @@
 """Data-quality findings: what a stage met that was damaged, missing or inconsistent.
 
 Stages collect :class:`Finding` objects while they work and turn them into rows of
-the ``findings`` table with :func:`findings_frame`.
+the ``findings`` table with :func:`findings_frame` (or :func:`findings_table`, as Arrow).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.io import strings
 from schemas import arrow_schema
@@ -32,6 +33,8 @@ def record_key(**parts: object) -> str:
 
 #: Columns of ``findings`` that may be null: a column with no value at all stays ``object``.
 _FINDING_TEXT_COLUMNS = ("report_id", "stage", "severity", "code", "message", "table_name", "record_key")
+#: Columns of ``findings`` that are a :class:`Finding`'s fields.
+_FINDING_FIELDS = ("severity", "code", "message", "table_name", "record_key", "source_line")
 
 
 def findings_frame(report_id: str, stage: str, findings: list[Finding]) -> pd.DataFrame:
@@ -61,3 +64,16 @@ def findings_frame(report_id: str, stage: str, findings: list[Finding]) -> pd.Da
         else:
             raise KeyError(f"findings.{name}: no column builder")
     return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+
+
+def findings_table(report_id: str, stage: str, findings: list[Finding]) -> pa.Table:
+    """:func:`findings_frame`'s rows as an Arrow table of the ``findings`` schema."""
+    n = len(findings)
+    values = {
+        "report_id": [report_id] * n,
+        "stage": [stage] * n,
+        "finding_no": range(1, n + 1),
+        **{name: [getattr(f, name) for f in findings] for name in _FINDING_FIELDS},
+    }
+    schema = arrow_schema("findings")
+    return pa.Table.from_arrays([pa.array(values[f.name], type=f.type) for f in schema], schema=schema)

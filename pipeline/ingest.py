@@ -1,8 +1,9 @@
 """Ingestion stage: every ``raw/<report_id>.txt`` into ``curated/ingested/<report_id>/``.
 
-Load (list the inputs, read bytes, decode), process (:func:`pipeline.parse.parse_report`),
-save (one Parquet file per table in the report's own partition, then its
-``provenance.json``: the input's checksum and the ingest code). This stage writes
+Load (list the inputs, read bytes, decode), process (:func:`pipeline.parse.read_report`),
+save (one Parquet file per table in the report's own partition, written from the
+parsed rows' Arrow tables, then its ``provenance.json``: the input's checksum and the
+ingest code). This stage writes
 nothing else. A file that cannot be read as a report gets an ``error`` finding in its
 partition and a clear log line naming the file and line; a ``*.txt`` entry that is no
 report at all (bad name, directory, FIFO, broken link) is refused by name. The other
@@ -18,15 +19,16 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline import exitcodes
 from pipeline.faults import fault_point
-from pipeline.findings import Finding, findings_frame
+from pipeline.findings import Finding
 from pipeline.fingerprint import file_sha256, stage_code_fingerprint
 from pipeline.inputs import RefusedInput, list_inputs, report_id_of, report_id_problem
-from pipeline.io import read_table, write_table
+from pipeline.io import read_table, to_arrow, write_table
 from pipeline.layers import PROVENANCE_FILE, Layout, layout, partition_record, read_provenance, write_provenance
-from pipeline.parse import parse_report
+from pipeline.parse import ParsedReport, read_report
 from pipeline.text import ReportInputError, check_report_size, decode_report
 from pipeline.workers import map_jobs
 from schemas import RESOURCES, TABLES, arrow_schema
@@ -54,18 +56,26 @@ def read_report_bytes(path: Path) -> bytes:
 
 
 def ingest_file(path: Path) -> dict[str, pd.DataFrame]:
-    """Read, decode and parse one report file into its rows of every curated table.
+    """Read, decode and parse one report file into its rows of every curated table, as
+    DataFrames (:func:`read_report_file`).
 
     A file that cannot be a report yields only a ``findings`` row (severity ``error``).
     """
+    return read_report_file(path).frames()
+
+
+def read_report_file(path: Path) -> ParsedReport:
+    """Read, decode and parse one report file; a file that cannot be a report gives no
+    rows and one ``error`` finding."""
     path = Path(path)
     try:
         report_id = check_report_id(path)
         data = read_report_bytes(path)
         decoded = decode_report(data, str(path))
     except ReportInputError as exc:
-        return _failed_file(path, exc)
-    return parse_report(
+        finding = Finding("error", exc.code, f"{path.name}: {exc.problem}", "reports", None, exc.line)
+        return ParsedReport(report_id_of(path) or path.name, {}, [finding])
+    return read_report(
         decoded.text,
         report_id,
         source_file=path.name,
@@ -73,13 +83,6 @@ def ingest_file(path: Path) -> dict[str, pd.DataFrame]:
         encoding=decoded.encoding,
         replaced_lines=decoded.replaced_lines,
     )
-
-
-def _failed_file(path: Path, exc: ReportInputError) -> dict[str, pd.DataFrame]:
-    finding = Finding("error", exc.code, f"{path.name}: {exc.problem}", "reports", None, exc.line)
-    tables = {t: arrow_schema(t).empty_table().to_pandas() for t in TABLES}
-    tables["findings"] = findings_frame(report_id_of(path) or path.name, "ingest", [finding])
-    return tables
 
 
 def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
@@ -96,30 +99,25 @@ def combine(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def report_outcome(tables: dict[str, pd.DataFrame]) -> int:
+def report_outcome(tables: dict[str, pd.DataFrame | pa.Table]) -> int:
     """Exit code for one file's result: INPUT_ERROR when it could not be ingested."""
     return exitcodes.OK if len(tables["reports"]) else exitcodes.INPUT_ERROR
 
 
-def summarise(tables: dict[str, pd.DataFrame]) -> dict:
+def summarise(tables: dict[str, pd.DataFrame | pa.Table]) -> dict:
     """What a partition's provenance notes of its outcome: exit code, rows, error findings."""
     findings = tables["findings"]
-    errors = findings[findings["severity"] == "error"]
+    if isinstance(findings, pd.DataFrame):
+        findings = to_arrow(findings, "findings")
     return {
         "exit_code": report_outcome(tables),
         "rows": {t: len(tables[t]) for t in TABLES},
         "errors": [
-            {
-                "code": row.code,
-                "message": row.message,
-                "source_line": None if pd.isna(row.source_line) else int(row.source_line),
-            }
-            for row in errors.itertuples()
+            {"code": row["code"], "message": row["message"], "source_line": row["source_line"]}
+            for row in findings.select(["severity", "code", "message", "source_line"]).to_pylist()
+            if row["severity"] == "error"
         ],
     }
-
-
-# --- the partitions: one folder per report, written only here ------------------------------
 
 
 def load_partition(part_dir: Path) -> dict[str, pd.DataFrame]:
@@ -127,7 +125,7 @@ def load_partition(part_dir: Path) -> dict[str, pd.DataFrame]:
     return {t: read_table(Path(part_dir) / f"{t}.parquet", t) for t in TABLES}
 
 
-def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame], record: dict) -> dict:
+def save_partition(part_dir: Path, tables: dict[str, pd.DataFrame | pa.Table], record: dict) -> dict:
     """Write a report's tables, then its provenance (last: a partial partition never
     matches), which lists each table file's SHA-256 (what tells validate that the
     partition was rewritten).
@@ -154,7 +152,7 @@ def _ingest_one(job: tuple) -> tuple[dict, dict]:
     provenance = read_provenance(part_dir)
     if provenance is not None and (provenance["built_from"] == record or reuse == "any"):
         return provenance.get("outcome", {}), {"how": "cached", "duration_s": round(time.perf_counter() - started, 4)}
-    outcome = save_partition(part_dir, ingest_file(path), record)
+    outcome = save_partition(part_dir, read_report_file(path).arrow_tables(), record)
     return outcome, {"how": "parsed", "duration_s": round(time.perf_counter() - started, 4)}
 
 

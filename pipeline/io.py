@@ -29,10 +29,16 @@ def to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def write_table(df: pd.DataFrame, table: str, path: Path) -> None:
-    """Write ``df`` as ``table`` to Parquet at ``path``, atomically and deterministically
-    (in one chunk: the writer's encoding choices depend on how the rows are chunked)."""
-    arrow_table = to_arrow(df, table).combine_chunks()
+def write_table(df: pd.DataFrame | pa.Table, table: str, path: Path) -> None:
+    """Write ``df`` (a DataFrame, or an Arrow table of the table's schema) as ``table`` to
+    Parquet at ``path``, atomically and deterministically (in one chunk: the writer's
+    encoding choices depend on how the rows are chunked)."""
+    if isinstance(df, pa.Table):
+        if not df.schema.equals(arrow_schema(table), check_metadata=True):
+            raise ValueError(f"{table}: an Arrow table of another schema cannot be written as {table}")
+        arrow_table = df.combine_chunks()
+    else:
+        arrow_table = to_arrow(df, table).combine_chunks()
     with atomic_path(path) as tmp:
         pq.write_table(arrow_table, tmp, compression="zstd", write_statistics=True)
 

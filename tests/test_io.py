@@ -67,3 +67,20 @@ def test_the_same_rows_give_the_same_file_however_they_are_chunked(tmp_path):
     write_table(whole, "findings", tmp_path / "whole.parquet")
     write_table(pieces, "findings", tmp_path / "pieces.parquet")
     assert (tmp_path / "whole.parquet").read_bytes() == (tmp_path / "pieces.parquet").read_bytes()
+
+
+def test_an_arrow_table_of_the_schema_is_written_as_its_dataframe_would_be(tmp_path):
+    from pipeline.findings import Finding, findings_frame, findings_table
+
+    findings = [Finding("warning", "code", "message", "activities", "commitment_no=1", 12), Finding("info", "c", "m")]
+    write_table(findings_frame("pan-a", "ingest", findings), "findings", tmp_path / "frame.parquet")
+    write_table(findings_table("pan-a", "ingest", findings), "findings", tmp_path / "arrow.parquet")
+    assert (tmp_path / "arrow.parquet").read_bytes() == (tmp_path / "frame.parquet").read_bytes()
+
+
+def test_an_arrow_table_of_another_schema_is_refused(tmp_path):
+    from pipeline.findings import findings_table
+
+    with pytest.raises(ValueError, match="another schema"):
+        write_table(findings_table("pan-a", "ingest", []), "axes", tmp_path / "axes.parquet")
+    assert not (tmp_path / "axes.parquet").exists()

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from pipeline import synth
-from pipeline.parse import parse_report
+from pipeline.io import to_arrow
+from pipeline.parse import parse_report, read_report
 
 #: The finding each drift kind must leave (interleaved cells: by whether the text proves the order).
 DRIFT_FINDINGS = {
@@ -157,3 +158,17 @@ def test_a_report_without_drift_has_no_layout_finding():
     for truth, tables in generated([], 6, 0.1, seed=33):
         assert "drift" not in truth
         assert not layout_codes & set(tables["findings"]["code"])
+
+
+@pytest.mark.parametrize("drift", [(), synth.DRIFT_KINDS], ids=["plain", "every-drift"])
+def test_the_arrow_tables_ingest_writes_hold_what_the_dataframes_hold(drift):
+    """The ingest stage writes :meth:`ParsedReport.arrow_tables`; readers of the parser get
+    :meth:`ParsedReport.frames`: the same values, nulls and types (damage and drift give
+    nulls, NaN-free floats, findings with and without lines)."""
+    text, _ = synth.generate_report(synth.report_rng(5, 1), "pan-a", 0.3, drift=drift)
+    parsed = read_report(text, "pan-a", source_file="pan-a.txt", source_sha256="0" * 64)
+    frames, tables = parsed.frames(), parsed.arrow_tables()
+    assert list(tables) == list(frames)
+    assert all(len(tables[t]) for t in ("activities", "findings"))
+    for table, df in frames.items():
+        assert tables[table].equals(to_arrow(df, table), check_metadata=True), table

@@ -14,7 +14,8 @@ One module per part of the template (``docs/report-format.md`` says which reads 
 - :mod:`~pipeline.parse.activities`: activities, status checklists, narratives;
 - :mod:`~pipeline.parse.cells`: narratives the PDF interleaved, put back in order;
 - :mod:`~pipeline.parse.indicators`: indicators;
-- :mod:`~pipeline.parse.report`: :func:`parse_report`, the order they are read in.
+- :mod:`~pipeline.parse.report`: :func:`parse_report` (:func:`read_report`'s rows as
+  DataFrames), the order the sections are read in.
 
 Where the source lost information, the row says ``unknown`` or null and a
 :class:`~pipeline.findings.Finding` says why: the parser never guesses.
@@ -28,10 +29,10 @@ from pipeline.parse.front_matter import Heading, classify_headings, page_number_
 from pipeline.parse.indicators import NUMBER_RE, indicator_kind, parse_indicator_value
 from pipeline.parse.lines import RESIDUE_RE, Context
 from pipeline.parse.rates import AXIS_RATE_RE, RATE_CELL_RE
-from pipeline.parse.report import parse_report
+from pipeline.parse.report import ParsedReport, parse_report, read_report
 from pipeline.parse.vocabulary import ACTIVITY_HEADING_RE, COMMITMENT_HEADING_RE
 
-__all__ = ["indicator_kind", "parse_indicator_value", "parse_report"]
+__all__ = ["ParsedReport", "indicator_kind", "parse_indicator_value", "parse_report", "read_report"]
 
 # The names the single-module parser had, kept for the code and tests that import them.
 _ACTIVITY_RE = ACTIVITY_HEADING_RE

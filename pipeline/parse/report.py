@@ -4,15 +4,19 @@ What belongs here: :func:`parse_report`, which cleans the layout up
 (:mod:`pipeline.parse.layout`), classifies every line once
 (:func:`pipeline.parse.lines.classify_lines`), reads each section with its module,
 checks the sections against each other (a commitment announced but absent, a rate
-missing) and types the rows as the tables' Arrow schemas say. It reads no file and
-keeps no state; :mod:`pipeline.ingest` does the I/O.
+missing) and gives the rows (:class:`ParsedReport`), typed as the tables' Arrow schemas
+say, as DataFrames or Arrow tables. It reads no file and keeps no state;
+:mod:`pipeline.ingest` does the I/O.
 """
 
 from __future__ import annotations
 
-import pandas as pd
+from dataclasses import dataclass
 
-from pipeline.findings import findings_frame, record_key
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.findings import Finding, findings_frame, findings_table, record_key
 from pipeline.parse.activities import report_status_words
 from pipeline.parse.axes import assign_axes, parse_axes
 from pipeline.parse.commitments import find_body_headings, read_commitment, report_heading_forms
@@ -20,7 +24,7 @@ from pipeline.parse.front_matter import Heading, detect_language, parse_front, p
 from pipeline.parse.layout import join_hyphenated_words, remove_invisible_characters, remove_page_furniture
 from pipeline.parse.lines import Context
 from pipeline.parse.rates import parse_published_rates
-from pipeline.parse.tables import frame
+from pipeline.parse.tables import arrow_table, frame
 from pipeline.text import collapse_spaces, split_lines, strip_markup
 
 #: The byte-order mark that may open a text: a mark of the encoding, not an invisible
@@ -30,6 +34,27 @@ BOM = "\ufeff"
 FILE_FINDING_CODES = {"decoded_cp1252", "invalid_utf8_bytes"}
 #: Characters of a damaged line quoted in its finding, around the first replaced byte.
 EXCERPT_CHARS = 80
+#: The tables of a report's rows, findings apart, in the order :func:`parse_report` returns them.
+ROW_TABLES = ("reports", "axes", "commitments", "activities", "indicators", "published_rates")
+
+
+@dataclass
+class ParsedReport:
+    """One report's rows of every curated table (``rows``, by table) and its findings."""
+
+    report_id: str
+    rows: dict[str, list[dict]]
+    findings: list[Finding]
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """A DataFrame per table, ``findings`` last (see :func:`parse_report`)."""
+        tables = {t: frame(t, self.report_id, self.rows.get(t, [])) for t in ROW_TABLES}
+        return {**tables, "findings": findings_frame(self.report_id, "ingest", self.findings)}
+
+    def arrow_tables(self) -> dict[str, pa.Table]:
+        """An Arrow table per table, of its schema: what the ingest stage writes."""
+        tables = {t: arrow_table(t, self.report_id, self.rows.get(t, [])) for t in ROW_TABLES}
+        return {**tables, "findings": findings_table(self.report_id, "ingest", self.findings)}
 
 
 def parse_report(
@@ -41,6 +66,27 @@ def parse_report(
     encoding: str = "utf-8",
     replaced_lines: tuple[int, ...] = (),
 ) -> dict[str, pd.DataFrame]:
+    """Parse one report's text into its rows of every curated table, as DataFrames:
+    :func:`read_report`'s :meth:`ParsedReport.frames`."""
+    return read_report(
+        text,
+        report_id,
+        source_file=source_file,
+        source_sha256=source_sha256,
+        encoding=encoding,
+        replaced_lines=replaced_lines,
+    ).frames()
+
+
+def read_report(
+    text: str,
+    report_id: str,
+    *,
+    source_file: str,
+    source_sha256: str,
+    encoding: str = "utf-8",
+    replaced_lines: tuple[int, ...] = (),
+) -> ParsedReport:
     """Parse one report's text into its rows of every curated table.
 
     Format characters are removed from every line before anything is read (a finding per
@@ -54,10 +100,10 @@ def parse_report(
             (:attr:`pipeline.text.DecodedText.replaced_lines`); a finding each.
 
     Returns:
-        A DataFrame per curated table (``reports``, ``axes``, ``commitments``,
-        ``activities``, ``indicators``, ``published_rates``, ``findings``), typed as
-        the table's Arrow schema says. A report with no commitment gives an
-        ``error`` finding ``no_commitment`` and no ``reports`` row.
+        The rows of each curated table (``reports``, ``axes``, ``commitments``,
+        ``activities``, ``indicators``, ``published_rates``) and the findings. A report
+        with no commitment gives an ``error`` finding ``no_commitment`` and no
+        ``reports`` row.
     """
     text = text.removeprefix(BOM)
     ctx = Context(report_id, split_lines(text))
@@ -80,7 +126,7 @@ def parse_report(
         # Without a commitment the file is not a report: the front-matter findings are noise.
         ctx.findings = [f for f in ctx.findings if f.code in FILE_FINDING_CODES]
         ctx.add("error", "no_commitment", "aucun engagement (« ENGAGEMENT N : … ») dans le corps du rapport", "reports")
-        return _tables(ctx, [], [], [], [], [], [])
+        return ParsedReport(report_id, {}, ctx.findings)
     report = {
         "title": front["title"] or report_id,
         "plan_period": plan_period,
@@ -94,7 +140,15 @@ def parse_report(
         "activity_count": len(activities),
     }
     axes_rows = [{"axis_no": n, "name": a["name"], "source_line": a["line"] + 1} for n, a in enumerate(axes, start=1)]
-    return _tables(ctx, [report], axes_rows, commitments, activities, indicators, rates)
+    rows = {
+        "reports": [report],
+        "axes": axes_rows,
+        "commitments": commitments,
+        "activities": activities,
+        "indicators": indicators,
+        "published_rates": rates,
+    }
+    return ParsedReport(report_id, rows, ctx.findings)
 
 
 def _clean_layout(ctx: Context, encoding: str, replaced_lines: tuple[int, ...]) -> None:
@@ -185,16 +239,3 @@ def _report_replaced_bytes(ctx: Context, replaced_lines: tuple[int, ...]) -> Non
             None,
             number - 1,
         )
-
-
-def _tables(ctx: Context, reports, axes, commitments, activities, indicators, rates) -> dict[str, pd.DataFrame]:
-    report_id = ctx.report_id
-    return {
-        "reports": frame("reports", report_id, reports),
-        "axes": frame("axes", report_id, axes),
-        "commitments": frame("commitments", report_id, commitments),
-        "activities": frame("activities", report_id, activities),
-        "indicators": frame("indicators", report_id, indicators),
-        "published_rates": frame("published_rates", report_id, rates),
-        "findings": findings_frame(report_id, "ingest", ctx.findings),
-    }

@@ -1,12 +1,13 @@
-"""The parser's rows as typed DataFrames: one column list per field, straight into pandas.
+"""The parser's rows as typed tables: one column list per field, straight into pandas or Arrow.
 
-What belongs here: turning the section modules' rows (one dict per row) and the
-findings into the DataFrames :func:`pipeline.parse.parse_report` returns, with the
-dtypes that reading the rows through the table's Arrow schema gives (``str`` for
-strings, ``int64`` for integers, ``float64`` for an integer column holding nulls, …)
-(``findings`` is :func:`pipeline.findings.findings_frame`'s). Each
-column is built once from a list: going through ``pyarrow.Table.to_pandas`` or a
-DataFrame of records cost more than the rest of the parse.
+What belongs here: turning the section modules' rows (one dict per row) into the
+DataFrames :func:`pipeline.parse.parse_report` returns, with the dtypes that reading the
+rows through the table's Arrow schema gives (``str`` for strings, ``int64`` for
+integers, ``float64`` for an integer column holding nulls, …), and into the Arrow
+tables the ingest stage writes (:func:`arrow_table`: the same values, without a
+DataFrame built only to be taken apart again). Each column is built once from a list:
+going through ``pyarrow.Table.to_pandas`` or a DataFrame of records cost more than the
+rest of the parse.
 """
 
 from __future__ import annotations
@@ -59,6 +60,21 @@ def frame(table: str, report_id: str, rows: list[dict]) -> pd.DataFrame:
         values = [report_id] * len(rows) if name == "report_id" else [row.get(name) for row in rows]
         columns[name] = _column(kind, values)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), copy=False)
+
+
+def arrow_table(table: str, report_id: str, rows: list[dict]) -> pa.Table:
+    """Rows as an Arrow table of the table's schema: what :func:`pipeline.io.to_arrow` makes
+    of :func:`frame` (a NaN is null, as ``from_pandas`` reads it)."""
+    schema = arrow_schema(table)
+    arrays = [
+        pa.array(
+            [report_id] * len(rows) if name == "report_id" else [row.get(name) for row in rows],
+            type=field.type,
+            from_pandas=True,
+        )
+        for name, field in zip(schema.names, schema)
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 @functools.cache
