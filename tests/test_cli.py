@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from pipeline import __version__, exitcodes
-from pipeline.cli import build_parser, main
+from pipeline.cli import GC_THRESHOLDS, build_parser, main
 
 
 def test_bare_pgo_prints_help_and_exits_0(capsys):
@@ -37,3 +39,16 @@ def test_status_and_run_outside_a_project_both_exit_2(tmp_path, monkeypatch, cap
 
 def test_a_usage_error_exits_2():
     assert main(["run", "--no-such-option"]) == exitcodes.USAGE
+
+
+def test_a_command_runs_with_full_collections_rarer(tmp_path, monkeypatch):
+    """Every command sets :data:`GC_THRESHOLDS` (full collections of a heap of long-lived rows
+    and records cost much and find next to nothing)."""
+    monkeypatch.chdir(tmp_path)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        assert main(["status"]) == exitcodes.USAGE
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
