@@ -57,25 +57,10 @@ class ParsedReport:
         return {**tables, "findings": findings_table(self.report_id, "ingest", self.findings)}
 
 
-def parse_report(
-    text: str,
-    report_id: str,
-    *,
-    source_file: str,
-    source_sha256: str,
-    encoding: str = "utf-8",
-    replaced_lines: tuple[int, ...] = (),
-) -> dict[str, pd.DataFrame]:
+def parse_report(text: str, report_id: str, **provenance) -> dict[str, pd.DataFrame]:
     """Parse one report's text into its rows of every curated table, as DataFrames:
-    :func:`read_report`'s :meth:`ParsedReport.frames`."""
-    return read_report(
-        text,
-        report_id,
-        source_file=source_file,
-        source_sha256=source_sha256,
-        encoding=encoding,
-        replaced_lines=replaced_lines,
-    ).frames()
+    :func:`read_report` (which takes the same arguments), then :meth:`ParsedReport.frames`."""
+    return read_report(text, report_id, **provenance).frames()
 
 
 def read_report(
