@@ -8,10 +8,11 @@ import json
 import logging
 import shutil
 import zipfile
+from pathlib import Path
 
 import frictionless
 import pytest
-from test_publish import ROWS, frame, frames, read_tree, write_curated  # noqa: F401 (fixture)
+from test_publish import ROWS, curated_writer, frame, frames, read_tree, write_curated  # noqa: F401 (fixture)
 
 from pipeline import exitcodes, gate
 from pipeline.batch import Options, plan_run, run_pipeline
@@ -173,7 +174,8 @@ def test_a_national_file_not_as_recorded_is_not_reused(tmp_path, write_curated, 
 
 @pytest.mark.parametrize("tampered", ["data/axes.csv", f"{NATIONAL}.zip"])
 def test_a_national_file_changed_but_not_its_size_is_found_as_its_rows_are_copied(
-    tmp_path,
+    long_plan,
+    long_plan_rebuilt,
     write_curated,  # noqa: F811
     caplog,
     tampered,
@@ -181,23 +183,17 @@ def test_a_national_file_changed_but_not_its_size_is_found_as_its_rows_are_copie
     """The previous national files are verified as they are copied (in a process of
     their own from four reports): one changed by hand, its size kept, is not used, and
     the national package is what a rebuild gives."""
-    rows = long_plan_rows(11)
-    curated = write_curated(tmp_path / "curated", frames(**rows))
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+    curated, exports = long_plan
     path = exports / NATIONAL / tampered
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 1
     path.chmod(0o644)
     path.write_bytes(bytes(data))
-    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-11" else r for r in rows["axes"]]
-    write_curated(curated, frames(**{**rows, "axes": axes}))
+    write_curated(curated, frames(**renamed_axis(long_plan_rows(LONG_PLAN_COUNT), "pan-11")))
     with caplog.at_level(logging.INFO, logger="pipeline.publish"):
         assert publish_packages(curated, exports, report_ids={"pan-11"}) == exitcodes.OK
     assert f"{tampered} is not as recorded: every report is rendered again" in caplog.text
-    from_scratch = tmp_path / "from-scratch"
-    assert publish_packages(curated, from_scratch) == exitcodes.OK
-    assert read_tree(exports) == read_tree(from_scratch)
+    assert_as_rebuilt(curated, exports, long_plan_rebuilt("pan-11"))
 
 
 def test_one_report_changed_among_several_gives_what_a_run_from_scratch_gives(tmp_path, caplog):
@@ -280,33 +276,93 @@ def long_plan_rows(count: int) -> dict[str, list[dict]]:
     return out
 
 
+#: The reports of the long plan the tests below publish (pan-01 to pan-11).
+LONG_PLAN_COUNT = 11
+
+
+def renamed_axis(rows: dict[str, list[dict]], report_id: str) -> dict[str, list[dict]]:
+    """``rows`` with the axes of ``report_id`` renamed: the change the long-plan tests make."""
+    axes = [dict(r, name="Axe renommé") if r["report_id"] == report_id else r for r in rows["axes"]]
+    return {**rows, "axes": axes}
+
+
+def publish_from_scratch(layers, root: Path, rows: dict[str, list[dict]]) -> tuple[Path, Path]:
+    """``root/curated`` written from ``rows``, then published into ``root/exports``."""
+    curated = curated_writer(layers)(root / "curated", frames(**rows))
+    assert publish_packages(curated, root / "exports") == exitcodes.OK
+    return curated, root / "exports"
+
+
+@pytest.fixture(scope="module")
+def long_plan_release(tmp_path_factory, layers) -> Path:
+    """The long plan's curated layers and their first release (``curated/``,
+    ``exports/``), written and published once per module and xdist worker: the starting
+    state every long-plan test used to build again for itself. Read only: a test changes
+    a copy (:func:`long_plan`). A copy starts where a publish of its own would: the
+    release records hold paths relative to their folder, sizes and SHA-256s (no absolute
+    path, inode or time), and ``copytree`` keeps the files' modes and times."""
+    root = tmp_path_factory.mktemp("long-plan")
+    publish_from_scratch(layers, root, long_plan_rows(LONG_PLAN_COUNT))
+    return root
+
+
+@pytest.fixture
+def long_plan(long_plan_release, tmp_path) -> tuple[Path, Path]:
+    """A private copy of :func:`long_plan_release`: its ``curated`` and ``exports`` folders."""
+    curated = shutil.copytree(long_plan_release / "curated", tmp_path / "curated")
+    return curated, shutil.copytree(long_plan_release / "exports", tmp_path / "exports")
+
+
+@pytest.fixture(scope="module")
+def long_plan_rebuilt(tmp_path_factory, layers):
+    """``rebuilt(report_id)``: the files of the curated layers of the long plan with the
+    axes of ``report_id`` renamed, and of their publish from scratch, each built once per
+    module and xdist worker (several tests compare their update with the same rebuild).
+    :func:`assert_as_rebuilt` checks a test's curated layers are those files before it
+    takes the rebuild's release as its own."""
+    rebuilds: dict[str, tuple[dict[str, bytes], dict[str, bytes]]] = {}
+
+    def rebuilt(report_id: str) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        if report_id not in rebuilds:
+            rows = renamed_axis(long_plan_rows(LONG_PLAN_COUNT), report_id)
+            curated, exports = publish_from_scratch(layers, tmp_path_factory.mktemp(f"rebuilt-{report_id}"), rows)
+            rebuilds[report_id] = read_tree(curated), read_tree(exports)
+        return rebuilds[report_id]
+
+    return rebuilt
+
+
+def assert_as_rebuilt(curated: Path, exports: Path, rebuilt: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
+    """``exports`` is what a publish from scratch of ``curated`` writes: ``curated`` holds
+    the very files the rebuild ``rebuilt`` (from ``long_plan_rebuilt``) was published
+    from, and ``exports`` the files it wrote."""
+    curated_files, released_files = rebuilt
+    assert read_tree(curated) == curated_files
+    assert read_tree(exports) == released_files
+
+
 @pytest.mark.parametrize("changed", ["pan-11", "pan-05"])
 def test_in_a_long_plan_a_change_releases_the_pages_that_show_it_as_a_rebuild_would(
-    tmp_path,
+    long_plan,
+    long_plan_rebuilt,
     write_curated,  # noqa: F811
     changed,
 ):
-    rows = long_plan_rows(11)
-    curated = write_curated(tmp_path / "curated", frames(**rows))
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+    curated, exports = long_plan
     before = read_tree(exports)
-    axes = [dict(r, name="Axe renommé") if r["report_id"] == changed else r for r in rows["axes"]]
-    write_curated(curated, frames(**{**rows, "axes": axes}))
+    write_curated(curated, frames(**renamed_axis(long_plan_rows(LONG_PLAN_COUNT), changed)))
     assert publish_packages(curated, exports, report_ids={changed}) == exitcodes.OK
-    from_scratch = tmp_path / "from-scratch"
-    assert publish_packages(curated, from_scratch) == exitcodes.OK
+    assert_as_rebuilt(curated, exports, long_plan_rebuilt(changed))
     after = read_tree(exports)
-    assert after == read_tree(from_scratch)
     number = int(changed[-2:])
-    for i in range(1, 12):
+    for i in range(1, LONG_PLAN_COUNT + 1):
         report_id = f"pan-{i:02d}"
         same = before[f"{report_id}/release.json"] == after[f"{report_id}/release.json"]
         assert same == (not number <= i < number + 8), report_id  # its page shows the change, or not
 
 
 def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_written_meanwhile(
-    tmp_path,
+    long_plan,
     write_curated,  # noqa: F811
     monkeypatch,
 ):
@@ -314,10 +370,7 @@ def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_writt
     reports) while the changed report's rows are validated: a refusal keeps that
     report's previous release, leaves it out of the national package, and the pages
     that show it are released as without the refusal."""
-    rows = long_plan_rows(11)
-    curated = write_curated(tmp_path / "curated", frames(**rows))
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+    curated, exports = long_plan
     before = read_tree(exports)
     refusal = {"resource": "axes", "type": "test-refusal", "row": 2, "field": None, "message": "refused"}
     real = gate.validate_rows
@@ -326,8 +379,7 @@ def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_writt
         "validate_rows",
         lambda r, c, ids: {**real(r, c, ids), **{i: [refusal] for i in ids if i == "pan-05"}},
     )
-    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-05" else r for r in rows["axes"]]
-    write_curated(curated, frames(**{**rows, "axes": axes}))
+    write_curated(curated, frames(**renamed_axis(long_plan_rows(LONG_PLAN_COUNT), "pan-05")))
     assert publish_packages(curated, exports, report_ids={"pan-05"}) == exitcodes.RELEASE_REFUSED
     after = read_tree(exports)
     assert {k: v for k, v in after.items() if k.startswith("pan-05/")} == {
@@ -336,7 +388,7 @@ def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_writt
     assert (
         json.loads((exports / "pan-05.errors.json").read_text(encoding="utf-8"))["errors"][0]["type"] == "test-refusal"
     )
-    for i in range(6, 12):
+    for i in range(6, LONG_PLAN_COUNT + 1):
         assert after[f"pan-{i:02d}/release.json"] != before[f"pan-{i:02d}/release.json"]
     record = json.loads((exports / NATIONAL / "release.json").read_text(encoding="utf-8"))
     assert record["left_out"] == {"pan-05": "refused"} and "pan-05" not in record["validated_rows"]
@@ -345,7 +397,8 @@ def test_a_report_whose_rows_are_refused_is_left_out_of_the_national_files_writt
 
 
 def test_a_page_released_again_keeps_its_package_and_workbook_once_verified(
-    tmp_path,
+    long_plan,
+    long_plan_rebuilt,
     write_curated,  # noqa: F811
     monkeypatch,
 ):
@@ -360,23 +413,16 @@ def test_a_page_released_again_keeps_its_package_and_workbook_once_verified(
     built: list[str] = []
     real = workbook.build_workbook
     monkeypatch.setattr(workbook, "build_workbook", lambda r, *a: built.append(r) or real(r, *a))
-    rows = long_plan_rows(11)
-    curated = write_curated(tmp_path / "curated", frames(**rows))
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+    curated, exports = long_plan
     tampered = exports / "pan-09" / "pan-09.xlsx"
     data = bytearray(tampered.read_bytes())
     data[len(data) // 2] ^= 1
     tampered.chmod(0o644)
     tampered.write_bytes(bytes(data))
-    built.clear()
-    axes = [dict(r, name="Axe renommé") if r["report_id"] == "pan-05" else r for r in rows["axes"]]
-    write_curated(curated, frames(**{**rows, "axes": axes}))
+    write_curated(curated, frames(**renamed_axis(long_plan_rows(LONG_PLAN_COUNT), "pan-05")))
     assert publish_packages(curated, exports, report_ids={"pan-05"}) == exitcodes.OK
     assert sorted(built) == ["pan-05", "pan-09"]
-    from_scratch = tmp_path / "from-scratch"
-    assert publish_packages(curated, from_scratch) == exitcodes.OK
-    assert read_tree(exports) == read_tree(from_scratch)
+    assert_as_rebuilt(curated, exports, long_plan_rebuilt("pan-05"))
 
 
 def test_the_pages_of_a_changed_report_show_its_plans_blocked_report_as_a_rebuild_would(tmp_path, layers):

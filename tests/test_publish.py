@@ -288,10 +288,10 @@ def frames(tables=CURATED + COMPUTED, **changes: list[dict]) -> dict[str, pd.Dat
     return {t: frame(t, changes.get(t, ROWS[t])) for t in tables}
 
 
-@pytest.fixture
-def write_curated(layers):
+def curated_writer(layers):
     """``write(curated, tables, rates_config)``: the validated layer from the curated tables
-    of ``tables``, then a complete computed layer from its computed ones."""
+    of ``tables``, then a complete computed layer from its computed ones (a plain function,
+    for the fixtures of a wider scope than :func:`write_curated`)."""
 
     def write(curated: Path, tables: dict[str, pd.DataFrame], rates_config: dict | None = RATES_CONFIG) -> Path:
         validated = layers.validated(curated, {t: df for t, df in tables.items() if t in TABLES})
@@ -299,6 +299,12 @@ def write_curated(layers):
         return curated
 
     return write
+
+
+@pytest.fixture
+def write_curated(layers):
+    """:func:`curated_writer`, as a fixture."""
+    return curated_writer(layers)
 
 
 def read_tree(directory: Path) -> dict[str, bytes]:
