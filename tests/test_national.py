@@ -12,7 +12,15 @@ from pathlib import Path
 
 import frictionless
 import pytest
-from test_publish import ROWS, curated_writer, frame, frames, read_tree, write_curated  # noqa: F401 (fixture)
+from test_publish import (  # noqa: F401 (fixtures)
+    ROWS,
+    curated_writer,
+    first_release,
+    frame,
+    frames,
+    read_tree,
+    write_curated,
+)
 
 from pipeline import exitcodes, gate
 from pipeline.batch import Options, plan_run, run_pipeline
@@ -27,10 +35,8 @@ def csv_rows(path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
-def test_the_national_package_validates_and_holds_the_union_of_the_reports_rows(tmp_path, write_curated):  # noqa: F811
-    curated = write_curated(tmp_path / "curated", frames())
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+def test_the_national_package_validates_and_holds_the_union_of_the_reports_rows(tmp_path, first_release):  # noqa: F811
+    _, exports = first_release.copy(tmp_path)
     national = exports / NATIONAL
     report = frictionless.validate(str(national / "datapackage.json"))
     assert report.valid, report.flatten(["taskName", "rowNumber", "type", "message"])
@@ -132,6 +138,7 @@ SAME_PLAN = [
 )
 def test_a_changed_report_is_spliced_into_the_national_package_as_a_rebuild_would_write_it(
     tmp_path,
+    first_release,  # noqa: F811
     write_curated,  # noqa: F811
     caplog,
     reports,
@@ -139,9 +146,7 @@ def test_a_changed_report_is_spliced_into_the_national_package_as_a_rebuild_woul
     rendered,
 ):
     before = {**frames(), "reports": frame("reports", reports)}
-    curated = write_curated(tmp_path / "curated", before)
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+    curated, exports = first_release.copy(tmp_path, before, "frames" if reports is ROWS["reports"] else "same-plan")
     axes = [dict(r, name="Axe renommé") if r["report_id"] == changed else r for r in ROWS["axes"]]
     write_curated(curated, {**before, "axes": frame("axes", axes)})
     with caplog.at_level(logging.INFO, logger="pipeline.publish"):
@@ -158,10 +163,8 @@ def test_a_changed_report_is_spliced_into_the_national_package_as_a_rebuild_woul
     assert frictionless.validate(str(national / "datapackage.json")).valid
 
 
-def test_a_national_file_not_as_recorded_is_not_reused(tmp_path, write_curated, caplog):  # noqa: F811
-    curated = write_curated(tmp_path / "curated", frames())
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+def test_a_national_file_not_as_recorded_is_not_reused(tmp_path, first_release, caplog):  # noqa: F811
+    curated, exports = first_release.copy(tmp_path)
     before = national_tree(exports)
     path = exports / NATIONAL / "data" / "axes.csv"
     path.chmod(0o644)

@@ -307,6 +307,42 @@ def write_curated(layers):
     return curated_writer(layers)
 
 
+def same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
+    return a.keys() == b.keys() and all(a[t].equals(b[t]) for t in a)
+
+
+class FirstReleases:
+    """Curated layers written from tables and their first publish from scratch, each
+    built once (per test module and xdist worker) under a name: a test that starts from
+    one takes a copy of it (:meth:`copy`) instead of writing and publishing it again. A
+    copy starts where a publish of its own would: the release records hold paths
+    relative to their folder, sizes and SHA-256s (no absolute path, inode or time), and
+    ``copytree`` keeps the files' modes and times."""
+
+    def __init__(self, root: Path, write) -> None:
+        self.root, self.write = root, write
+        self.tables: dict[str, dict[str, pd.DataFrame]] = {}
+
+    def copy(self, dest: Path, tables: dict[str, pd.DataFrame] | None = None, name: str = "frames"):
+        """``dest/curated`` and ``dest/exports``: a copy of the first release of ``tables``
+        (default :func:`frames`), built the first time ``name`` is asked for."""
+        tables = frames() if tables is None else tables
+        folder = self.root / name
+        if name not in self.tables:
+            curated = self.write(folder / "curated", tables)
+            assert publish_packages(curated, folder / "exports") == exitcodes.OK
+            self.tables[name] = tables
+        assert same_tables(self.tables[name], tables), f"{name} names other tables"
+        curated = shutil.copytree(folder / "curated", dest / "curated")
+        return curated, shutil.copytree(folder / "exports", dest / "exports")
+
+
+@pytest.fixture(scope="module")
+def first_release(tmp_path_factory, layers) -> FirstReleases:
+    """The first releases the tests of a module start from (:class:`FirstReleases`)."""
+    return FirstReleases(tmp_path_factory.mktemp("first-releases"), curated_writer(layers))
+
+
 def read_tree(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
@@ -589,10 +625,8 @@ def test_zip_is_deterministic_sorted_and_timestamp_free():
 RELEASE = ["ckan.json", "data", "datapackage.json", "index.html", "release.json"]
 
 
-def test_publish_writes_valid_packages_with_the_curated_values(tmp_path, write_curated):
-    curated = write_curated(tmp_path / "curated", frames())
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+def test_publish_writes_valid_packages_with_the_curated_values(tmp_path, first_release):
+    _, exports = first_release.copy(tmp_path)
     assert sorted(p.name for p in exports.iterdir()) == sorted([DEFAULT_NATIONAL_NAME, "pan-a", "pan-b"])
     for report_id in ("pan-a", "pan-b"):
         assert sorted(p.name for p in (exports / report_id).iterdir()) == sorted(
@@ -672,10 +706,9 @@ def test_release_record_lists_every_file_and_what_it_was_built_from(tmp_path, wr
     assert "pan-a.zip" in release["files"]
 
 
-def test_republishing_the_same_input_gives_identical_bytes(tmp_path, write_curated):
-    curated = write_curated(tmp_path / "curated", frames())
-    first, second = tmp_path / "first", tmp_path / "second"
-    assert publish_packages(curated, first) == exitcodes.OK
+def test_republishing_the_same_input_gives_identical_bytes(tmp_path, first_release):
+    curated, first = first_release.copy(tmp_path)  # published from the same tables
+    second = tmp_path / "second"
     assert publish_packages(curated, second) == exitcodes.OK
     assert read_tree(first) == read_tree(second)
     assert publish_packages(curated, first) == exitcodes.OK  # over an existing release
@@ -692,10 +725,8 @@ def test_report_ids_limits_what_is_published(tmp_path, write_curated):
     assert sorted(p.name for p in (exports / "pan-b").iterdir()) == sorted(RELEASE + ["pan-b.zip", "pan-b.xlsx"])
 
 
-def test_releases_of_reports_no_longer_computed_are_retracted(tmp_path, write_curated, caplog):
-    curated = write_curated(tmp_path / "curated", frames())
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+def test_releases_of_reports_no_longer_computed_are_retracted(tmp_path, write_curated, first_release, caplog):
+    curated, exports = first_release.copy(tmp_path)
     released_b = read_tree(exports / "pan-b")
     only_a = {t: df[df["report_id"] != "pan-b"] for t, df in frames().items()}
     write_curated(curated, only_a)
@@ -708,10 +739,8 @@ def test_releases_of_reports_no_longer_computed_are_retracted(tmp_path, write_cu
     assert read_tree(exports / "_retracted" / "pan-b") == released_b
 
 
-def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, caplog, write_curated):
-    curated = write_curated(tmp_path / "curated", frames())
-    exports = tmp_path / "exports"
-    assert publish_packages(curated, exports) == exitcodes.OK
+def test_invalid_package_is_refused_and_the_previous_release_stays(tmp_path, caplog, first_release):
+    curated, exports = first_release.copy(tmp_path)
     released = read_tree(exports)
 
     broken = [dict(r) for r in ROWS["activities"]]
