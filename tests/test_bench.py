@@ -41,3 +41,8 @@ def test_figures_replace_their_block_and_keep_the_written_analysis(tmp_path):
         "# Benchmarks\n\nWhy it is slow.\n\n<!-- figures -->\nrun_noop_s 0.2 s\n<!-- /figures -->\n\n"
         "<!-- profile -->\ntop line\n<!-- /profile -->\n"
     )
+
+
+def test_the_median_trial_is_kept_with_its_other_figures():
+    bench = load_bench()
+    assert bench.median_run([(3.1, 900, 0), (2.4, 950, 0), (9.0, 800, 1)]) == (3.1, 900, 0)
