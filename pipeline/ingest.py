@@ -3,11 +3,10 @@
 Load (list the inputs, read bytes, decode), process (:func:`pipeline.parse.read_report`),
 save (one Parquet file per table in the report's own partition, written from the
 parsed rows' Arrow tables, then its ``provenance.json``: the input's checksum and the
-ingest code). This stage writes
-nothing else. A file that cannot be read as a report gets an ``error`` finding in its
-partition and a clear log line naming the file and line; a ``*.txt`` entry that is no
-report at all (bad name, directory, FIFO, broken link) is refused by name. The other
-reports still go through and the exit code says so.
+ingest code). This stage writes nothing else. A file that cannot be read as a report
+gets an ``error`` finding in its partition and a clear log line naming the file and
+line; a ``*.txt`` entry that is no report at all (bad name, directory, FIFO, broken
+link) is refused by name. The other reports still go through and the exit code says so.
 """
 
 from __future__ import annotations
@@ -118,6 +117,9 @@ def summarise(tables: dict[str, pd.DataFrame | pa.Table]) -> dict:
             if row["severity"] == "error"
         ],
     }
+
+
+# --- the partitions: one folder per report, written only here ------------------------------
 
 
 def load_partition(part_dir: Path) -> dict[str, pd.DataFrame]:

@@ -1,6 +1,6 @@
 """One report's text into its rows of every curated table: the order the sections are read in.
 
-What belongs here: :func:`parse_report`, which cleans the layout up
+What belongs here: :func:`read_report`, which cleans the layout up
 (:mod:`pipeline.parse.layout`), classifies every line once
 (:func:`pipeline.parse.lines.classify_lines`), reads each section with its module,
 checks the sections against each other (a commitment announced but absent, a rate
