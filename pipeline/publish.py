@@ -1036,13 +1036,14 @@ def kept_package(release_dir: Path, inputs: dict, rows_sha256: str) -> dict[str,
     return files
 
 
-def _release_page_again(job: tuple, kept: dict[str, bytes]) -> list[dict]:
-    """Release a report whose rows are those of its current release (only its page,
-    which shows the other reports of its plan, changed): its package, zip and
-    workbook kept as released (:func:`kept_package`), checked like a new package."""
+def _release_page_again(job: tuple, kept: dict[str, bytes], digest: str) -> list[dict]:
+    """Release a report whose rows are those of its current release, of SHA-256
+    ``digest`` (only its page, which shows the other reports of its plan, changed): its
+    package, zip and workbook kept as released (:func:`kept_package`, which checked the
+    record's digest and every file), checked like a new package."""
     outside = {zip_name(job[0]), workbook_name(job[0])}
     files = {name: data for name, data in kept.items() if name not in outside}
-    return _release_files(job, files, rows_digest(kept), {name: data for name, data in kept.items() if name in outside})
+    return _release_files(job, files, digest, {name: data for name, data in kept.items() if name in outside})
 
 
 def _release_files(
@@ -1256,7 +1257,7 @@ def _release_one(job: tuple) -> tuple[str, list[dict], int, float, str | None]:
     kept = None if rows is None else kept_package(Path(exports_dir) / report_id, inputs, rows)
     if kept is not None:
         tables = sum(1 for p in kept if p.endswith(".csv"))
-        return report_id, _release_page_again(job, kept), tables, time.perf_counter() - started, rows
+        return report_id, _release_page_again(job, kept, rows), tables, time.perf_counter() - started, rows
     try:
         files = report_files(report_id, rendered, counts, rates_config, publisher)
     except ValueError as exc:

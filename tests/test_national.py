@@ -19,6 +19,7 @@ from test_publish import (  # noqa: F401 (fixtures)
     frame,
     frames,
     read_tree,
+    write_and_publish,
     write_curated,
 )
 
@@ -291,9 +292,7 @@ def renamed_axis(rows: dict[str, list[dict]], report_id: str) -> dict[str, list[
 
 def publish_from_scratch(layers, root: Path, rows: dict[str, list[dict]]) -> tuple[Path, Path]:
     """``root/curated`` written from ``rows``, then published into ``root/exports``."""
-    curated = curated_writer(layers)(root / "curated", frames(**rows))
-    assert publish_packages(curated, root / "exports") == exitcodes.OK
-    return curated, root / "exports"
+    return write_and_publish(curated_writer(layers), root, frames(**rows))
 
 
 @pytest.fixture(scope="module")

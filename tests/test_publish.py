@@ -307,6 +307,14 @@ def write_curated(layers):
     return curated_writer(layers)
 
 
+def write_and_publish(write, root: Path, tables: dict[str, pd.DataFrame]) -> tuple[Path, Path]:
+    """``root/curated`` written from ``tables`` (``write``: :func:`curated_writer`'s), then
+    published from scratch into ``root/exports``."""
+    curated = write(root / "curated", tables)
+    assert publish_packages(curated, root / "exports") == exitcodes.OK
+    return curated, root / "exports"
+
+
 def same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
     return a.keys() == b.keys() and all(a[t].equals(b[t]) for t in a)
 
@@ -329,8 +337,7 @@ class FirstReleases:
         tables = frames() if tables is None else tables
         folder = self.root / name
         if name not in self.tables:
-            curated = self.write(folder / "curated", tables)
-            assert publish_packages(curated, folder / "exports") == exitcodes.OK
+            write_and_publish(self.write, folder, tables)
             self.tables[name] = tables
         assert same_tables(self.tables[name], tables), f"{name} names other tables"
         curated = shutil.copytree(folder / "curated", dest / "curated")

@@ -53,12 +53,14 @@ def _column(kind: str, values: list):
     return np.array(values, dtype=object if None in values else bool)
 
 
+def _values(name: str, report_id: str, rows: list[dict]) -> list:
+    """Column ``name`` of the rows (``report_id`` on every row of that column)."""
+    return [report_id] * len(rows) if name == "report_id" else [row.get(name) for row in rows]
+
+
 def frame(table: str, report_id: str, rows: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with the table's columns and Arrow-compatible dtypes."""
-    columns = {}
-    for name, kind in _fields(table):
-        values = [report_id] * len(rows) if name == "report_id" else [row.get(name) for row in rows]
-        columns[name] = _column(kind, values)
+    columns = {name: _column(kind, _values(name, report_id, rows)) for name, kind in _fields(table)}
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), copy=False)
 
 
@@ -66,14 +68,7 @@ def arrow_table(table: str, report_id: str, rows: list[dict]) -> pa.Table:
     """Rows as an Arrow table of the table's schema: what :func:`pipeline.io.to_arrow` makes
     of :func:`frame` (a NaN is null, as ``from_pandas`` reads it)."""
     schema = arrow_schema(table)
-    arrays = [
-        pa.array(
-            [report_id] * len(rows) if name == "report_id" else [row.get(name) for row in rows],
-            type=field.type,
-            from_pandas=True,
-        )
-        for name, field in zip(schema.names, schema)
-    ]
+    arrays = [pa.array(_values(f.name, report_id, rows), type=f.type, from_pandas=True) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
