@@ -34,7 +34,6 @@ descriptor checks. What does not: rendering (pipeline.render), releasing (publis
 from __future__ import annotations
 
 import functools
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,27 +188,80 @@ def _report_of_row(rendered: RenderedTable, report_ids: list[str], row_number: i
     return list(report_ids)
 
 
+#: What a resource or field descriptor says to its reader only: row validation never reads it.
+DESCRIPTIVE_KEYS = ("title", "title_ar", "description", "description_ar")
+
+
+def rows_descriptor(resource: dict) -> dict:
+    """A resource descriptor without its descriptive texts (:data:`DESCRIPTIVE_KEYS`, of the
+    resource and of each field): what frictionless reads to validate its rows, and less
+    metadata for it to validate and copy at each step (the released descriptors keep the
+    texts: :func:`check_package_descriptor`)."""
+    out = {k: v for k, v in resource.items() if k not in DESCRIPTIVE_KEYS}
+    fields = [{k: v for k, v in f.items() if k not in DESCRIPTIVE_KEYS} for f in resource["schema"]["fields"]]
+    out["schema"] = {**resource["schema"], "fields": fields}
+    return out
+
+
+@functools.cache
+def _table_metadata(table: str):
+    """The frictionless dialect and schema of ``table``'s CSV rows when no foreign key is
+    declared, built once: frictionless validates metadata each time it builds it."""
+    import frictionless
+
+    descriptor = rows_descriptor(resource_descriptor(table, f"data/{table}.csv", "csv"))
+    schema = frictionless.Schema.from_descriptor({**descriptor["schema"], "foreignKeys": []})
+    return descriptor, frictionless.Dialect.from_descriptor(descriptor["dialect"]), schema
+
+
+def _validate_table(folder: Path, table: str):
+    """frictionless's report on ``folder/data/<table>.csv``, no foreign key declared."""
+    import frictionless
+
+    descriptor, dialect, schema = _table_metadata(table)
+    resource = frictionless.Resource(
+        name=table,
+        path=descriptor["path"],
+        basepath=str(folder),
+        format=descriptor["format"],
+        mediatype=descriptor["mediatype"],
+        encoding=descriptor["encoding"],
+        dialect=dialect,
+        schema=schema,
+    )
+    return resource.validate()
+
+
 def validate_rows(rendered: dict[str, RenderedTable], counts: dict, report_ids: list[str]) -> dict[str, list[dict]]:
-    """frictionless errors of the rows of ``report_ids``, by report (a report absent: its rows are valid)."""
+    """frictionless errors of the rows of ``report_ids``, by report (a report absent: its rows are valid).
+
+    Each table is validated as a resource of its own, from metadata built once
+    (:func:`_table_metadata`), unless a foreign key must be checked: then as one package,
+    which frictionless needs to look the references up.
+    """
     import frictionless
 
     errors: dict[str, list[dict]] = {}
+    resources = schema_resources(rendered, counts, report_ids)
     with tempfile.TemporaryDirectory(prefix="pgo-gate-") as tmp:
         folder = Path(tmp)
         (folder / "data").mkdir()
         for table, r in rendered.items():
             (folder / "data" / f"{table}.csv").write_bytes(r.csv_bytes(report_ids))
-        descriptor = {"name": "rows-to-validate", "resources": schema_resources(rendered, counts, report_ids)}
-        (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
-        report = frictionless.validate(str(folder / "datapackage.json"))
-    for e in report.errors:
-        for report_id in report_ids:
-            errors.setdefault(report_id, []).append(error_row(e, None))
-    for task in report.tasks:
-        for e in task.errors:
-            row = error_row(e, task.name)
-            for report_id in _report_of_row(rendered[task.name], report_ids, row["row"]):
-                errors.setdefault(report_id, []).append(row)
+        if any(r["schema"]["foreignKeys"] for r in resources):
+            descriptor = {"name": "rows-to-validate", "resources": [rows_descriptor(r) for r in resources]}
+            reports = [frictionless.Package(descriptor, basepath=str(folder)).validate()]
+        else:
+            reports = [_validate_table(folder, r["name"]) for r in resources]
+    for report in reports:
+        for e in report.errors:
+            for report_id in report_ids:
+                errors.setdefault(report_id, []).append(error_row(e, None))
+        for task in report.tasks:
+            for e in task.errors:
+                row = error_row(e, task.name)
+                for report_id in _report_of_row(rendered[task.name], report_ids, row["row"]):
+                    errors.setdefault(report_id, []).append(row)
     return errors
 
 

@@ -6,6 +6,7 @@ import copy
 import json
 
 import frictionless
+import pandas as pd
 import pytest
 from test_publish import frame, frames, write_curated  # noqa: F401 (fixture)
 
@@ -120,6 +121,26 @@ def test_row_errors_are_traced_to_the_report_whose_rows_they_are():
         ("activities", "constraint-error", "status")
     ]
     assert validate_rows(rendered, count_key_rows(rendered), ["pan-b"]) == {}
+
+
+def test_each_table_is_checked_alone_with_metadata_built_once_and_left_as_it_was():
+    """Valid rows, then a duplicated primary key and a status outside its list, then valid
+    rows again: each table's metadata, built once, finds the same errors every time."""
+    good = render_tables(frames())
+    activities = frames()["activities"]
+    activities.loc[activities["activity_no"] == 2, "status"] = "bogus"
+    duplicated = pd.concat([activities, activities.iloc[:1]], ignore_index=True)
+    bad = render_tables({**frames(), "activities": duplicated})
+    for _ in range(2):
+        assert validate_rows(good, count_key_rows(good), ["pan-a", "pan-b"]) == {}
+        errors = validate_rows(bad, count_key_rows(bad), ["pan-a", "pan-b"])
+        assert {r["name"]: r["schema"]["foreignKeys"] for r in schema_resources(bad, count_key_rows(bad), ["pan-a"])}[
+            "activities"
+        ] == []
+        assert sorted((e["resource"], e["type"], e["field"]) for e in errors["pan-a"]) == [
+            ("activities", "constraint-error", "status"),
+            ("activities", "primary-key", None),
+        ]
 
 
 def test_a_report_descriptor_may_differ_from_the_schema_only_where_reports_differ():
