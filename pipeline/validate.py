@@ -75,7 +75,8 @@ QUARANTINE_DIR = "quarantine"
 REPORT_FILE = "validation.json"
 CHECK_COLUMN = "quarantine_check"
 REASON_COLUMN = "quarantine_reason"
-FAILURE_COLUMNS = ["table", "row", "check", "severity", "reason"]
+#: The failure records' columns and their dtypes.
+FAILURE_DTYPES = {"table": "str", "row": "int64", "check": "str", "severity": "str", "reason": "str"}
 #: Columns :func:`validate_tables` adds to the failure records, to name the row.
 LOCATION_COLUMNS = ["report_id", "record_key"]
 
@@ -923,8 +924,9 @@ def _empty_failures() -> pd.DataFrame:
 
 
 def _failure_frame(records: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(records, columns=FAILURE_COLUMNS)
-    return df.astype({"table": "str", "row": "int64", "check": "str", "severity": "str", "reason": "str"})
+    """``records`` as a frame of :data:`FAILURE_DTYPES`, built column by column (a
+    frame of records cast afterwards costs twice as much, paid for every table checked)."""
+    return pd.DataFrame({c: pd.Series([r[c] for r in records], dtype=t) for c, t in FAILURE_DTYPES.items()})
 
 
 def _record(table: str, row: int, check: str, severity: str, reason: str) -> dict:
