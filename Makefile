@@ -27,7 +27,7 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 test: lint $(CHROMIUM)
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # ruff (format check and lint, configured in pyproject.toml) and sqlfluff (.sqlfluff).
 lint: $(STAMP)
