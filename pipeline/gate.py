@@ -5,9 +5,10 @@ is a header followed by slices of the rows :mod:`pipeline.render` rendered once,
 
 * **rows** are validated once: the rows of every report that the national package's
   record does not list as validated with the same SHA-256 and schema are written as
-  one package per worker (the header, then those reports' slices; the schema's
-  resource descriptors) and validated with frictionless: types, constraints, primary
-  keys (:func:`validate_rows`). Foreign keys are counted on the typed rows the files
+  one CSV file per table and worker (the header, then those reports' slices) and
+  validated with frictionless against the schema's resource descriptors: types,
+  constraints, primary keys (:func:`validate_rows`; each table a resource of its own,
+  one package when a foreign key must be looked up). Foreign keys are counted on the typed rows the files
   are rendered from (:func:`count_key_rows`); frictionless is given only the keys of
   which a value misses its match (:func:`unproven_keys`), and names the rows: it need
   not read every referenced table again to prove keys the count proved (≈40 % of its
@@ -205,8 +206,9 @@ def rows_descriptor(resource: dict) -> dict:
 
 @functools.cache
 def _table_metadata(table: str):
-    """The frictionless dialect and schema of ``table``'s CSV rows when no foreign key is
-    declared, built once: frictionless validates metadata each time it builds it."""
+    """``table``'s :func:`rows_descriptor` and the frictionless dialect and schema (no
+    foreign key) built from it, once: frictionless validates metadata each time it
+    builds it."""
     import frictionless
 
     descriptor = rows_descriptor(resource_descriptor(table, f"data/{table}.csv", "csv"))
