@@ -86,6 +86,21 @@ def _running(mask: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
 
 
+def key_codes(
+    left: pd.DataFrame, left_columns: list[str], right: pd.DataFrame, right_columns: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's key (``left_columns`` of ``left``, ``right_columns`` of ``right``) as one
+    integer, the same for equal keys on both sides: each column's values numbered over
+    both tables together (a null numbered apart), the numbers combined column after
+    column and numbered again, so that they stay small."""
+    n = len(left)
+    combined = np.zeros(n + len(right), np.int64)
+    for a, b in zip(left_columns, right_columns):
+        codes, uniques = pd.factorize(pd.concat([left[a], right[b]], ignore_index=True))
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + (codes + 1))
+    return combined[:n], combined[n:]
+
+
 def count_key_rows(rendered: dict[str, RenderedTable]) -> dict[str, list[KeyCounts]]:
     """For each table, each foreign key to a table present: which rows fill it in part, which miss their match."""
     out: dict[str, list[KeyCounts]] = {}
@@ -95,13 +110,11 @@ def count_key_rows(rendered: dict[str, RenderedTable]) -> dict[str, list[KeyCoun
             target = fk["reference"]["resource"]
             if target not in rendered:
                 continue
-            filled = r.rows[fk["fields"]].notna()
-            complete = filled.all(axis=1).to_numpy()
-            partial = filled.any(axis=1).to_numpy() & ~complete
-            keys = rendered[target].rows[fk["reference"]["fields"]]
-            known = pd.MultiIndex.from_frame(keys.astype(object)) if len(keys) else None
-            rows = pd.MultiIndex.from_frame(r.rows[fk["fields"]].astype(object)) if len(r.rows) else None
-            matched = rows.isin(known) if rows is not None and known is not None else np.zeros(len(r.rows), bool)
+            filled = np.column_stack([r.rows[c].notna().to_numpy() for c in fk["fields"]])
+            complete = filled.all(axis=1)
+            partial = filled.any(axis=1) & ~complete
+            rows, known = key_codes(r.rows, fk["fields"], rendered[target].rows, fk["reference"]["fields"])
+            matched = np.isin(rows, known)
             out[table].append(KeyCounts(fk, _running(partial), _running(complete & ~matched)))
     return out
 

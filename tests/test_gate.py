@@ -6,6 +6,7 @@ import copy
 import json
 
 import frictionless
+import numpy as np
 import pandas as pd
 import pytest
 from test_publish import frame, frames, write_curated  # noqa: F401 (fixture)
@@ -15,6 +16,7 @@ from pipeline.gate import (
     check_keys_carry_report_id,
     check_package_descriptor,
     count_key_rows,
+    key_codes,
     schema_resources,
     split_keys,
     unproven_keys,
@@ -71,6 +73,14 @@ def commitment(report_id: str, no: int, axis_no: int | None) -> dict:
 
 def axis_key(table_counts):
     return next(c for c in table_counts if c.fk["reference"]["resource"] == "axes")
+
+
+def test_equal_keys_get_equal_codes_across_tables_and_dtypes():
+    left = pd.DataFrame({"report_id": ["a", "a", "b", "b", None], "no": pd.array([1, 2, 1, None, 1], dtype="Int64")})
+    right = pd.DataFrame({"rid": ["a", "b", "c"], "n": np.array([2, 1, 1], dtype="int64")})
+    rows, known = key_codes(left, ["report_id", "no"], right, ["rid", "n"])
+    assert np.isin(rows, known).tolist() == [False, True, True, False, False]
+    assert rows[1] == known[0] and rows[2] == known[1] and len(set(known)) == 3
 
 
 def test_a_key_filled_in_part_is_left_out_only_when_every_complete_key_matches():
