@@ -165,6 +165,7 @@ def bench_runs(sizes: list[int]) -> list[tuple[str, float, str]]:
     return out
 
 
+#: What ``--only`` can measure alone.
 ONLY_CHOICES = ("one-changed",)
 
 

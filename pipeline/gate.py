@@ -8,11 +8,11 @@ is a header followed by slices of the rows :mod:`pipeline.render` rendered once,
   one CSV file per table and worker (the header, then those reports' slices) and
   validated with frictionless against the schema's resource descriptors: types,
   constraints, primary keys (:func:`validate_rows`; each table a resource of its own,
-  one package when a foreign key must be looked up). Foreign keys are counted on the typed rows the files
-  are rendered from (:func:`count_key_rows`); frictionless is given only the keys of
-  which a value misses its match (:func:`unproven_keys`), and names the rows: it need
-  not read every referenced table again to prove keys the count proved (≈40 % of its
-  time on a report). The released descriptors declare every key the rows allow, and
+  one package when a foreign key must be looked up). Foreign keys are counted on the
+  typed rows the files are rendered from (:func:`count_key_rows`); frictionless is
+  given only the keys of which a value misses its match (:func:`unproven_keys`), and
+  names the rows: it need not read every referenced table again to prove keys the
+  count proved (≈40 % of its time on a report). The released descriptors declare every key the rows allow, and
   ``frictionless validate`` of a released package checks them all (tests, ``make
   bench``). A primary or foreign key always includes ``report_id`` (checked at
   import), so a key that holds within each report holds across reports, and a slice
