@@ -216,8 +216,10 @@ class Field:
         """A pandera column of this field's dtype and nullability, with ``checks``."""
         import pandera.pandas as pdr
 
+        from schemas.pandera_dtypes import pandera_dtype
+
         return pdr.Column(
-            self.to_pandas_dtype(),
+            pandera_dtype(self.to_pandas_dtype()),
             checks=list(checks or []),
             nullable=self.nullable,
             title=self.title,

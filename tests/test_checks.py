@@ -21,6 +21,7 @@ from schemas.checks import (
     failing_texts,
     text_failures,
 )
+from schemas.pandera_dtypes import Text
 
 
 def checks_by_name(schema, column: str) -> dict:
@@ -57,7 +58,7 @@ def test_columns_come_from_the_table_definition(table):
     fields = table_fields(table)
     assert list(schema.columns) == [f["name"] for f in fields]
     assert {n: c.nullable for n, c in schema.columns.items()} == {f["name"]: f["nullable"] for f in fields}
-    dtypes = {"string": "str", "integer": "Int64", "number": "float64", "boolean": "boolean"}
+    dtypes = {"string": Text(), "integer": "Int64", "number": "float64", "boolean": "boolean"}
     expected = {f["name"]: pa.Column(dtypes[f["type"]]).dtype for f in fields}
     assert {n: c.dtype for n, c in schema.columns.items()} == expected
     assert schema.strict is True
