@@ -30,6 +30,7 @@ import math
 import re
 import shutil
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -1124,7 +1125,7 @@ def update(tmp: Path, lay: Layout, changed: set[str], config: dict, raw_dir: Pat
     tables = {t: read_report_rows(lay.validated / f"{t}.parquet", t, changed) for t in TABLES}
     tables["findings"] = tables["findings"].filter(pc.field("stage") != STAGE)
     shutil.copyfile(lay.database, tmp)
-    with open_database_file(tmp) as con:
+    with ThreadPoolExecutor(max_workers=1) as pool, open_database_file(tmp) as con:
         followers = read_followers(con, changed)
         replace_report_rows(con, tables, weights, changed)
         recomputed = changed | followers | read_followers(con, changed)
@@ -1138,14 +1139,16 @@ def update(tmp: Path, lay: Layout, changed: set[str], config: dict, raw_dir: Pat
         if len(new):
             _insert(con, "findings", to_arrow(new, "findings"))
         plans = read_plan_periods(con, recomputed)
+        # Arrow and DuckDB both work without the GIL: the merge runs while the database
+        # is checkpointed and closed.
+        merged = pool.submit(merge_outputs, lay.computed, computed, new, recomputed)
     log.info(
         "compute: incremental, %d report(s) of %d plan(s) recomputed (%d changed)",
         len(recomputed),
         len(plans),
         len(changed),
     )
-    out = merge_outputs(lay.computed, computed, new, recomputed)
-    return Build(out, sources, invalid, recomputed)
+    return Build(merged.result(), sources, invalid, recomputed)
 
 
 def compute_database(curated_dir: Path, config_path: Path | None = None, raw_dir: Path = Path("raw")) -> int:

@@ -769,40 +769,56 @@ def reports_in(layer: ValidatedLayer) -> set[str | None]:
     return {value for x in tables for value in pc.unique(x["report_id"]).to_pylist()}
 
 
-def reusable_layer(
+def reuse_plan(
     validated_dir: Path, entries: dict[str, dict], stamps: dict[str, str], code: str
-) -> tuple[ValidatedLayer, set[str]] | None:
-    """The previous validated layer and the reports to validate again, when that layer
-    can be reused: complete, made by this code, its files as written, every row of a
-    report it records. A report is validated again when its record or its partition's
-    :func:`stamp_partition` changed. None: validate every report."""
+) -> tuple[dict[str, str], dict[str, dict], set[str]] | None:
+    """What the previous layer's provenance allows, when it was made by this code: its
+    files' SHA-256s, the reports it records and the reports to validate again (a report's
+    record or its partition's :func:`stamp_partition` changed). None: validate every report."""
     provenance = read_provenance(validated_dir)
     previous = None if provenance is None else provenance["built_from"]
     if previous is None or previous.get("validate_code") != code:
         return None
-    layer = read_layer(validated_dir, provenance.get("files", {}))
     recorded = previous.get("reports", {})
-    if layer is None or not reports_in(layer) <= set(recorded):
-        return None
     stamped = provenance.get("partition_stamps", {})
     changed = {r for r, entry in entries.items() if recorded.get(r) != entry or stamped.get(r) != stamps[r]}
-    return layer, changed
+    return provenance.get("files", {}), recorded, changed
+
+
+def reusable_layer(validated_dir: Path, files: dict[str, str], recorded: dict[str, dict]) -> ValidatedLayer | None:
+    """The previous validated layer when it can be reused: complete, its files as written
+    (``files``: their SHA-256s), every row of a report it records (``recorded``)."""
+    layer = read_layer(validated_dir, files)
+    if layer is None or not reports_in(layer) <= set(recorded):
+        return None
+    return layer
 
 
 def validate_partitions(
     lay, entries: dict[str, dict], folders: list[Path], stamps: dict[str, str], code: str
 ) -> ValidatedLayer:
     """The validated layer of the partitions ``folders``: the reports that changed since
-    the previous layer validated again, the others' rows kept (:func:`reusable_layer`)."""
-    reuse = reusable_layer(lay.validated, entries, stamps, code)
-    if reuse is None:
-        return layer_of(validate_tables(read_partition_tables(folders)))
-    previous, changed = reuse
-    log.info(
-        "validation: %d report(s) validated again, %d kept as validated", len(changed), len(entries) - len(changed)
-    )
-    new = layer_of(validate_tables(read_partition_tables([f for f in folders if f.name in changed])))
-    return merge_layers(previous, new, set(entries) - changed)
+    the previous layer validated again, the others' rows kept (:func:`reuse_plan`,
+    :func:`reusable_layer`); every report validated when that layer cannot be reused.
+
+    The previous layer is read (Arrow, which works without the GIL) while the changed
+    reports are validated.
+    """
+    plan = reuse_plan(lay.validated, entries, stamps, code)
+    if plan is not None:
+        files, recorded, changed = plan
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            reading = pool.submit(reusable_layer, lay.validated, files, recorded)
+            new = layer_of(validate_tables(read_partition_tables([f for f in folders if f.name in changed])))
+            previous = reading.result()
+        if previous is not None:
+            log.info(
+                "validation: %d report(s) validated again, %d kept as validated",
+                len(changed),
+                len(entries) - len(changed),
+            )
+            return merge_layers(previous, new, set(entries) - changed)
+    return layer_of(validate_tables(read_partition_tables(folders)))
 
 
 def validate_curated(curated_dir: Path) -> int:
