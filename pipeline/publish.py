@@ -1115,20 +1115,24 @@ def publishable_files(lay: Layout) -> list[Path]:
 def source_digests(lay: Layout) -> dict[str, str]:
     """Per report, a digest of its rows in every file publish reads: a report whose
     digest is unchanged renders to the same lines (DuckDB's row hash summed per report
-    with the row count, file by file; the sum does not depend on the rows' order)."""
+    with the row count, file by file; the sum does not depend on the rows' order). The
+    files are read by one query (DuckDB plans it once and reads the files in parallel)."""
     import duckdb
 
-    parts: dict[str, list[str]] = {}
+    files = [path for path in publishable_files(lay) if path.is_file()]
+    if not files:
+        return {}
+    query = " UNION ALL ".join(
+        f"SELECT {i} AS file_no, report_id, count(*), sum(hash(t)::HUGEINT) "
+        "FROM read_parquet(?) AS t GROUP BY report_id"
+        for i in range(len(files))
+    )
     with duckdb.connect(":memory:") as con:
-        for path in publishable_files(lay):
-            if not path.is_file():
-                continue
-            rows = con.execute(
-                "SELECT report_id, count(*), sum(hash(t)::HUGEINT) FROM read_parquet(?) AS t GROUP BY report_id",
-                [str(path)],
-            ).fetchall()
-            for report_id, count, total in rows:
-                parts.setdefault(str(report_id), []).append(f"{path.parent.name}/{path.name}:{count}:{total}")
+        rows = con.execute(query, [str(path) for path in files]).fetchall()
+    parts: dict[str, list[str]] = {}
+    for file_no, report_id, count, total in sorted(rows, key=lambda row: row[0]):
+        path = files[file_no]
+        parts.setdefault(str(report_id), []).append(f"{path.parent.name}/{path.name}:{count}:{total}")
     return {r: sha256_hex("\n".join(p).encode("utf-8")) for r, p in parts.items()}
 
 
