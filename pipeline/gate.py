@@ -12,14 +12,14 @@ is a header followed by slices of the rows :mod:`pipeline.render` rendered once,
   typed rows the files are rendered from (:func:`count_key_rows`); frictionless is
   given only the keys of which a value misses its match (:func:`unproven_keys`), and
   names the rows: it need not read every referenced table again to prove keys the
-  count proved (≈40 % of its time on a report). The released descriptors declare every key the rows allow, and
-  ``frictionless validate`` of a released package checks them all (tests, ``make
-  bench``). A primary or foreign key always includes ``report_id`` (checked at
-  import), so a key that holds within each report holds across reports, and a slice
-  of valid rows is valid;
+  count proved (≈40 % of its time on a report). The released descriptors declare
+  every key the rows allow, and ``frictionless validate`` of a released package
+  checks them all (tests, ``make bench``). A primary or foreign key always includes
+  ``report_id`` (checked at import), so a key that holds within each report holds
+  across reports, and a slice of valid rows is valid;
 * **files** are checked on their bytes: each released CSV is the header followed by
-  its reports' validated slices (:mod:`pipeline.render`), and each report's release records
-  the digest of the very lines the national files are written from (checked);
+  its reports' validated slices (:mod:`pipeline.render`), and each report's release
+  records the digest of the very lines the national files are written from (checked);
 * **descriptors**: in a report's and in the national one, the package-level metadata is
   validated by frictionless and each resource must be the schema's resource descriptor,
   only its description, size, hash and left-out foreign keys differing
